@@ -1,0 +1,1 @@
+"""axc-opt: a compiler for approximate computing."""

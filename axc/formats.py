@@ -1,0 +1,52 @@
+"""File formats: which loader reads and which emitter writes each file extension.
+
+Loaders take `(path, options)` and return a `Module`; savers take `(module, path, options)` and
+write the file (the caller makes the write atomic). Entries are "module:function" strings,
+imported on first use, so start-up stays fast. `options` is the dict of CLI options (`genlib`,
+`frontend`, ...). When a frontend or backend lands, add its line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from axc.ir import InputError, Module
+
+__all__ = ["EMITTERS", "LOADERS", "format_of", "get_loader", "get_saver"]
+
+LOADERS: dict[str, str] = {
+    "ir": "axc.ir.parser:load_ir",
+}
+
+EMITTERS: dict[str, str] = {
+    "ir": "axc.ir.printer:save_ir",
+    "dot": "axc.backends.graphviz:save_dot",
+    "svg": "axc.backends.graphviz:save_svg",
+    "png": "axc.backends.graphviz:save_png",
+}
+
+
+def format_of(path: str | Path) -> str:
+    """The format name of a path, from its extension (`.ir`, `.v`, `.onnx`, ...)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"verilog": "v", "sv": "v"}.get(suffix, suffix)
+
+
+def _resolve(table: dict[str, str], fmt: str, what: str) -> Callable[..., Any]:
+    target = table.get(fmt)
+    if target is None:
+        known = ", ".join(f".{k}" for k in sorted(table))
+        raise InputError(f"no {what} for '.{fmt}' files (known: {known})")
+    module_name, fn = target.split(":")
+    return getattr(importlib.import_module(module_name), fn)
+
+
+def get_loader(fmt: str) -> Callable[[str, dict[str, Any]], Module]:
+    return _resolve(LOADERS, fmt, "frontend")
+
+
+def get_saver(fmt: str) -> Callable[[Module, str, dict[str, Any]], None]:
+    return _resolve(EMITTERS, fmt, "backend")

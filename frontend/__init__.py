@@ -1,0 +1,1 @@
+"""axc.frontend."""

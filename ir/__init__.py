@@ -1,0 +1,33 @@
+"""axc.ir: the unified dataflow IR of axc-opt (core, types, attributes, dialects, text form).
+
+Import from here, not from the submodules: `from axc.ir import Graph, IntType, verify`.
+This package imports neither onnx nor torch.
+"""
+
+from __future__ import annotations
+
+from . import dialects
+from .attributes import DenseArray, FrozenDict, TruthTable, canonical_attr
+from .core import Graph, Module, Op, Use, Value
+from .diagnostics import (
+    AxcError,
+    BudgetExceeded,
+    FileLoc,
+    InputError,
+    Location,
+    NameLoc,
+    ParseError,
+    PassError,
+    VerifyError,
+)
+from .dialect import AttrDef, Dialect, lookup_op, register_dialect, registered_dialects
+from .types import IntType, TensorType, Type, i1
+from .verifier import verify
+
+__all__ = [
+    "AttrDef", "AxcError", "BudgetExceeded", "DenseArray", "Dialect", "FileLoc", "FrozenDict",
+    "Graph", "InputError", "IntType", "Location", "Module", "NameLoc", "Op", "ParseError",
+    "PassError", "TensorType", "TruthTable", "Type", "Use", "Value", "VerifyError",
+    "canonical_attr", "dialects", "i1", "lookup_op", "register_dialect", "registered_dialects",
+    "verify",
+]

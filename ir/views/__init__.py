@@ -1,0 +1,11 @@
+"""Array views of IR graphs for hot loops (simulation, factorization, kernels).
+
+A view is exported once from a graph, worked on as numpy arrays, and results are written back
+through the IR API. Python objects per gate are for editing, never for inner loops.
+"""
+
+from __future__ import annotations
+
+from .logic_view import GATE_CODES, LogicView
+
+__all__ = ["GATE_CODES", "LogicView"]

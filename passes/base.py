@@ -1,0 +1,108 @@
+"""The pass interface: `ModulePass`, `PassContext`, `PassResult`.
+
+A pass is a frozen dataclass. Its class variable `name` is the kebab-case name used in
+pipelines; its fields are its typed options, each with a docstring placed under it; its class
+docstring is its `--help-pass` text. `apply(ctx, module)` transforms the module in place and
+returns a `PassResult`.
+
+```python
+@dataclass(frozen=True)
+class DeadCodePass(ModulePass):
+    '''Remove ops whose results nobody reads.'''
+
+    name: ClassVar[str] = "dce"
+    keep_named: bool = False
+    '''Keep ops whose results carry a user-given name.'''
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult: ...
+```
+
+Contract: a pass may assume verified IR on entry and must leave verified IR behind (the
+manager verifies after each pass unless told not to). `requires(module)` raises `InputError`
+when the module is not something the pass can work on (checked before `apply`).
+Option types allowed: `int`, `float`, `bool`, `str`, `Literal[...]`, `X | None`, `tuple[X, ...]`.
+Options named like a global CLI option (`err`, `metric`, `data`, `accuracy_loss`, `seed`, `jobs`,
+...) are filled from it unless the pipeline sets them.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from axc.ir import Module
+
+__all__ = ["ModulePass", "PassContext", "PassResult"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class PassResult:
+    """What a pass reports: whether it changed the module, statistics, measured errors, notes."""
+
+    modified: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PassContext:
+    """Services shared by the passes of one run.
+
+    `original` is a snapshot of the module as loaded (for `check-equiv` and error metrics);
+    `report` collects what passes want in the JSON run report (`ctx.report[pass_name] = ...`);
+    `options` holds the global CLI options (`err`, `data`, `seed`, ...); `input_path` the loaded
+    file.
+    """
+
+    seed: int = 0
+    jobs: int = 1
+    quiet: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    original: Module | None = None
+    input_path: str | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    def rng(self, salt: str = "") -> random.Random:
+        """A deterministic random generator for this run's seed (and a salt per use)."""
+        return random.Random(f"{self.seed}:{salt}")
+
+    def log(self, message: str) -> None:
+        """Print a status line on stderr (unless quiet) and keep it for the report."""
+        self.messages.append(message)
+        if not self.quiet:
+            print(message, file=sys.stderr)
+
+    def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+        """Iterate over `items`, showing a progress bar when stderr is a terminal."""
+        if self.quiet or not sys.stderr.isatty():
+            yield from items
+            return
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            for item in items:
+                yield item
+                bar.advance(task)
+
+
+@dataclass(frozen=True)
+class ModulePass:
+    """Base class of every pass (see the module docstring for the contract)."""
+
+    name: ClassVar[str] = ""
+    requires_dialects: ClassVar[tuple[str, ...]] = ()
+    """Dialects the module must contain for the pass to have anything to do (informational)."""
+
+    def requires(self, module: Module) -> None:
+        """Raise `InputError` if this pass cannot work on `module`."""
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        raise NotImplementedError

@@ -1,0 +1,60 @@
+"""The lazy pass registry: pass name -> "module:Class", imported on first use.
+
+Built-in passes are listed in `BUILTIN_PASSES`; other packages add passes through the entry-point
+group `axc_opt.passes` (each entry point loads a `ModulePass` subclass). When adding a pass, add
+one line here (keep the list sorted).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from importlib.metadata import entry_points
+
+from .base import ModulePass
+
+__all__ = ["BUILTIN_PASSES", "ENTRY_POINT_GROUP", "all_pass_names", "closest_pass", "get_pass"]
+
+ENTRY_POINT_GROUP = "axc_opt.passes"
+
+BUILTIN_PASSES: dict[str, str] = {
+    "cse": "axc.passes.cse:CommonSubexpressionPass",
+    "dce": "axc.passes.dce:DeadCodePass",
+    "print-ir": "axc.passes.print_ir:PrintIRPass",
+}
+
+_loaded: dict[str, type[ModulePass]] = {}
+
+
+def _plugin_entries() -> dict[str, object]:
+    try:
+        return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    except Exception:  # a broken plugin environment must not stop the built-in passes
+        return {}
+
+
+def all_pass_names() -> list[str]:
+    return sorted(set(BUILTIN_PASSES) | set(_plugin_entries()))
+
+
+def get_pass(name: str) -> type[ModulePass] | None:
+    """The pass class registered as `name` (None when unknown)."""
+    name = name.replace("_", "-")
+    if name in _loaded:
+        return _loaded[name]
+    target = BUILTIN_PASSES.get(name)
+    if target is not None:
+        module_name, cls_name = target.split(":")
+        cls = getattr(importlib.import_module(module_name), cls_name)
+    else:
+        ep = _plugin_entries().get(name)
+        if ep is None:
+            return None
+        cls = ep.load()  # type: ignore[attr-defined]
+    _loaded[name] = cls
+    return cls
+
+
+def closest_pass(name: str) -> str | None:
+    match = difflib.get_close_matches(name.replace("_", "-"), all_pass_names(), n=1, cutoff=0.5)
+    return match[0] if match else None
