@@ -1,6 +1,6 @@
 """Attribute values carried by ops.
 
-Plain immutable Python values serve as attributes: `int`, `float`, `bool`, `str`, `None`,
+Plain immutable Python values serve as attributes: `int`, `float`, `bool`, `str`, `bytes`, `None`,
 tuples (lists) and `FrozenDict` (dicts) of them, and IR `Type`s. Two wrappers add what Python
 lacks: `TruthTable` (an n-input Boolean function) and `DenseArray` (a numpy array, kept
 read-only). `canonical_attr` turns user-given lists/dicts into that immutable form.
@@ -157,13 +157,13 @@ class DenseArray:
 
 
 AttrValue = (
-    int | float | bool | str | None | tuple | FrozenDict | TruthTable | DenseArray | Type
+    int | float | bool | str | bytes | None | tuple | FrozenDict | TruthTable | DenseArray | Type
 )
 
 
 def canonical_attr(value: Any) -> Any:
     """Convert a user-given attribute value into its immutable canonical form."""
-    if isinstance(value, bool | int | float | str | TruthTable | DenseArray | Type) or value is None:
+    if isinstance(value, bool | int | float | str | bytes | TruthTable | DenseArray | Type) or value is None:
         return value
     if isinstance(value, FrozenDict):
         return value

@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 from .core import Graph, Module, Op, Use, Value
-from .dialect import lookup_op, verify_declared
 from .diagnostics import VerifyError
+from .dialect import lookup_op, verify_declared
 
 __all__ = ["verify", "verify_graph"]
 

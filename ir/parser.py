@@ -1,0 +1,390 @@
+"""The IR parser: text (grammar `syntax.lark`) back into a `Module`.
+
+Ops may appear in any order inside a graph (it is a dataflow region); every use must name a
+value defined somewhere in the same graph. Errors are `ParseError`s located at `file:line:col`
+with the source line and a caret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from lark import (
+    Lark,
+    Token,
+    Transformer,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+    v_args,
+)
+from lark.exceptions import VisitError
+
+from .attributes import DenseArray, FrozenDict, TruthTable
+from .core import Graph, Module, Value
+from .diagnostics import AxcError, FileLoc, NameLoc, ParseError
+from .dialect import lookup_op
+from .printer import sidecar_path
+from .types import parse_type_text
+
+__all__ = ["load_ir", "parse_module"]
+
+_DTYPE_TO_NUMPY = {
+    "f16": np.float16, "f32": np.float32, "f64": np.float64,
+    "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64,
+    "u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_,
+}
+
+
+@cache
+def _parser() -> Lark:
+    grammar = (Path(__file__).parent / "syntax.lark").read_text()
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def _unquote(text: str) -> str:
+    return json.loads(text)
+
+
+def _name_of(tok: Token) -> str:
+    text = str(tok)[1:]
+    return _unquote(text) if text.startswith('"') else text
+
+
+class _Build(Transformer):
+    """Turns the parse tree into plain records; `_Assembler` builds the IR from them."""
+
+    def __init__(self, filename: str, source: str, resources: dict[str, np.ndarray]):
+        super().__init__()
+        self.filename = filename
+        self.source = source
+        self.resources = resources
+
+    def _loc(self, tok: Any) -> FileLoc:
+        return FileLoc(self.filename, getattr(tok, "line", 1) or 1, getattr(tok, "column", 1) or 1)
+
+    def _fail(self, message: str, tok: Any) -> None:
+        raise ParseError(message, self._loc(tok), source=self.source, span=len(str(tok)))
+
+    # -- leaves ----------------------------------------------------------------------------
+    def value(self, items: list[Token]) -> tuple[str, FileLoc]:
+        return _name_of(items[0]), self._loc(items[0])
+
+    def symbol(self, items: list[Token]) -> str:
+        return _name_of(items[0])
+
+    def name(self, items: list[Token]) -> str:
+        tok = items[0]
+        return _unquote(str(tok)) if tok.type == "STRING" else str(tok)
+
+    def type(self, items: list[Token]) -> Any:
+        try:
+            return parse_type_text(str(items[0]))
+        except ValueError as exc:
+            self._fail(str(exc), items[0])
+
+    def shape(self, items: list[Token | None]) -> tuple[int, ...]:
+        return tuple(int(t) for t in items if t is not None)
+
+    def int_attr(self, items: list[Token]) -> int:
+        return int(items[0])
+
+    def float_attr(self, items: list[Token]) -> float:
+        return float(items[0])
+
+    def str_attr(self, items: list[Token]) -> str:
+        return _unquote(str(items[0]))
+
+    def true_attr(self, _: list) -> bool:
+        return True
+
+    def false_attr(self, _: list) -> bool:
+        return False
+
+    def none_attr(self, _: list) -> None:
+        return None
+
+    def list_attr(self, items: list) -> tuple:
+        return tuple(items)
+
+    def empty_list(self, _: list) -> tuple:
+        return ()
+
+    @v_args(meta=True)
+    def dict(self, meta: Any, items: list) -> FrozenDict:
+        entries = [e for e in items if e is not None]
+        keys = [k for k, _ in entries]
+        if len(set(keys)) != len(keys):
+            dup = next(k for k in keys if keys.count(k) > 1)
+            raise ParseError(f"duplicate attribute '{dup}'", FileLoc(self.filename, meta.line, meta.column),
+                             source=self.source)
+        return FrozenDict(dict(entries))
+
+    def entry(self, items: list) -> tuple[str, Any]:
+        return items[0], items[1]
+
+    def tt_attr(self, items: list[Token]) -> TruthTable:
+        try:
+            return TruthTable(int(items[0]), int(str(items[1]), 16))
+        except ValueError as exc:
+            self._fail(str(exc), items[1])
+
+    def dense_attr(self, items: list) -> DenseArray:
+        dtype_tok, shape, *values = items
+        dtype = _DTYPE_TO_NUMPY.get(str(dtype_tok))
+        if dtype is None:
+            self._fail(f"unknown tensor element type '{dtype_tok}'", dtype_tok)
+        values = [v for v in values if v is not None]
+        count = int(np.prod(shape)) if shape else 1
+        if len(values) != count:
+            self._fail(f"dense tensor of shape {list(shape)} needs {count} values, got {len(values)}", dtype_tok)
+        return DenseArray(np.array(values, dtype=dtype).reshape(shape))
+
+    def resource_attr(self, items: list) -> DenseArray:
+        name_tok, dtype_tok, shape = items
+        name = _unquote(str(name_tok))
+        if name not in self.resources:
+            self._fail(f"tensor resource '{name}' is not in the sidecar .npz", name_tok)
+        arr = np.asarray(self.resources[name])
+        want = _DTYPE_TO_NUMPY.get(str(dtype_tok))
+        if want is None or arr.dtype != np.dtype(want) or tuple(arr.shape) != tuple(shape):
+            self._fail(f"tensor resource '{name}' is {arr.dtype}{list(arr.shape)} in the sidecar", name_tok)
+        return DenseArray(arr)
+
+    def bytes_attr(self, items: list[Token]) -> bytes:
+        return base64.b64decode(_unquote(str(items[0])))
+
+    def type_attr(self, items: list) -> Any:
+        return items[0]
+
+    def file_loc(self, items: list[Token]) -> FileLoc:
+        return FileLoc(_unquote(str(items[0])), int(items[1]), int(items[2]))
+
+    def name_loc(self, items: list[Token]) -> NameLoc:
+        return NameLoc(_unquote(str(items[0])))
+
+    def attr_block(self, items: list) -> FrozenDict:
+        return items[0]
+
+    # -- structure -------------------------------------------------------------------------
+    def arg(self, items: list) -> tuple:
+        return items[0], items[1]
+
+    def outport(self, items: list) -> tuple:
+        return items[0], items[1]
+
+    @v_args(meta=True)
+    def op(self, meta: Any, items: list) -> dict:
+        results: list = []
+        rest = list(items)
+        while rest and isinstance(rest[0], tuple | type(None)) and not isinstance(rest[0], Token):
+            results.append(rest.pop(0))
+        op_tok = rest.pop(0)
+        operands, attrs, types, loc = [], None, [], None
+        for item in rest:
+            if isinstance(item, tuple):
+                operands.append(item)
+            elif isinstance(item, FrozenDict):
+                attrs = item
+            elif isinstance(item, FileLoc | NameLoc):
+                loc = item
+            elif item is not None:
+                types.append(item)
+        return {
+            "results": [r for r in results if r is not None],
+            "name": str(op_tok),
+            "tok": op_tok,
+            "operands": operands,
+            "attrs": attrs or FrozenDict(),
+            "types": types,
+            "loc": loc,
+            "where": FileLoc(self.filename, meta.line, meta.column),
+        }
+
+    def graph(self, items: list) -> dict:
+        kind_tok, name, *rest = items
+        args = [x for x in rest if isinstance(x, tuple) and isinstance(x[0], tuple)]
+        outs = [x for x in rest if isinstance(x, tuple) and isinstance(x[0], str)]
+        attrs = next((x for x in rest if isinstance(x, FrozenDict)), FrozenDict())
+        loc = next((x for x in rest if isinstance(x, FileLoc | NameLoc)), None)
+        ops = [x for x in rest if isinstance(x, dict)]
+        return {"kind": str(kind_tok)[: -len(".graph")], "name": name, "args": args, "outs": outs,
+                "attrs": attrs, "loc": loc, "ops": ops, "tok": kind_tok}
+
+    def module(self, items: list) -> dict:
+        top = items[0] if isinstance(items[0], str) else None
+        attrs = next((x for x in items if isinstance(x, FrozenDict)), FrozenDict())
+        graphs = [x for x in items if isinstance(x, dict)]
+        return {"top": top, "attrs": attrs, "graphs": graphs}
+
+    def start(self, items: list) -> dict:
+        return items[0]
+
+
+class _Assembler:
+    def __init__(self, filename: str, source: str):
+        self.filename = filename
+        self.source = source
+
+    def fail(self, message: str, where: FileLoc, span: int = 1) -> ParseError:
+        return ParseError(message, where, source=self.source, span=span)
+
+    def module(self, rec: dict) -> Module:
+        m = Module(rec["attrs"])
+        for g in rec["graphs"]:
+            if g["name"] in m.graphs:
+                raise self.fail(f"duplicate graph @{g['name']}", self._where(g["tok"]))
+            m.add_graph(self.graph(g))
+        if rec["top"] is not None:
+            if rec["top"] not in m.graphs:
+                raise self.fail(f"top graph @{rec['top']} is not defined", FileLoc(self.filename, 1, 1))
+            m.top = rec["top"]
+        return m
+
+    def _where(self, tok: Any) -> FileLoc:
+        return FileLoc(self.filename, getattr(tok, "line", 1), getattr(tok, "column", 1))
+
+    def graph(self, rec: dict) -> Graph:
+        g = Graph(rec["name"], rec["kind"], rec["attrs"])
+        g.loc = rec["loc"]
+        env: dict[str, Value] = {}
+        for (name, where), typ in rec["args"]:
+            if name in env:
+                raise self.fail(f"redefinition of %{name}", where, len(name) + 1)
+            env[name] = g.add_input(name, typ)
+        pending = [o for o in rec["ops"] if o["name"] != "output"]
+        outputs = [o for o in rec["ops"] if o["name"] == "output"]
+        if len(outputs) != 1:
+            where = outputs[1]["where"] if len(outputs) > 1 else self._where(rec["tok"])
+            raise self.fail(f"graph @{rec['name']} needs exactly one 'output' op", where)
+        defined_by: dict[str, dict] = {}
+        for o in pending:
+            for name, where in o["results"]:
+                if name in env or name in defined_by:
+                    raise self.fail(f"redefinition of %{name}", where, len(name) + 1)
+                defined_by[name] = o
+        while pending:
+            progress = []
+            for o in pending:
+                if all(n in env for n, _ in o["operands"]):
+                    self.op(g, o, env)
+                else:
+                    progress.append(o)
+            if len(progress) == len(pending):
+                o = progress[0]
+                name, where = next((n, w) for n, w in o["operands"] if n not in env)
+                if name in defined_by:
+                    raise self.fail(f"cyclic use of %{name}", where, len(name) + 1)
+                raise self.fail(f"use of undefined value %{name}", where, len(name) + 1)
+            pending = progress
+        out = outputs[0]
+        for name, where in out["operands"]:
+            if name not in env:
+                raise self.fail(f"use of undefined value %{name}", where, len(name) + 1)
+        if len(out["operands"]) != len(rec["outs"]):
+            raise self.fail(
+                f"'output' has {len(out['operands'])} operands but the graph declares {len(rec['outs'])} outputs",
+                out["where"],
+            )
+        values = [env[n] for n, _ in out["operands"]]
+        for (port, typ), v in zip(rec["outs"], values):
+            if v.type != typ:
+                raise self.fail(f"output '{port}' is declared {typ} but %{v.name} is {v.type}", out["where"])
+        g.set_outputs(values, [p for p, _ in rec["outs"]])
+        g.output_op.loc = out["loc"]
+        extra = {k: v for k, v in out["attrs"].items()}
+        for k, v in extra.items():
+            g.output_op.set_attr(k, v)
+        return g
+
+    def op(self, g: Graph, o: dict, env: dict[str, Value]) -> None:
+        cls = lookup_op(o["name"])
+        if cls is None:
+            raise self.fail(f"unknown op '{o['name']}'", self._where(o["tok"]), len(o["name"]))
+        if len(o["types"]) != len(o["results"]):
+            raise self.fail(
+                f"'{o['name']}' has {len(o['results'])} results but {len(o['types'])} types",
+                o["where"],
+            )
+        op = g.create(
+            cls,
+            [env[n] for n, _ in o["operands"]],
+            o["types"],
+            o["attrs"].to_dict(),
+            o["loc"],
+            [n for n, _ in o["results"]],
+        )
+        for (n, _), r in zip(o["results"], op.results):
+            env[n] = r
+
+
+def parse_module(
+    text: str, filename: str = "<string>", resources: dict[str, np.ndarray] | None = None
+) -> Module:
+    """Parse IR text into a Module (tensors named by `dense_resource` come from `resources`)."""
+    try:
+        tree = _parser().parse(text)
+        rec = _Build(filename, text, resources or {}).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, AxcError):
+            raise exc.orig_exc from None
+        raise
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, text, filename) from None
+    return _Assembler(filename, text).module(rec)
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> ParseError:
+    line, col = exc.line or 1, exc.column or 1
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        shown = "end of input" if tok.type == "$END" else f"'{tok}'"
+        expected = sorted({_readable(t) for t in exc.expected})[:6]
+        msg = f"unexpected {shown}" + (f" (expected {', '.join(expected)})" if expected else "")
+        span = max(1, len(str(tok))) if tok.type != "$END" else 1
+        if tok.type == "$END":
+            lines = text.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
+    elif isinstance(exc, UnexpectedCharacters):
+        msg = f"unexpected character {text[exc.pos_in_stream]!r}"
+        span = 1
+    else:
+        msg, span = "unexpected end of input", 1
+    return ParseError(msg, FileLoc(filename, line, col), source=text, span=span)
+
+
+_FRIENDLY = {
+    "OP_NAME": "an op name", "VALUE_ID": "a %value", "VALUE_QUOTED": "a %value",
+    "SYMBOL_ID": "an @symbol", "SYMBOL_QUOTED": "an @symbol", "IDENT": "a name",
+    "STRING": "a string", "INT": "an integer", "FLOAT": "a number", "HEX": "a hex number",
+    "INT_TYPE": "a type", "TENSOR_TYPE": "a type", "GRAPH_KIND": "a graph", "$END": "end of input",
+}
+
+
+def _readable(terminal: str) -> str:
+    if terminal in _FRIENDLY:
+        return _FRIENDLY[terminal]
+    for t in _parser().terminals:
+        if t.name == terminal and t.pattern.type == "str":
+            return f"'{t.pattern.value}'"
+    return terminal.lower()
+
+
+def load_ir(path: str, options: dict[str, Any] | None = None) -> Module:
+    """Read an `.ir` file and its `.npz` sidecar (if any)."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParseError(f"cannot read IR file: {exc}", FileLoc(path, 1, 1)) from None
+    resources: dict[str, np.ndarray] = {}
+    side = sidecar_path(path)
+    if side.exists():
+        with np.load(side, allow_pickle=False) as data:
+            resources = {k: data[k] for k in data.files}
+    return parse_module(text, path, resources)
