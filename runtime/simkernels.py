@@ -1,0 +1,308 @@
+"""Numba kernels of the bit-parallel logic simulator (see `axc.runtime.logicsim`).
+
+A signal array `sig` has one row per signal and one uint64 word per 64 vectors. Gates are
+evaluated in the order given by an `order` array of gate indices over a range of words; every
+kernel loops over words innermost so that LLVM vectorises the word loop (several words per
+instruction with AVX2/AVX-512).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from axc.ir.views import GATE_CODES
+from numba import njit
+
+__all__ = [
+    "eval_blocked",
+    "eval_gates",
+    "fanout_cone",
+    "gather_ints",
+    "run_blocked",
+    "toggle_counts",
+    "topo_order",
+]
+
+C_CONST = GATE_CODES["logic.const"]
+C_BUF = GATE_CODES["logic.buf"]
+C_NOT = GATE_CODES["logic.not"]
+C_AND = GATE_CODES["logic.and"]
+C_OR = GATE_CODES["logic.or"]
+C_XOR = GATE_CODES["logic.xor"]
+C_NAND = GATE_CODES["logic.nand"]
+C_NOR = GATE_CODES["logic.nor"]
+C_XNOR = GATE_CODES["logic.xnor"]
+C_MUX = GATE_CODES["logic.mux"]
+C_MAJ = GATE_CODES["logic.maj"]
+C_LUT = GATE_CODES["logic.lut"]
+
+ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@njit(cache=True, inline="always")
+def _nary(code, sig, out, fanin, p, q, w0, w1):
+    a = fanin[p]
+    if code in (C_AND, C_NAND):
+        if q - p == 2:
+            b = fanin[p + 1]
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w] & sig[b, w]
+        else:
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w]
+            for k in range(p + 1, q):
+                b = fanin[k]
+                for w in range(w0, w1):
+                    sig[out, w] &= sig[b, w]
+    elif code in (C_OR, C_NOR):
+        if q - p == 2:
+            b = fanin[p + 1]
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w] | sig[b, w]
+        else:
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w]
+            for k in range(p + 1, q):
+                b = fanin[k]
+                for w in range(w0, w1):
+                    sig[out, w] |= sig[b, w]
+    else:
+        if q - p == 2:
+            b = fanin[p + 1]
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w] ^ sig[b, w]
+        else:
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w]
+            for k in range(p + 1, q):
+                b = fanin[k]
+                for w in range(w0, w1):
+                    sig[out, w] ^= sig[b, w]
+    if code in (C_NAND, C_NOR, C_XNOR):
+        for w in range(w0, w1):
+            sig[out, w] = ~sig[out, w]
+
+
+@njit(cache=True)
+def _lut(sig, out, fanin, p, q, table, w0, w1, scratch):
+    """A truth table by a Shannon mux tree: the first level picks 0, 1, x0 or ~x0 per pair."""
+    k = q - p
+    if k == 0:
+        fill = ONES if table[0] else np.uint64(0)
+        for w in range(w0, w1):
+            sig[out, w] = fill
+        return
+    half = table.size >> 1
+    x0 = fanin[p]
+    for j in range(half):
+        lo = table[2 * j]
+        hi = table[2 * j + 1]
+        for w in range(w0, w1):
+            if lo == hi:
+                scratch[j, w - w0] = ONES if lo else np.uint64(0)
+            elif hi:
+                scratch[j, w - w0] = sig[x0, w]
+            else:
+                scratch[j, w - w0] = ~sig[x0, w]
+    width = half
+    for i in range(1, k):
+        x = fanin[p + i]
+        width >>= 1
+        for j in range(width):
+            for w in range(w0, w1):
+                s = sig[x, w]
+                scratch[j, w - w0] = (s & scratch[2 * j + 1, w - w0]) | (~s & scratch[2 * j, w - w0])
+    for w in range(w0, w1):
+        sig[out, w] = scratch[0, w - w0]
+
+
+@njit(cache=True)
+def eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, w0, w1):
+    """Evaluate gates `order` (topologically sorted) on words [w0, w1) of `sig`."""
+    scratch = np.empty((0, 0), dtype=np.uint64)
+    for g in order:
+        code = codes[g]
+        p = fanin_ptr[g]
+        q = fanin_ptr[g + 1]
+        out = base + g
+        if code == C_NOT:
+            a = fanin[p]
+            for w in range(w0, w1):
+                sig[out, w] = ~sig[a, w]
+        elif code >= C_AND and code <= C_XNOR:
+            _nary(code, sig, out, fanin, p, q, w0, w1)
+        elif code == C_MUX:
+            s = fanin[p]
+            t = fanin[p + 1]
+            f = fanin[p + 2]
+            for w in range(w0, w1):
+                sig[out, w] = (sig[s, w] & sig[t, w]) | (~sig[s, w] & sig[f, w])
+        elif code == C_MAJ:
+            a = fanin[p]
+            b = fanin[p + 1]
+            c = fanin[p + 2]
+            for w in range(w0, w1):
+                x = sig[a, w]
+                y = sig[b, w]
+                z = sig[c, w]
+                sig[out, w] = (x & y) | (z & (x | y))
+        elif code == C_BUF:
+            a = fanin[p]
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w]
+        elif code == C_LUT:
+            rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1)
+            if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
+                scratch = np.empty((rows, w1 - w0), dtype=np.uint64)
+            _lut(sig, out, fanin, p, q, lut_bits[lut_ptr[g]:lut_ptr[g + 1]], w0, w1, scratch)
+        else:
+            for w in range(w0, w1):
+                sig[out, w] = 0
+
+
+@njit(cache=True)
+def eval_blocked(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, block):
+    """`eval_gates` over all words of `sig`, `block` words at a time (cache-friendly)."""
+    n_words = sig.shape[1]
+    for w0 in range(0, n_words, block):
+        eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, w0,
+                   min(w0 + block, n_words))
+
+
+@njit(cache=True)
+def run_blocked(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, n_signals, in_words,
+                outputs, packed, full, block):
+    """Simulate all words in blocks of `block` words.
+
+    With a `full` signal array (n_signals × n_words) every signal is kept; with an empty one a
+    scratch array of `block` words per signal is reused and only `outputs` are copied to
+    `packed` (n_outputs × n_words).
+    """
+    n_in = in_words.shape[0]
+    n_words = in_words.shape[1]
+    base = 2 + n_in
+    keep = full.shape[0] > 0
+    scratch = np.empty((0 if keep else n_signals, block), dtype=np.uint64)
+    for w0 in range(0, n_words, block):
+        w1 = min(w0 + block, n_words)
+        if keep:
+            sig = full
+            lo = w0
+            hi = w1
+        else:
+            sig = scratch
+            lo = 0
+            hi = w1 - w0
+        for w in range(lo, hi):
+            sig[0, w] = 0
+            sig[1, w] = ONES
+        for i in range(n_in):
+            for w in range(lo, hi):
+                sig[2 + i, w] = in_words[i, w0 + w - lo]
+        eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, lo, hi)
+        for o in range(outputs.size):
+            s = outputs[o]
+            for w in range(lo, hi):
+                packed[o, w0 + w - lo] = sig[s, w]
+
+
+@njit(cache=True)
+def topo_order(codes, fanin_ptr, fanin, base):
+    """A topological order of the gates (Kahn); length < n_gates when there is a loop."""
+    n = codes.size
+    indeg = np.zeros(n, dtype=np.int64)
+    n_users = np.zeros(n + 1, dtype=np.int64)
+    for g in range(n):
+        for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
+            s = fanin[k] - base
+            if s >= 0:
+                indeg[g] += 1
+                n_users[s + 1] += 1
+    user_ptr = np.cumsum(n_users)
+    users = np.empty(user_ptr[-1], dtype=np.int64)
+    fill = user_ptr[:-1].copy()
+    for g in range(n):
+        for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
+            s = fanin[k] - base
+            if s >= 0:
+                users[fill[s]] = g
+                fill[s] += 1
+    order = np.empty(n, dtype=np.int64)
+    head = 0
+    tail = 0
+    for g in range(n):
+        if indeg[g] == 0:
+            order[tail] = g
+            tail += 1
+    while head < tail:
+        g = order[head]
+        head += 1
+        for k in range(user_ptr[g], user_ptr[g + 1]):
+            u = users[k]
+            indeg[u] -= 1
+            if indeg[u] == 0:
+                order[tail] = u
+                tail += 1
+    return order[:tail]
+
+
+@njit(cache=True)
+def fanout_cone(order, fanin_ptr, fanin, base, n_signals, seeds):
+    """Gates (in evaluation order) that read, directly or not, a signal marked in `seeds`."""
+    dirty = np.zeros(n_signals, dtype=np.bool_)
+    for s in seeds:
+        dirty[s] = True
+    cone = np.empty(order.size, dtype=np.int64)
+    n = 0
+    for g in order:
+        if dirty[base + g]:
+            cone[n] = g
+            n += 1
+            continue
+        for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
+            if dirty[fanin[k]]:
+                dirty[base + g] = True
+                cone[n] = g
+                n += 1
+                break
+    return cone[:n]
+
+
+@njit(cache=True)
+def gather_ints(rows, n_vectors):
+    """Vector v of the integer whose bit i is row i (at most 64 rows)."""
+    out = np.zeros(n_vectors, dtype=np.uint64)
+    for i in range(rows.shape[0]):
+        for v in range(n_vectors):
+            out[v] |= ((rows[i, v >> 6] >> np.uint64(v & 63)) & np.uint64(1)) << np.uint64(i)
+    return out
+
+
+@njit(cache=True)
+def toggle_counts(sig, n_vectors):
+    """Per signal, how often its value changes between consecutive vectors."""
+    n_words = sig.shape[1]
+    out = np.zeros(sig.shape[0], dtype=np.int64)
+    for s in range(sig.shape[0]):
+        total = 0
+        prev_top = (sig[s, 0] & np.uint64(1))
+        for w in range(n_words):
+            x = sig[s, w]
+            shifted = (x << np.uint64(1)) | prev_top
+            diff = x ^ shifted
+            if w == 0:
+                diff &= ~np.uint64(1)
+            valid = n_vectors - 64 * w
+            if valid < 64:
+                diff &= (np.uint64(1) << np.uint64(valid)) - np.uint64(1)
+            total += _popcount(diff)
+            prev_top = x >> np.uint64(63)
+        out[s] = total
+    return out
+
+
+@njit(cache=True, inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))

@@ -1,0 +1,122 @@
+"""The bit-parallel simulator against a per-gate numpy reference, vector sources, incremental runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from axc.ir import InputError
+from axc.ir.views import GATE_CODES, LogicView
+from axc.runtime.logicsim import Gate, Simulator, VectorSet, pack_ints, unpack_ints
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from logic_graphs import random_circuit, reference_outputs, ripple_adder
+
+
+def _unpack(rows: np.ndarray, n: int) -> np.ndarray:
+    return np.unpackbits(rows.view(np.uint8), axis=1, bitorder="little")[:, :n].astype(bool)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_vectors=st.integers(1, 300), keep=st.booleans())
+def test_random_circuits_match_reference(seed: int, n_vectors: int, keep: bool) -> None:
+    view = LogicView.from_graph(random_circuit(seed).top_graph)
+    vectors = VectorSet.random(view, n_vectors, seed=seed)
+    result = Simulator(view).run(vectors, keep_signals=keep)
+    expected = reference_outputs(view, _unpack(vectors.words, n_vectors))
+    assert np.array_equal(_unpack(result.packed, n_vectors), expected)
+
+
+def test_every_gate_code_is_exercised() -> None:
+    codes = set()
+    for seed in range(20):
+        codes |= set(LogicView.from_graph(random_circuit(seed).top_graph).codes.tolist())
+    wanted = {c for name, c in GATE_CODES.items() if name not in ("logic.const", "logic.buf")}
+    assert wanted <= codes
+
+
+def test_exhaustive_adder_and_port_values() -> None:
+    view = LogicView.from_graph(ripple_adder(5).top_graph)
+    vectors = VectorSet.exhaustive(view)
+    assert vectors.n_vectors == 1024 and vectors.source == "exhaustive"
+    result = Simulator(view).run(vectors)
+    a, b = vectors.port_values("a"), vectors.port_values("b")
+    assert sorted(set(zip(a.tolist(), b.tolist()))) == [(x, y) for x in range(32) for y in range(32)]
+    assert np.array_equal(result.port_values("s"), a + b)
+    signed = result.port_values("s", signed=True)
+    assert np.array_equal(signed, np.where(a + b >= 32, (a + b).astype(np.int64) - 64, a + b))
+
+
+def test_small_exhaustive_masks_tail() -> None:
+    view = LogicView.from_graph(ripple_adder(2).top_graph)
+    vectors = VectorSet.exhaustive(view)
+    assert vectors.n_vectors == 16 and int(vectors.words[0, 0]) >> 16 == 0
+
+
+def test_user_vectors_signed_and_wide() -> None:
+    view = LogicView.from_graph(ripple_adder(3).top_graph)
+    vectors = VectorSet.from_ports(view, {"a": [1, 7, -1], "b": [2, 7, 3]})
+    assert vectors.port_values("a").tolist() == [1, 7, 7]
+    assert vectors.port_values("a", signed=True).tolist() == [1, -1, -1]
+    assert Simulator(view).run(vectors).port_values("s").tolist() == [3, 14, 10]
+    wide = [0, (1 << 100) + 5, (1 << 130) - 1]
+    assert unpack_ints(pack_ints(wide, 130), 3).tolist() == wide
+    assert unpack_ints(pack_ints(wide, 130), 3, signed=True).tolist() == [0, (1 << 100) + 5, -1]
+
+
+def test_bad_vectors_are_refused() -> None:
+    view = LogicView.from_graph(ripple_adder(3).top_graph)
+    with pytest.raises(InputError, match="missing"):
+        VectorSet.from_ports(view, {"a": [1]})
+    with pytest.raises(InputError, match="different"):
+        VectorSet.from_ports(view, {"a": [1], "b": [1, 2]})
+    big = LogicView.from_graph(ripple_adder(13).top_graph)
+    with pytest.raises(InputError, match="exhaustive"):
+        VectorSet.exhaustive(big)
+    with pytest.raises(InputError, match="input bits"):
+        Simulator(big).run(VectorSet.random(view, 10))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_incremental_rerun_equals_full_run(seed: int) -> None:
+    view = LogicView.from_graph(random_circuit(seed, n_gates=60).top_graph)
+    sim = Simulator(view)
+    vectors = VectorSet.random(view, 200, seed=seed)
+    base = sim.run(vectors)
+    rng = np.random.default_rng(seed)
+    gates = rng.choice(view.n_gates, size=min(3, view.n_gates), replace=False)
+    # replace each chosen gate by a LUT over signals strictly before it (keeps the circuit acyclic)
+    replace = {}
+    for g in gates:
+        sig = view.first_gate_signal + int(g)
+        fanin = tuple(int(x) for x in rng.integers(0, sig, size=int(rng.integers(1, 4))))
+        replace[sig] = Gate("lut", fanin, rng.integers(0, 2, size=1 << len(fanin)))
+    added = [Gate("xor", (int(rng.integers(0, view.n_signals)), 1))]
+    new_sim, new_ids = sim.with_gates(replace, added)
+    assert new_ids == [view.n_signals]
+    new_sim.redirect_outputs({0: new_ids[0]})
+    incremental = new_sim.rerun_cone(base, [*replace, *new_ids])
+    full = new_sim.run(vectors)
+    mask = full.valid_mask
+    assert np.array_equal(incremental.packed & mask, full.packed & mask)
+    assert np.array_equal(incremental.signals & mask, full.signals & mask)
+    assert np.array_equal(base.packed, sim.run(vectors).packed)  # the base result is untouched
+
+
+def test_loops_are_refused() -> None:
+    view = LogicView.from_graph(ripple_adder(3).top_graph)
+    sim = Simulator(view)
+    base = view.first_gate_signal
+    reader, read = next((g, int(s)) for g in range(view.n_gates)
+                        for s in view.fanin[view.fanin_ptr[g]:view.fanin_ptr[g + 1]] if s >= base)
+    with pytest.raises(InputError, match="loop"):
+        sim.with_gates({read: Gate("and", (base + reader, 2))})
+
+
+def test_toggle_rates() -> None:
+    view = LogicView.from_graph(ripple_adder(3).top_graph)
+    vectors = VectorSet.from_ports(view, {"a": [0, 1, 0, 1, 1], "b": [0, 0, 0, 0, 0]})
+    rates = Simulator(view).run(vectors).toggle_rates()
+    assert rates[2] == pytest.approx(3 / 4)  # a[0]: 0 1 0 1 1
+    assert rates[2 + 3] == 0.0  # b[0]
+    assert rates[1] == 0.0
