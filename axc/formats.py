@@ -19,10 +19,12 @@ __all__ = ["EMITTERS", "LOADERS", "format_of", "get_loader", "get_saver"]
 
 LOADERS: dict[str, str] = {
     "ir": "axc.ir.parser:load_ir",
+    "onnx": "axc.frontend.onnx_import:load_onnx",
 }
 
 EMITTERS: dict[str, str] = {
     "ir": "axc.ir.printer:save_ir",
+    "onnx": "axc.backends.onnx_export:save_onnx",
     "dot": "axc.backends.graphviz:save_dot",
     "svg": "axc.backends.graphviz:save_svg",
     "png": "axc.backends.graphviz:save_png",

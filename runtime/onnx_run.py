@@ -1,0 +1,72 @@
+"""Running networks in ONNX Runtime: a Module (through the ONNX backend) or an ONNX model.
+
+`OnnxRunner(module)` serializes the module once with `axc.backends.onnx_export`, opens one
+ONNX Runtime CPU session and runs feeds through it; `run_batched` splits a large input into
+batches, or runs sample by sample when the model fixes its batch dimension to 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from axc.ir import InputError, Module
+
+__all__ = ["OnnxRunner", "session_options"]
+
+
+def session_options(threads: int = 0) -> ort.SessionOptions:
+    """Quiet CPU session options (`threads` 0 lets ONNX Runtime choose)."""
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    if threads:
+        so.intra_op_num_threads = threads
+    return so
+
+
+class OnnxRunner:
+    """One ONNX Runtime session over a Module, an ONNX model or an ONNX file."""
+
+    def __init__(self, model: Module | onnx.ModelProto | str | Path, threads: int = 0) -> None:
+        if isinstance(model, Module):
+            from axc.backends.onnx_export import export_model
+
+            model = export_model(model).model
+        payload = model.SerializeToString() if isinstance(model, onnx.ModelProto) else str(model)
+        try:
+            self.session = ort.InferenceSession(payload, session_options(threads), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types for models it refuses
+            raise InputError(f"ONNX Runtime refuses the model: {str(exc).splitlines()[0]}") from None
+        self.inputs = self.session.get_inputs()
+        self.input_names = [i.name for i in self.inputs]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """All outputs for one set of feeds."""
+        return self.session.run(None, dict(feeds))
+
+    def batch_dim(self) -> int | str | None:
+        """The first dimension of the first input (an int, a symbolic name, or None)."""
+        shape = self.inputs[0].shape
+        return shape[0] if shape else None
+
+    def run_batched(self, x: np.ndarray, batch: int = 256, output: int = 0) -> np.ndarray:
+        """Output `output` for the samples of `x` (first axis), fed to the first input."""
+        if len(self.inputs) != 1:
+            names = ", ".join(self.input_names)
+            raise InputError(f"the model has {len(self.inputs)} inputs ({names}); batched evaluation feeds exactly one")
+        dim = self.batch_dim()
+        step = 1 if isinstance(dim, int) else batch
+        if isinstance(dim, int) and dim != 1:
+            step = dim
+        name = self.input_names[0]
+        parts = []
+        for start in range(0, len(x), step):
+            chunk = x[start : start + step]
+            if isinstance(dim, int) and len(chunk) != dim:
+                raise InputError(f"the model's batch size is fixed to {dim}; {len(x)} samples do not split into it")
+            parts.append(self.session.run([self.output_names[output]], {name: chunk})[0])
+        return np.concatenate(parts, axis=0) if parts else np.zeros((0,))
