@@ -18,8 +18,11 @@ __all__ = ["BUILTIN_PASSES", "ENTRY_POINT_GROUP", "all_pass_names", "closest_pas
 ENTRY_POINT_GROUP = "axc_opt.passes"
 
 BUILTIN_PASSES: dict[str, str] = {
+    "constant-fold": "axc.passes.constant_fold:ConstantFoldPass",
     "cse": "axc.passes.cse:CommonSubexpressionPass",
     "dce": "axc.passes.dce:DeadCodePass",
+    "fold-batchnorm": "axc.passes.fold_batchnorm:FoldBatchNormPass",
+    "fold-conv-bias": "axc.passes.fold_conv_bias:FoldConvBiasPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
 }
 

@@ -19,7 +19,10 @@ from axc.formats import get_saver
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
-LIGHT_MODELS = sorted(LIGHT.glob("light_*.onnx"))
+LIGHT_FILES = sorted(LIGHT.glob("light_*.onnx"))
+# Models whose fully-connected weights ONNX Runtime materialises (hundreds of MB, seconds each).
+HEAVY = {"light_vgg19", "light_bvlc_alexnet", "light_zfnet512"}
+LIGHT_MODELS = [pytest.param(p, marks=pytest.mark.slow) if p.stem in HEAVY else p for p in LIGHT_FILES]
 CORPUS_MODELS = [CORPORA / "onnx" / "mnist8" / "model.onnx", CORPORA / "onnx" / "resnet8_cifar10" / "model.onnx"]
 
 # The tolerance of ONNX's own backend model tests (onnx.backend.test.loader).
@@ -166,4 +169,4 @@ def test_if_subgraph_round_trip() -> None:
 
 
 def test_light_sweep_is_complete() -> None:
-    assert len(LIGHT_MODELS) >= 9, os.listdir(LIGHT)
+    assert len(LIGHT_FILES) >= 9, os.listdir(LIGHT)

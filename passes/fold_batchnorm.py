@@ -1,0 +1,123 @@
+"""The `fold-batchnorm` pass: inference BatchNormalization into the preceding Conv."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from axc.ir import Module, Op
+from axc.ir.dialects import nn
+
+from .base import ModulePass, PassContext, PassResult
+from .nn_rewrite import constant_array, erase_if_dead, new_constant, only_reader, per_channel_vector
+
+__all__ = ["FoldBatchNormPass", "foldable_conv"]
+
+
+@dataclass(frozen=True)
+class FoldBatchNormPass(ModulePass):
+    """Fold inference BatchNormalization into the Conv that feeds it.
+
+    `BN(conv(x, W, b))` with constant parameters becomes `conv(x, W * s, (b - mean) * s + beta)`
+    where `s = scale / sqrt(var + epsilon)` per output channel (computed in float64, stored in
+    the weight's type). The conv must feed only the BatchNorm and have constant weights (and
+    bias). BatchNorms in training mode, non-spatial ones (old opsets) and those after anything
+    else than a Conv are left alone. With `mul`, a per-channel `Mul` by a constant after a Conv
+    (a BatchNorm exported as Mul + Add, as in resnet8) is folded into the weights the same way;
+    the following Add is `fold-conv-bias`'s job.
+    """
+
+    name: ClassVar[str] = "fold-batchnorm"
+
+    mul: bool = True
+    """Also fold Conv -> Mul(per-channel constant) into the conv weights and bias."""
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        folded_bn = folded_mul = 0
+        for graph in module.graphs.values():
+            if graph.kind != "nn":
+                continue
+            for op in list(graph.ops):
+                if op.graph is None:
+                    continue
+                if isinstance(op, nn.BatchNormOp):
+                    folded_bn += _fold_batchnorm(op)
+                elif self.mul and isinstance(op, nn.MulOp):
+                    folded_mul += _fold_scale(op)
+        stats = {"batchnorms_folded": folded_bn, "muls_folded": folded_mul}
+        ctx.report[self.name] = stats
+        return PassResult(modified=bool(folded_bn or folded_mul), stats=stats)
+
+
+def foldable_conv(value, reader: Op) -> nn.ConvOp | None:
+    """The Conv producing `value` when `reader` is its only reader and its weights (and bias)
+    are floating-point constants."""
+    conv = value.owner
+    if not isinstance(conv, nn.ConvOp) or only_reader(value) is not reader:
+        return None
+    w = constant_array(conv.operand(1))
+    if w is None or w.dtype.kind != "f" or w.ndim < 3:
+        return None
+    if len(conv.operands) > 2 and constant_array(conv.operand(2)) is None:
+        return None
+    return conv
+
+
+def _rescale_conv(conv: nn.ConvOp, scale: np.ndarray, shift: np.ndarray) -> None:
+    """conv weights *= scale per output channel; bias = bias * scale + shift."""
+    graph = conv.graph
+    w_old = conv.operand(1)
+    w = constant_array(w_old)
+    b = constant_array(conv.operand(2)) if len(conv.operands) > 2 else np.zeros(w.shape[0])
+    w_new = w.astype(np.float64) * scale.reshape(-1, *([1] * (w.ndim - 1)))
+    b_new = b.astype(np.float64) * scale + shift
+    w_value = new_constant(graph, w_new.astype(w.dtype), w_old.name)
+    b_value = new_constant(graph, b_new.astype(w.dtype), (conv.result.name or "conv") + "_bias")
+    old = [v.owner for v in conv.operands[1:]]
+    conv.set_operands([conv.operand(0), w_value, b_value])
+    for op in old:
+        erase_if_dead(op)
+
+
+def _fold_batchnorm(bn: nn.BatchNormOp) -> int:
+    if bn.attr("training_mode", 0) or not bn.attr("spatial", 1) or len(bn.results) != 1:
+        return 0
+    conv = foldable_conv(bn.operand(0), bn)
+    params = [constant_array(v) for v in bn.operands[1:]]
+    if conv is None or any(p is None for p in params):
+        return 0
+    gamma, beta, mean, var = (p.astype(np.float64).reshape(-1) for p in params)
+    channels = constant_array(conv.operand(1)).shape[0]
+    if any(p.size != channels for p in (gamma, beta, mean, var)):
+        return 0
+    scale = gamma / np.sqrt(var + float(bn.attr("epsilon", 1e-5)))
+    _rescale_conv(conv, scale, beta - mean * scale)
+    _replace(bn, conv)
+    return 1
+
+
+def _fold_scale(mul: nn.MulOp) -> int:
+    for data, other in ((0, 1), (1, 0)):
+        conv = foldable_conv(mul.operand(data), mul)
+        factor = constant_array(mul.operand(other))
+        if conv is None or factor is None or mul.result.type != conv.result.type:
+            continue
+        channels = constant_array(conv.operand(1)).shape[0]
+        vector = per_channel_vector(factor, conv.result.type.rank, channels)
+        if vector is None:
+            continue
+        _rescale_conv(conv, vector.astype(np.float64), np.zeros(channels))
+        _replace(mul, conv)
+        return 1
+    return 0
+
+
+def _replace(op: Op, conv: nn.ConvOp) -> None:
+    """Let readers of `op` read the conv instead and drop `op` with its dead constants."""
+    op.result.replace_all_uses_with(conv.result)
+    inputs = [v.owner for v in op.operands]
+    op.graph.erase(op)
+    for producer in inputs:
+        if isinstance(producer, nn.ConstantOp):
+            erase_if_dead(producer)

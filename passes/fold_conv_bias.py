@@ -1,0 +1,129 @@
+"""The `fold-conv-bias` pass: Conv -> Add(per-channel constant) into a biased Conv; MatMul -> Add
+into Gemm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from axc.ir import Module, Op, TensorType
+from axc.ir.dialects import nn
+
+from .base import ModulePass, PassContext, PassResult
+from .nn_rewrite import constant_array, erase_if_dead, new_constant, only_reader, per_channel_vector
+
+__all__ = ["FoldConvBiasPass"]
+
+
+@dataclass(frozen=True)
+class FoldConvBiasPass(ModulePass):
+    """Fold a constant bias added after a Conv into the Conv (the mnist-8 pattern).
+
+    `Add(conv(x, W[, b]), c)` (either operand order) where `c` is a constant that broadcasts
+    along the channel axis only (shape `[M,1,1]`, `[1,M,1,1]`, a scalar, ...) becomes
+    `conv(x, W, b + c)`. The conv must feed only the Add and the Add must not change the shape.
+
+    With `gemm`, `Add(MatMul(A, B), c)` with 2-D `A` and `B` and a constant `c` that broadcasts
+    to the `[M, N]` product becomes `Gemm(A, B, c)`, and `Add(Gemm(A, B), c)` gains `c` as its
+    `C`: one op that carries its bias, which `quantize` treats like a biased conv (int32 bias at
+    the product scale). MatMuls of other ranks stay (Gemm is 2-D only).
+    """
+
+    name: ClassVar[str] = "fold-conv-bias"
+
+    gemm: bool = True
+    """Also turn 2-D MatMul -> Add(constant) into Gemm."""
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        convs = gemms = 0
+        for graph in module.graphs.values():
+            if graph.kind != "nn":
+                continue
+            for op in list(graph.ops):
+                if op.graph is None or not isinstance(op, nn.AddOp):
+                    continue
+                if _fold_conv_add(op):
+                    convs += 1
+                elif self.gemm and _fold_matmul_add(op):
+                    gemms += 1
+        stats = {"conv_biases_folded": convs, "gemms_formed": gemms}
+        ctx.report[self.name] = stats
+        return PassResult(modified=bool(convs or gemms), stats=stats)
+
+
+def _producer_and_constant(add: nn.AddOp, kind: type[Op]) -> tuple[Op, np.ndarray, Op] | None:
+    """(producer of class `kind`, the added constant, the constant's op) for `add`."""
+    for data, other in ((0, 1), (1, 0)):
+        producer = add.operand(data).owner
+        c = constant_array(add.operand(other))
+        if (
+            isinstance(producer, kind) and c is not None and only_reader(add.operand(data)) is add
+            and add.result.type == producer.result.type
+        ):
+            return producer, c, add.operand(other).owner
+    return None
+
+
+def _fold_conv_add(add: nn.AddOp) -> bool:
+    found = _producer_and_constant(add, nn.ConvOp)
+    if found is None:
+        return False
+    conv, c, c_op = found
+    out = conv.result.type
+    weight = constant_array(conv.operand(1))
+    channels = out.shape[1] if isinstance(out, TensorType) and out.rank > 1 and isinstance(out.shape[1], int) else None
+    if channels is None and weight is not None:
+        channels = weight.shape[0]
+    bias = constant_array(conv.operand(2)) if len(conv.operands) > 2 else None
+    if channels is None or (len(conv.operands) > 2 and bias is None) or c.dtype.kind != "f":
+        return False
+    vector = per_channel_vector(c, out.rank, channels)
+    if vector is None:
+        return False
+    total = vector.astype(np.float64) + (bias.astype(np.float64) if bias is not None else 0.0)
+    old_bias = conv.operand(2).owner if bias is not None else None
+    b_value = new_constant(conv.graph, total.astype(c.dtype), c_op.result.name)
+    conv.set_operands([conv.operand(0), conv.operand(1), b_value])
+    erase_if_dead(old_bias)
+    _replace(add, conv)
+    return True
+
+
+def _fold_matmul_add(add: nn.AddOp) -> bool:
+    found = _producer_and_constant(add, nn.MatMulOp) or _producer_and_constant(add, nn.GemmOp)
+    if found is None:
+        return False
+    producer, c, c_op = found
+    a, b = producer.operand(0).type, producer.operand(1).type
+    out = producer.result.type
+    if not all(isinstance(t, TensorType) and t.rank == 2 for t in (a, b, out)) or c.ndim > 2:
+        return False
+    m, n = out.shape
+    if not isinstance(n, int) or (c.ndim == 2 and not (c.shape[0] == 1 or c.shape[0] == m)):
+        return False
+    if c.ndim >= 1 and c.shape[-1] not in (1, n):
+        return False
+    if isinstance(producer, nn.GemmOp):
+        if len(producer.operands) > 2 or producer.attr("beta", 1.0) != 1.0:
+            return False
+        producer.set_operands([*producer.operands, c_op.result])
+        _replace(add, producer)
+        return True
+    graph = add.graph
+    gemm = graph.create(
+        nn.GemmOp, [producer.operand(0), producer.operand(1), c_op.result], [out],
+        loc=producer.loc, names=[add.result.name],
+    )
+    add.result.replace_all_uses_with(gemm.result)
+    graph.erase(add)
+    graph.erase(producer)
+    return True
+
+
+def _replace(add: nn.AddOp, producer: Op) -> None:
+    add.result.replace_all_uses_with(producer.result)
+    constants = [v.owner for v in add.operands if isinstance(v.owner, nn.ConstantOp)]
+    add.graph.erase(add)
+    for op in constants:
+        erase_if_dead(op)
