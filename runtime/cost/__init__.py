@@ -1,0 +1,19 @@
+"""axc.runtime.cost: area, delay and power by technology mapping (Yosys+ABC) onto a cell library.
+
+```python
+from axc.runtime.cost import CostModel
+model = CostModel()                      # shipped NanGate-45 X1 genlib; CostModel(liberty="x.lib")
+report = model.estimate(view)            # CostReport: area_um2, delay_ns, power_uw, cells, ...
+model.area(view)                         # area only (cached by structural hash)
+```
+"""
+
+from __future__ import annotations
+
+from .library import Cell, CellLibrary, default_genlib, load_library
+from .model import DEFAULT_SCRIPT, CostModel, CostReport, cache_dir
+
+__all__ = [
+    "DEFAULT_SCRIPT", "Cell", "CellLibrary", "CostModel", "CostReport", "cache_dir",
+    "default_genlib", "load_library",
+]
