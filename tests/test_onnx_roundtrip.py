@@ -170,3 +170,44 @@ def test_if_subgraph_round_trip() -> None:
 
 def test_light_sweep_is_complete() -> None:
     assert len(LIGHT_FILES) >= 9, os.listdir(LIGHT)
+
+
+def test_quantized_model_reimports_and_exports_identically() -> None:
+    module = load_onnx(str(CORPUS_MODELS[0]), {})
+    _add_weight_qdq(module, "i4", True)
+    first = export_model(module).model
+    again = import_model(first)
+    zero = next(op for op in again.top_graph.ops_of(nn.ConstantOp) if op.result.type.dtype == "i4")
+    assert zero.attr("value").array.dtype == np.int8
+    second = export_model(again)
+    assert second.notes == [] and second.model.opset_import[0].version == 21
+    x = np.random.default_rng(3).random((1, 1, 28, 28), dtype=np.float32) * 255
+    assert np.array_equal(OnnxRunner(first).run({"Input3": x})[0], OnnxRunner(second.model).run({"Input3": x})[0])
+
+
+def test_text_ir_round_trip_keeps_outputs() -> None:
+    from axc.ir.parser import parse_module
+    from axc.ir.printer import print_module
+
+    for path in (CORPUS_MODELS[1], LIGHT / "light_squeezenet.onnx"):
+        module = load_onnx(str(path), {})
+        reparsed = parse_module(print_module(module))
+        x = module.top_graph.inputs[0]
+        shape = tuple(d if isinstance(d, int) else 3 for d in x.type.shape)
+        feed = {x.name: np.random.default_rng(4).random(shape, dtype=np.float32)}
+        assert np.array_equal(OnnxRunner(module).run(feed)[0], OnnxRunner(reparsed).run(feed)[0])
+
+
+def test_opset7_model_imports_and_keeps_its_opset() -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("Clip", ["x"], ["c"], min=-1.0, max=2.0), helper.make_node("Softmax", ["c"], ["y"])]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 7)])
+    model.ir_version = 3
+    module = import_model(model)
+    clip = module.top_graph.ops_of(nn.ClipOp)[0]
+    assert clip.attr("min") == -1.0 and clip.attr("max") == 2.0
+    exported = export_model(module).model
+    assert exported.opset_import[0].version == 7 and exported.ir_version == 3
+    feed = {"x": np.array([[-3, 0, 1, 5]], np.float32)}
+    assert np.array_equal(OnnxRunner(exported).run(feed)[0], OnnxRunner(model).run(feed)[0])
