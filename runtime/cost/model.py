@@ -72,6 +72,21 @@ class CostReport:
     cached: bool = False
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def area(self) -> float:
+        """`area_um2`."""
+        return self.area_um2
+
+    @property
+    def delay(self) -> float:
+        """`delay_ns`."""
+        return self.delay_ns
+
+    @property
+    def power(self) -> float | None:
+        """Total power in µW (None when not estimated)."""
+        return None if self.power_uw is None else self.power_uw["total"]
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
