@@ -25,6 +25,7 @@ LOADERS: dict[str, str] = {
 EMITTERS: dict[str, str] = {
     "ir": "axc.ir.printer:save_ir",
     "onnx": "axc.backends.onnx_export:save_onnx",
+    "pt": "axc.backends.torch_module:save_pt",
     "dot": "axc.backends.graphviz:save_dot",
     "svg": "axc.backends.graphviz:save_svg",
     "png": "axc.backends.graphviz:save_png",

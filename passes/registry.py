@@ -24,6 +24,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "fold-batchnorm": "axc.passes.fold_batchnorm:FoldBatchNormPass",
     "fold-conv-bias": "axc.passes.fold_conv_bias:FoldConvBiasPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
+    "quantize": "axc.passes.quantize:QuantizePass",
     "stats": "axc.passes.stats:StatsPass",
 }
 

@@ -1,0 +1,359 @@
+"""The `quantize` pass: post-training quantization of conv/gemm/matmul layers to QDQ form.
+
+Each quantized layer reads its activation through `nn.quantize -> [nn.clip] -> nn.dequantize`
+(per-tensor affine, calibrated on `--data`) and its weight (and bias) through `nn.dequantize`
+of an integer constant, which is the QDQ form stock ONNX Runtime runs. Weights take int8
+(uint8 when `weight_signed=false`) for 2 to 8 bits, int16/uint16 for 9 to 16; fewer than 8
+bits keep the 8-bit storage type with values restricted to the b-bit range by the scale (and, for
+activations, by an `nn.clip` of the integers), so the graph still runs at opset 13 instead of
+needing opset 21 (int4) or 25 (int2). Bias is int32 at the product scale S_x * S_w.
+
+The integer view for the approximate-multiplier passes is the attribute `quant` (a dict) on every
+quantized `nn.conv`/`nn.gemm`/`nn.matmul`:
+
+| key | value |
+|---|---|
+| `weight_operand` | index of the weight operand (1 for conv/gemm, 0 or 1 for matmul) |
+| `w_int` | DenseArray int8/uint8 (int16/uint16 above 8 bits), same shape as the float weight |
+| `w_scale` | DenseArray float32, shape (C,) per channel or () per tensor |
+| `w_zero_point` | DenseArray int32, same shape as `w_scale` |
+| `w_axis` | channel axis of the weight (None per tensor) |
+| `w_bits`, `w_signed`, `w_symmetric` | bit width, signedness, symmetric scheme of the weights |
+| `x_scale`, `x_zero_point` | float, int: the input activation's per-tensor parameters |
+| `x_bits`, `x_signed` | the activation's bit width and signedness |
+| `x_range` | (lo, hi): the calibrated clipping range |
+| `bias_int`, `bias_scale` | DenseArray int32 (C,) and float32 (C,) or (), or None without bias |
+| `calibration` | the calibration method used for the activation |
+
+Real values are `w = (w_int - w_zero_point) * w_scale` along `w_axis`, `x = (x_int -
+x_zero_point) * x_scale`, `bias = bias_int * bias_scale`, which is Eq. 7-10 of the HTP paper.
+The `nn.dequantize` ops in the graph carry the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from axc.ir import DenseArray, Graph, InputError, Module, NameLoc, Op, TensorType, Value
+from axc.ir.dialects import nn
+from axc.runtime import quant as Q
+
+from .base import ModulePass, PassContext, PassResult
+
+__all__ = ["QuantizePass"]
+
+_TARGETS = (nn.ConvOp, nn.GemmOp, nn.MatMulOp)
+_TYPE_NAMES = {"conv": nn.ConvOp, "gemm": nn.GemmOp, "matmul": nn.MatMulOp}
+_SHAPE_OPS = (nn.ReshapeOp, nn.TransposeOp, nn.FlattenOp)
+
+
+@dataclass(frozen=True)
+class QuantizePass(ModulePass):
+    """Post-training quantization of conv/gemm/matmul layers into ONNX QDQ form.
+
+    Weights per channel or per tensor, symmetric or affine, 2 to 8 or 16 bits; activations per
+    tensor affine, calibrated on `--data` (first `--calib` samples) with minmax, percentile, mse or
+    entropy; bias int32 at the product scale. Each quantized layer records its integer view in
+    the attribute `quant` for approx-mul/htp.
+    """
+
+    name: ClassVar[str] = "quantize"
+    bits: int = 8
+    """Bit width of weights and activations (2..8 or 16) unless set separately."""
+    weight_bits: int | None = None
+    """Bit width of the weights (default: `bits`)."""
+    act_bits: int | None = None
+    """Bit width of the activations (default: `bits`, at most 8 unless `bits=16`)."""
+    per_channel: bool = True
+    """One scale (and zero point) per output channel of each weight; false: one per tensor."""
+    symmetric: bool = True
+    """Symmetric weights (zero point 0, or mid-range when unsigned); false: affine (min/max)."""
+    weight_signed: bool = True
+    """Signed weight integers; false gives unsigned ones (with a zero point)."""
+    act_signed: bool = False
+    """Signed activation integers (int8); false gives uint8-style unsigned ones."""
+    calibration: Literal["minmax", "percentile", "mse", "entropy"] = "mse"
+    """How activation ranges are chosen from the calibration data."""
+    percentile: float = 99.99
+    """The percentile kept by `calibration=percentile`."""
+    weight_range: Literal["auto", "minmax", "mse"] = "auto"
+    """Weight clipping range: min/max, or the MSE-optimal shrink; auto uses mse below 8 bits."""
+    layers: tuple[str, ...] = ()
+    """Quantize only these layers (ONNX node names or op types conv/gemm/matmul); all if empty."""
+    exclude: tuple[str, ...] = ()
+    """Leave these layers (node names or op types) in float."""
+    data: str | None = None
+    """Calibration data (.npz with `x`, an ONNX test_data_set folder, or MNIST IDX files)."""
+    calib: int | None = None
+    """Number of calibration samples, the first ones of `data` (default 500, as `--calib`)."""
+
+    def widths(self) -> tuple[int, int]:
+        allowed = (*range(2, 9), 16)
+        for label, value in (("bits", self.bits), ("weight_bits", self.weight_bits), ("act_bits", self.act_bits)):
+            if value is not None and value not in allowed:
+                raise InputError(f"quantize: {label}={value} is not supported (2 to 8, or 16)")
+        wb = self.weight_bits or self.bits
+        ab = self.act_bits or (self.bits if self.bits <= 8 or self.bits == 16 else 8)
+        return wb, ab
+
+    def requires(self, module: Module) -> None:
+        self.widths()
+        if module.top is None or module.top_graph.kind != "nn":
+            raise InputError("quantize works on a network ('nn' graph)")
+        if self.calib is not None and self.calib < 1:
+            raise InputError(f"quantize: calib={self.calib} must be at least 1")
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        self.requires(module)
+        if not self.select(module.top_graph):
+            return PassResult(False, {"layers": 0}, notes=["quantize: no conv/gemm/matmul with a constant weight to quantize"])
+        return self.run(ctx, module, self.calibration_samples(ctx, module.top_graph))
+
+    def run(self, ctx: PassContext, module: Module, samples: np.ndarray) -> PassResult:
+        """Quantize `module` in place, calibrating on `samples` (inputs of the top graph)."""
+        self.requires(module)
+        w_bits, a_bits = self.widths()
+        g = module.top_graph
+        targets = self.select(g)
+        if not targets:
+            return PassResult(False, {"layers": 0}, notes=["quantize: no conv/gemm/matmul with a constant weight to quantize"])
+        acts = list(dict.fromkeys(t["x"] for t in targets))
+        observers = _observe(ctx, module, acts, samples)
+        a_rng = Q.int_range(a_bits, self.act_signed)
+        w_rng = Q.int_range(w_bits, self.weight_signed)
+        names = _Names(g)
+        act_params: dict[Value, tuple[float, int, tuple[float, float], Value]] = {}
+        for x in acts:
+            lo, hi = observers[x].range(self.calibration, a_rng, percentile=self.percentile)
+            scale, zero = Q.choose_qparams(lo, hi, a_rng, symmetric=False)
+            s, z = float(scale), int(zero)
+            act_params[x] = (s, z, (float(lo), float(hi)), _insert_act_qdq(g, names, x, s, z, a_rng))
+        report: dict[str, Any] = {}
+        replaced = [t["op"].operand(i) for t in targets for i in (t["w_index"], 2) if i < len(t["op"].operands)]
+        for t in targets:
+            report[t["label"]] = self.quantize_layer(g, names, t, act_params[t["x"]], w_rng, a_rng)
+        _erase_unused_chains(g, replaced)
+        ctx.report[self.name] = {"weight_bits": w_bits, "act_bits": a_bits, "per_channel": self.per_channel,
+                                 "calibration": self.calibration, "calib_samples": len(samples), "layers": report}
+        ctx.log(f"quantize: {len(targets)} layers to {w_bits}-bit weights"
+                f" ({'per channel' if self.per_channel else 'per tensor'}), {a_bits}-bit activations"
+                f" ({self.calibration} on {len(samples)} samples)")
+        return PassResult(True, {"layers": len(targets), "weight_bits": w_bits, "act_bits": a_bits})
+
+    # -- selection ---------------------------------------------------------------------------
+    def select(self, g: Graph) -> list[dict[str, Any]]:
+        candidates = [op for op in g.topo_order() if isinstance(op, _TARGETS)]
+        labels = {op: _label(op, i) for i, op in enumerate(candidates)}
+        known = set(labels.values())
+        for sel in (*self.layers, *self.exclude):
+            if sel.lower() not in _TYPE_NAMES and sel not in known:
+                raise InputError(f"quantize: no layer named '{sel}' (layers: {', '.join(labels.values())})")
+        chosen = []
+        for op in candidates:
+            if self.layers and not _matches(op, labels[op], self.layers):
+                continue
+            if _matches(op, labels[op], self.exclude) or op.attr("quant") is not None:
+                continue
+            spec = _layer_spec(op)
+            if spec is not None:
+                spec["label"] = labels[op]
+                chosen.append(spec)
+        return chosen
+
+    def calibration_samples(self, ctx: PassContext, g: Graph) -> np.ndarray:
+        data = self.data or ctx.options.get("data")
+        if not data:
+            raise InputError("quantize needs calibration data: give --data (or quantize{data=...})")
+        from axc.runtime.nn_data import DEFAULT_CALIB
+        from axc.runtime.nn_eval import dataset_for_module
+
+        assert g.module is not None
+        x = dataset_for_module(str(data), g.module).x[: self.calib or DEFAULT_CALIB]
+        if len(x) == 0:
+            raise InputError(f"quantize: the calibration data '{data}' holds no samples")
+        return x
+
+    # -- one layer -------------------------------------------------------------------------
+    def quantize_layer(self, g: Graph, names: _Names, t: dict[str, Any], act: tuple[float, int, tuple[float, float], Value],
+                       w_rng: Q.IntRange, a_rng: Q.IntRange) -> dict[str, Any]:
+        op: Op = t["op"]
+        s_x, z_x, x_range, x_dq = act
+        op.set_operand(t["x_index"], x_dq)
+        w = t["w"]
+        axis = t["axis"] if self.per_channel else None
+        method = self.weight_range if self.weight_range != "auto" else ("mse" if w_rng.bits < 8 else "minmax")
+        lo, hi = Q.weight_range(w, axis, w_rng, self.symmetric, method)
+        w_scale, w_zero = Q.choose_qparams(lo, hi, w_rng, self.symmetric)
+        w_int = Q.quantize(w, w_scale, w_zero, w_rng, axis).astype(Q.storage_dtype(w_rng.bits, w_rng.signed))
+        w_zero_st = w_zero.astype(w_int.dtype)
+        base = op.operand(t["w_index"]).name or "weight"
+        w_dq = _dequantize_const(g, names, op, base, w_int, w_scale, w_zero_st, axis)
+        op.set_operand(t["w_index"], w_dq)
+        view: dict[str, Any] = {
+            "weight_operand": t["w_index"], "w_int": DenseArray(w_int), "w_scale": DenseArray(w_scale),
+            "w_zero_point": DenseArray(w_zero.astype(np.int32)), "w_axis": axis, "w_bits": w_rng.bits,
+            "w_signed": w_rng.signed, "w_symmetric": self.symmetric, "x_scale": s_x, "x_zero_point": z_x,
+            "x_bits": a_rng.bits, "x_signed": a_rng.signed, "x_range": x_range, "bias_int": None,
+            "bias_scale": None, "calibration": self.calibration,
+        }
+        if t["b"] is not None:
+            b = t["b"]
+            b_int, b_scale = Q.quantize_bias(b.reshape(-1), s_x, w_scale)
+            b_axis = b.shape.index(b.size) if axis is not None and b.ndim else None
+            b_dq = _dequantize_const(g, names, op, op.operand(2).name or "bias", b_int.reshape(b.shape),
+                                     b_scale, np.zeros(b_scale.shape, np.int32), b_axis)
+            op.set_operand(2, b_dq)
+            view.update(bias_int=DenseArray(b_int), bias_scale=DenseArray(b_scale))
+        op.set_attr("quant", view)
+        recon = Q.dequantize(w_int, w_scale, w_zero, axis)
+        noise = float(np.mean((recon - w) ** 2))
+        signal = float(np.mean(w.astype(np.float64) ** 2))
+        return {"op": op.name, "x_scale": s_x, "x_zero_point": z_x, "x_range": list(x_range),
+                "weight_sqnr_db": 10 * np.log10(signal / noise) if noise > 0 else float("inf")}
+
+
+def _label(op: Op, index: int) -> str:
+    return op.loc.name if isinstance(op.loc, NameLoc) else f"{op.name.split('.')[-1]}{index}"
+
+
+def _matches(op: Op, label: str, selectors: tuple[str, ...]) -> bool:
+    return any(s == label or _TYPE_NAMES.get(s.lower()) is type(op) for s in selectors)
+
+
+def _fold(v: Value) -> np.ndarray | None:
+    """The value of `v` when it is a constant or a reshape/transpose/flatten chain of one."""
+    op = v.owner
+    if isinstance(op, nn.ConstantOp):
+        return np.asarray(op.attr("value").array)
+    if isinstance(op, _SHAPE_OPS):
+        src = _fold(op.operand(0))
+        if src is None:
+            return None
+        if isinstance(op, nn.ReshapeOp):
+            shape = _fold(op.operand(1))
+            if shape is None:
+                return None
+            dims = [src.shape[i] if d == 0 and not op.attr("allowzero", 0) else int(d) for i, d in enumerate(shape)]
+            return src.reshape(dims)
+        if isinstance(op, nn.TransposeOp):
+            return np.transpose(src, op.attr("perm"))
+        axis = int(op.attr("axis", 1))
+        return src.reshape(int(np.prod(src.shape[:axis])), -1)
+    return None
+
+
+def _float_const(v: Value) -> np.ndarray | None:
+    arr = _fold(v)
+    return arr if arr is not None and arr.dtype.kind == "f" else None
+
+
+def _layer_spec(op: Op) -> dict[str, Any] | None:
+    """Which operand is the activation, which the weight (and its channel axis), and the bias."""
+    if isinstance(op, nn.ConvOp):
+        x_index, w_index, axis = 0, 1, 0
+    elif isinstance(op, nn.GemmOp):
+        if op.attr("transA", 0) and _float_const(op.operand(0)) is not None:
+            return None
+        x_index, w_index, axis = 0, 1, 0 if op.attr("transB", 0) else 1
+    else:
+        consts = [_float_const(v) is not None for v in op.operands]
+        if consts == [False, True]:
+            x_index, w_index = 0, 1
+        elif consts == [True, False]:
+            x_index, w_index = 1, 0
+        else:
+            return None
+    w = _float_const(op.operand(w_index))
+    if w is None or _float_const(op.operand(x_index)) is not None:
+        return None
+    if isinstance(op, nn.MatMulOp):
+        axis = w.ndim - 1 if w_index == 1 else max(w.ndim - 2, 0)
+    b = _float_const(op.operand(2)) if len(op.operands) > 2 else None
+    if b is not None and b.size != w.shape[axis]:
+        b = None
+    return {"op": op, "x": op.operand(x_index), "x_index": x_index, "w": w.astype(np.float32),
+            "w_index": w_index, "axis": axis, "b": b}
+
+
+class _Names:
+    """Fresh value names and node names (`NameLoc`s) that collide with none in the graph."""
+
+    def __init__(self, g: Graph) -> None:
+        self.used = {v.name for v in g.inputs} | {r.name for op in g.ops for r in op.results}
+        self.nodes = {op.loc.name for op in g.ops if isinstance(op.loc, NameLoc)}
+
+    def __call__(self, base: str) -> str:
+        return self._fresh(base, self.used)
+
+    def node(self, base: str) -> NameLoc:
+        return NameLoc(self._fresh(base, self.nodes))
+
+    @staticmethod
+    def _fresh(base: str, used: set[str | None]) -> str:
+        name, i = base, 1
+        while name in used:
+            name, i = f"{base}_{i}", i + 1
+        used.add(name)
+        return name
+
+
+def _const(g: Graph, names: _Names, base: str, array: np.ndarray, loc: Any) -> Value:
+    from axc.frontend.onnx_common import dtype_of_array
+
+    arr = np.array(array, order="C")
+    op = g.create(nn.ConstantOp, [], [TensorType(arr.shape, dtype_of_array(arr))], {"value": DenseArray(arr)},
+                  loc=loc, names=[names(base)])
+    return op.result
+
+
+def _dequantize_const(g: Graph, names: _Names, op: Op, base: str, q: np.ndarray, scale: np.ndarray,
+                      zero: np.ndarray, axis: int | None) -> Value:
+    qv = _const(g, names, f"{base}_quantized", q, op.loc)
+    sv = _const(g, names, f"{base}_scale", np.asarray(scale, np.float32), op.loc)
+    zv = _const(g, names, f"{base}_zero_point", np.asarray(zero, q.dtype), op.loc)
+    attrs = {"axis": axis} if axis is not None else {}
+    dq = g.create(nn.DequantizeOp, [qv, sv, zv], [TensorType(q.shape, "f32")], attrs,
+                  loc=names.node(f"{base}_DequantizeLinear"), names=[names(f"{base}_dequantized")])
+    return dq.result
+
+
+def _insert_act_qdq(g: Graph, names: _Names, x: Value, scale: float, zero: int, rng: Q.IntRange) -> Value:
+    """x -> quantize -> [clip to the b-bit range] -> dequantize, for the quantized layers to read."""
+    st = Q.storage_dtype(rng.bits, rng.signed)
+    dtype = {"int8": "i8", "uint8": "u8", "int16": "i16", "uint16": "u16"}[st.name]
+    base = x.name or "act"
+    loc = x.owner.loc if x.owner is not None else NameLoc(base)
+    sv = _const(g, names, f"{base}_scale", np.array(scale, np.float32), loc)
+    zv = _const(g, names, f"{base}_zero_point", np.array(zero, st), loc)
+    shape = x.type.shape if isinstance(x.type, TensorType) else ()
+    q = g.create(nn.QuantizeOp, [x, sv, zv], [TensorType(shape, dtype)], loc=names.node(f"{base}_QuantizeLinear"),
+                 names=[names(f"{base}_quantized")]).result
+    full = Q.int_range(8 if rng.bits <= 8 else 16, rng.signed)
+    if (rng.qmin, rng.qmax) != (full.qmin, full.qmax):
+        lo = _const(g, names, f"{base}_qmin", np.array(rng.qmin, st), loc)
+        hi = _const(g, names, f"{base}_qmax", np.array(rng.qmax, st), loc)
+        q = g.create(nn.ClipOp, [q, lo, hi], [TensorType(shape, dtype)], loc=names.node(f"{base}_Clip"),
+                     names=[names(f"{base}_clipped")]).result
+    return g.create(nn.DequantizeOp, [q, sv, zv], [TensorType(shape, "f32")], loc=names.node(f"{base}_DequantizeLinear"),
+                    names=[names(f"{base}_dequantized")]).result
+
+
+def _observe(ctx: PassContext, module: Module, values: list[Value], samples: np.ndarray) -> dict[Value, Q.ActivationObserver]:
+    from axc.runtime.calibrate import observe_values
+
+    return observe_values(module, values, samples, progress=lambda it, d, n: ctx.progress(it, d, n))
+
+
+def _erase_unused_chains(g: Graph, values: list[Value]) -> None:
+    """Remove the float weights (and their reshape chains) that nothing reads any more."""
+    pending = list(values)
+    while pending:
+        v = pending.pop()
+        op = v.owner
+        if op is None or not g.contains(op) or any(r.has_uses for r in op.results):
+            continue
+        if isinstance(op, (nn.ConstantOp, *_SHAPE_OPS)):
+            pending.extend(op.operands)
+            g.erase(op)

@@ -1,0 +1,212 @@
+"""The `quantize` pass on mnist8: QDQ models that ONNX Runtime runs, accuracy, integer view, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from axc.frontend.onnx_import import load_onnx
+from axc.ir import DenseArray, InputError, Module, verify
+from axc.ir.dialects import nn
+from axc.passes.base import PassContext
+from axc.passes.quantize import QuantizePass
+from axc.runtime import quant as Q
+from axc.runtime.nn_eval import dataset_for_module, top1
+from axc.runtime.onnx_run import OnnxRunner
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+MNIST8 = CORPORA / "onnx" / "mnist8" / "model.onnx"
+MNIST = CORPORA / "datasets" / "mnist"
+CALIB, EVAL = 200, 1000
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ds = dataset_for_module(str(MNIST), load_onnx(str(MNIST8)))
+    assert ds.y is not None
+    return ds.x[:CALIB], ds.x[CALIB : CALIB + EVAL], ds.y[CALIB : CALIB + EVAL]
+
+
+def _runner(m: Module) -> OnnxRunner:
+    return OnnxRunner(_without_view(m))
+
+
+def _without_view(m: Module) -> Module:
+    """The module without `quant` attributes, in case the ONNX exporter writes them as ONNX ones."""
+    m = m.clone()
+    for op in m.top_graph.ops:
+        op.attributes.pop("quant", None)
+    return m
+
+
+def _accuracy(m: Module, x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(top1(_runner(m).run_batched(x)) == y))
+
+
+@pytest.fixture(scope="module")
+def float_accuracy(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    _, x, y = data
+    return _accuracy(load_onnx(str(MNIST8)), x, y)
+
+
+def _quantized(calib: np.ndarray, **options: object) -> tuple[Module, PassContext]:
+    m = load_onnx(str(MNIST8))
+    ctx = PassContext(quiet=True)
+    result = QuantizePass(**options).run(ctx, m, calib)  # type: ignore[arg-type]
+    assert result.modified and result.stats["layers"] == 3
+    verify(m)
+    return m, ctx
+
+
+@pytest.mark.parametrize(
+    ("options", "max_drop"),
+    [
+        ({"bits": 8, "per_channel": False}, 0.5),
+        ({"bits": 8, "per_channel": True}, 0.5),
+        ({"bits": 4, "per_channel": True}, 1.5),
+        ({"bits": 8, "weight_bits": 2, "per_channel": True}, 15.0),
+    ],
+)
+def test_qdq_model_runs_in_ort_with_sane_accuracy(data, float_accuracy, options, max_drop) -> None:
+    calib, x, y = data
+    m, _ = _quantized(calib, **options)
+    acc = _accuracy(m, x, y)
+    assert acc >= float_accuracy - max_drop / 100, (options, acc, float_accuracy)
+    assert acc > 0.5
+
+
+def test_per_channel_model_loads_at_opset_13(data) -> None:
+    from axc.backends.onnx_export import export_model
+
+    m, _ = _quantized(data[0], bits=8, per_channel=True)
+    model = export_model(_without_view(m)).model
+    opset = {o.domain: o.version for o in model.opset_import}[""]
+    assert opset >= 13
+    axes = [a.i for n in model.graph.node if n.op_type == "DequantizeLinear" for a in n.attribute if a.name == "axis"]
+    assert axes, "per-channel weights must dequantize along an axis"
+    _runner(m)  # loads
+
+
+def _quantized_ops(m: Module) -> list:
+    return [op for op in m.top_graph.ops if op.attr("quant") is not None]
+
+
+@pytest.mark.parametrize(("bits", "per_channel"), [(8, True), (4, True), (3, False), (2, True)])
+def test_integer_view_is_consistent(data, bits: int, per_channel: bool) -> None:
+    original = load_onnx(str(MNIST8))
+    weights = {op.loc.name: op for op in original.top_graph.ops if isinstance(op, (nn.ConvOp, nn.MatMulOp))}
+    m, _ = _quantized(data[0], bits=8, weight_bits=bits, per_channel=per_channel, weight_range="minmax")
+    ops = _quantized_ops(m)
+    assert {op.loc.name for op in ops} == set(weights)
+    for op in ops:
+        v = op.attr("quant")
+        w_int, scale, zero = v["w_int"].array, v["w_scale"].array, v["w_zero_point"].array
+        assert w_int.dtype == np.int8 and v["w_bits"] == bits and v["w_signed"]
+        assert w_int.min() >= -(1 << (bits - 1)) and w_int.max() <= (1 << (bits - 1)) - 1
+        assert (scale.ndim == 1) == per_channel and np.all(zero == 0)
+        # dequantized integer weights equal the float weights within half a step
+        orig_w = original.top_graph.ops
+        float_w = _float_weight(weights[op.loc.name], v["weight_operand"])
+        assert float_w.shape == w_int.shape
+        axis = v["w_axis"]
+        back = Q.dequantize(w_int, scale, zero, axis)
+        step = scale if axis is None else np.expand_dims(scale, [d for d in range(w_int.ndim) if d != axis])
+        assert np.all(np.abs(back - float_w) <= step / 2 * (1 + 1e-5))
+        del orig_w
+        # the graph reads exactly these integers through a DequantizeLinear
+        dq = op.operand(v["weight_operand"]).owner
+        assert isinstance(dq, nn.DequantizeOp)
+        assert np.array_equal(dq.operand(0).owner.attr("value").array, w_int)
+        assert np.array_equal(dq.operand(1).owner.attr("value").array, scale)
+        # and the activation through quantize -> dequantize with the recorded parameters
+        x_dq = op.operand(1 - v["weight_operand"] if isinstance(op, nn.MatMulOp) else 0).owner
+        assert isinstance(x_dq, nn.DequantizeOp)
+        assert float(x_dq.operand(1).owner.attr("value").array) == pytest.approx(v["x_scale"])
+        assert int(x_dq.operand(2).owner.attr("value").array) == v["x_zero_point"]
+        assert v["x_bits"] == 8 and not v["x_signed"]
+
+
+def _float_weight(op, index: int) -> np.ndarray:
+    from axc.passes.quantize import _fold
+
+    return _fold(op.operand(index))
+
+
+def test_int32_bias_at_product_scale(data) -> None:
+    """A conv with its bias operand (the folded mnist8 pattern) gets an int32 bias."""
+    calib, x, _ = data
+    m = load_onnx(str(MNIST8))
+    _fold_first_bias(m)
+    reference = _runner(m.clone()).run_batched(x[:100])
+    QuantizePass(bits=8).run(PassContext(quiet=True), m, calib)
+    conv = next(op for op in _quantized_ops(m) if isinstance(op, nn.ConvOp) and len(op.operands) == 3)
+    v = conv.attr("quant")
+    b_int, b_scale = v["bias_int"].array, v["bias_scale"].array
+    assert b_int.dtype == np.int32
+    assert np.allclose(b_scale, np.float32(v["x_scale"]) * v["w_scale"].array)
+    dq = conv.operand(2).owner
+    assert isinstance(dq, nn.DequantizeOp) and dq.operand(0).owner.attr("value").array.dtype == np.int32
+    out = _runner(m).run_batched(x[:100])
+    assert np.mean(top1(out) == top1(reference)) >= 0.98
+
+
+def _fold_first_bias(m: Module) -> None:
+    g = m.top_graph
+    conv = next(op for op in g.topo_order() if isinstance(op, nn.ConvOp))
+    add = conv.result.users()[0]
+    bias_const = add.operand(1).owner
+    flat = bias_const.attr("value").array.reshape(-1)
+    from axc.ir import TensorType
+
+    b = g.create(nn.ConstantOp, [], [TensorType((flat.size,), "f32")], {"value": DenseArray(flat)}, names=["conv_bias"])
+    conv.set_operands([*conv.operands, b.result])
+    add.result.replace_all_uses_with(conv.result)
+    g.erase(add)
+    g.erase(bias_const)
+    verify(m)
+
+
+def test_low_bit_activations_clip_inside_uint8(data) -> None:
+    calib, x, y = data
+    m, ctx = _quantized(calib, bits=4)
+    clips = [op for op in m.top_graph.ops if isinstance(op, nn.ClipOp)]
+    assert len(clips) == 3
+    for c in clips:
+        assert int(c.operand(2).owner.attr("value").array) == 15
+    assert all(op.attr("quant")["x_bits"] == 4 for op in _quantized_ops(m))
+    assert _accuracy(m, x[:300], y[:300]) > 0.9
+    assert ctx.report["quantize"]["act_bits"] == 4
+
+
+def test_layer_selection(data) -> None:
+    calib = data[0]
+    m = load_onnx(str(MNIST8))
+    QuantizePass(exclude=("matmul",)).run(PassContext(quiet=True), m, calib)
+    assert sorted(op.loc.name for op in _quantized_ops(m)) == ["Convolution110", "Convolution28"]
+    m = load_onnx(str(MNIST8))
+    QuantizePass(layers=("Convolution110",)).run(PassContext(quiet=True), m, calib)
+    assert [op.loc.name for op in _quantized_ops(m)] == ["Convolution110"]
+    with pytest.raises(InputError, match="no layer named 'conv9'"):
+        QuantizePass(layers=("conv9",)).run(PassContext(quiet=True), load_onnx(str(MNIST8)), calib)
+
+
+@pytest.mark.parametrize("options", [{"bits": 1}, {"bits": 33}, {"weight_bits": 9}, {"act_bits": 0}])
+def test_bad_bits_are_one_clear_error(options) -> None:
+    with pytest.raises(InputError, match="not supported"):
+        QuantizePass(**options).apply(PassContext(quiet=True), load_onnx(str(MNIST8)))
+
+
+def test_missing_data_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="needs calibration data"):
+        QuantizePass().apply(PassContext(quiet=True), load_onnx(str(MNIST8)))
+
+
+def test_pipeline_with_global_data_and_calib() -> None:
+    manager = pytest.importorskip("axc.passes.manager")
+    m = load_onnx(str(MNIST8))
+    pipeline = "quantize{bits=4 calibration=percentile}"
+    result = manager.PassManager.parse(pipeline, data=str(MNIST), calib=64).run(m)
+    assert result.stats["quantize"]["layers"] == 3
+    assert result.ctx.report["quantize"]["calib_samples"] == 64
+    assert result.ctx.report["quantize"]["weight_bits"] == 4

@@ -1,0 +1,222 @@
+"""The PyTorch backend: ONNX Runtime-exact outputs, fake-quant layers, save/load, QAT, write-back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from axc.backends.torch_module import save_pt, to_torch, update_module_weights
+from axc.frontend.onnx_import import import_model, load_onnx
+from axc.ir import InputError, Module
+from axc.passes.base import PassContext
+from axc.passes.quantize import QuantizePass
+from axc.runtime import quant as Q
+from axc.runtime.nn_eval import dataset_for_module, top1
+from axc.runtime.onnx_run import OnnxRunner
+from onnx import TensorProto, helper, numpy_helper
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+MNIST8 = CORPORA / "onnx" / "mnist8" / "model.onnx"
+MNIST = CORPORA / "datasets" / "mnist"
+
+
+@pytest.fixture(scope="module")
+def mnist() -> tuple[np.ndarray, np.ndarray]:
+    ds = dataset_for_module(str(MNIST), load_onnx(str(MNIST8)))
+    assert ds.y is not None
+    return ds.x, ds.y
+
+
+def _ort(m: Module, x: np.ndarray, optimize: bool = True) -> np.ndarray:
+    clean = m.clone()
+    for op in clean.top_graph.ops:
+        op.attributes.pop("quant", None)
+    runner = OnnxRunner(clean)
+    if not optimize:
+        from axc.backends.onnx_export import export_model
+
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        runner.session = ort.InferenceSession(export_model(clean).model.SerializeToString(), so,
+                                              providers=["CPUExecutionProvider"])
+    return runner.run_batched(x)
+
+
+def _torch(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return net(torch.from_numpy(x)).numpy()
+
+
+def test_float_mnist8_matches_onnx_runtime(mnist) -> None:
+    m = load_onnx(str(MNIST8))
+    net = to_torch(m)
+    x = np.concatenate([dataset_for_module(str(MNIST8.parent), m).x, mnist[0][:64]])
+    ref = _ort(m, x)
+    out = _torch(net, x)
+    assert np.max(np.abs(out - ref)) <= 1e-4 * max(1.0, float(np.max(np.abs(ref))))
+    assert np.array_equal(top1(out), top1(ref))
+    names = dict(net.named_parameters())
+    assert {"p_Parameter5", "p_Parameter87", "p_Parameter193"} <= set(names), "weights must be trainable"
+
+
+def test_quantized_mnist8_matches_onnx_runtime(mnist) -> None:
+    x, _ = mnist
+    m = load_onnx(str(MNIST8))
+    QuantizePass(bits=8, weight_bits=4).run(PassContext(quiet=True), m, x[:200])
+    net = to_torch(m)
+    out = _torch(net, x[200:456])
+    unfused = _ort(m, x[200:456], optimize=False)
+    scale = float(np.max(np.abs(unfused)))
+    # QDQ executed as written: the same fake-quant arithmetic up to float summation order
+    assert np.quantile(np.abs(out - unfused), 0.99) <= 1e-4 * scale
+    assert np.array_equal(top1(out), top1(unfused))
+    # ORT's default session fuses QDQ into integer kernels; top-1 still agrees
+    assert np.mean(top1(out) == top1(_ort(m, x[200:456]))) >= 0.99
+    weights = dict(net.named_parameters())["p_Parameter5_quantized"].detach()
+    steps = torch.round(weights / net.c_Parameter5_quantized_scale.view(-1, 1, 1, 1))
+    assert len(torch.unique(steps)) <= 16
+
+
+def test_save_load_and_state_dict(tmp_path: Path, mnist) -> None:
+    x = mnist[0][:32]
+    m = load_onnx(str(MNIST8))
+    QuantizePass(bits=8).run(PassContext(quiet=True), m, mnist[0][:100])
+    path = tmp_path / "model.pt"
+    save_pt(m, str(path), {})
+    loaded = torch.load(path, weights_only=False)
+    net = to_torch(m)
+    assert np.array_equal(_torch(loaded, x), _torch(net, x))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(0.5)
+    fresh = to_torch(m)
+    fresh.load_state_dict(net.state_dict())
+    assert np.array_equal(_torch(fresh, x), _torch(net, x))
+    assert not np.array_equal(_torch(fresh, x), _torch(loaded, x))
+
+
+def test_qat_raises_two_bit_accuracy_and_writes_back(mnist) -> None:
+    x, y = mnist
+    torch.manual_seed(0)
+    m = load_onnx(str(MNIST8))
+    QuantizePass(bits=8, weight_bits=2).run(PassContext(quiet=True), m, x[:500])
+    net = to_torch(m)
+    held_x, held_y = x[8000:], y[8000:]
+    before = float(np.mean(top1(_torch(net, held_x)) == held_y))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    xt, yt = torch.from_numpy(x[:8000]), torch.from_numpy(y[:8000])
+    order = torch.randperm(8000)
+    net.train()
+    for start in range(0, 8000, 64):
+        idx = order[start : start + 64]
+        loss = torch.nn.functional.cross_entropy(net(xt[idx]), yt[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    after = float(np.mean(top1(_torch(net, held_x)) == held_y))
+    assert after > before + 0.01, (before, after)
+    # write the trained weights back: the ONNX model now scores what the torch module scores
+    assert update_module_weights(m, net) >= 3
+    ort_after = float(np.mean(top1(_ort(m, held_x)) == held_y))
+    assert abs(ort_after - after) <= 0.005
+    for op in m.top_graph.ops:
+        view = op.attr("quant")
+        if view is not None:
+            w_int = view["w_int"].array
+            assert np.array_equal(op.operand(view["weight_operand"]).owner.operand(0).owner.attr("value").array, w_int)
+            assert w_int.min() >= -2 and w_int.max() <= 1
+
+
+def _model(nodes, inputs, output, inits=(), opset=13) -> Module:
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(a, n) for n, a in inits],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    return import_model(onnx.shape_inference.infer_shapes(model))
+
+
+_R = np.random.default_rng(0)
+_W = _R.normal(size=(6, 2, 3, 3)).astype(np.float32)
+_B = _R.normal(size=(6,)).astype(np.float32)
+_CASES = {
+    "conv_asym_pads_group_dilation": ([helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[0, 1, 2, 1], group=2, dilations=[1, 2], strides=[2, 1])],
+                                      [("w", _R.normal(size=(6, 2, 3, 3)).astype(np.float32)), ("b", _B)]),
+    "conv_same_lower": ([helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_LOWER", strides=[2, 2])],
+                        [("w", _R.normal(size=(3, 4, 2, 2)).astype(np.float32))]),
+    "maxpool_ceil_pads": ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 0, 0, 1], ceil_mode=1)], []),
+    "avgpool_exclude_pad_ceil": ([helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 2], strides=[2, 2], pads=[1, 1, 1, 0], ceil_mode=1)], []),
+    "avgpool_include_pad": ([helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)], []),
+    "globalavgpool_relu": ([helper.make_node("GlobalAveragePool", ["x"], ["g"]), helper.make_node("Relu", ["g"], ["y"])], []),
+    "batchnorm": ([helper.make_node("BatchNormalization", ["x", "s", "bb", "mu", "var"], ["y"], epsilon=1e-3)],
+                  [("s", _R.normal(size=4).astype(np.float32)), ("bb", _R.normal(size=4).astype(np.float32)),
+                   ("mu", _R.normal(size=4).astype(np.float32)), ("var", _R.uniform(0.5, 2, size=4).astype(np.float32))]),
+    "flatten_gemm_trans": ([helper.make_node("Flatten", ["x"], ["f"], axis=1),
+                            helper.make_node("Gemm", ["f", "gw", "gc"], ["y"], transB=1, alpha=0.5, beta=2.0)],
+                           [("gw", _R.normal(size=(5, 4 * 7 * 6)).astype(np.float32)), ("gc", _R.normal(size=(5,)).astype(np.float32))]),
+    "transpose_concat_softmax": ([helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]),
+                                  helper.make_node("Concat", ["t", "t"], ["c"], axis=2),
+                                  helper.make_node("Softmax", ["c"], ["y"], axis=1)], []),
+    "arith_broadcast_clip": ([helper.make_node("Sub", ["x", "k"], ["s"]), helper.make_node("Mul", ["s", "k"], ["m"]),
+                              helper.make_node("Div", ["m", "k2"], ["d"]), helper.make_node("Add", ["d", "k"], ["a"]),
+                              helper.make_node("Clip", ["a", "lo", "hi"], ["y"])],
+                             [("k", _R.normal(size=(4, 1, 1)).astype(np.float32)), ("k2", np.float32([[2.0]])),
+                              ("lo", np.float32(-0.5)), ("hi", np.float32(0.7))]),
+    "pad_reflect_reshape_matmul": ([helper.make_node("Pad", ["x", "pp"], ["p"], mode="reflect"),
+                                    helper.make_node("Reshape", ["p", "shape"], ["r"]),
+                                    helper.make_node("MatMul", ["r", "mw"], ["y"])],
+                                   [("pp", np.array([0, 0, 1, 2, 0, 0, 1, 0], np.int64)), ("shape", np.array([0, 4, -1], np.int64)),
+                                    ("mw", _R.normal(size=(9 * 8, 3)).astype(np.float32))]),
+    "pad_edge_constant": ([helper.make_node("Pad", ["x", "pp"], ["p"], mode="edge"),
+                           helper.make_node("Pad", ["p", "pp", "v"], ["y"], mode="constant")],
+                          [("pp", np.array([0, 0, 1, 1, 0, 0, 2, 0], np.int64)), ("v", np.float32(3.5))]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_CASES))
+def test_ops_match_onnx_runtime(case: str) -> None:
+    nodes, inits = _CASES[case]
+    m = _model(nodes, [("x", [2, 4, 7, 6])], "y", inits)
+    x = np.random.default_rng(1).normal(size=(2, 4, 7, 6)).astype(np.float32)
+    ref = _ort(m, x)
+    out = _torch(to_torch(m), x)
+    assert out.shape == ref.shape
+    assert np.allclose(out, ref, rtol=1e-5, atol=1e-5), np.max(np.abs(out - ref))
+
+
+def test_legacy_softmax_axis_semantics() -> None:
+    m = _model([helper.make_node("Softmax", ["x"], ["y"], axis=1)], [("x", [2, 3, 4])], "y", opset=11)
+    x = np.random.default_rng(2).normal(size=(2, 3, 4)).astype(np.float32)
+    assert np.allclose(_torch(to_torch(m), x), _ort(m, x), atol=1e-6)
+
+
+def test_qdq_chain_is_a_trainable_fake_quantizer() -> None:
+    r = Q.int_range(8, False)
+    scale, zero = Q.choose_qparams(0.0, 4.0, r, False)
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])]
+    inits = [("s", np.array(scale, np.float32)), ("z", np.array(zero, np.uint8))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [50])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [50])],
+                              [numpy_helper.from_array(a, n) for n, a in inits])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    m = import_model(model)
+    x = np.linspace(-1, 5, 50).astype(np.float32)
+    assert np.array_equal(_torch(to_torch(m), x), _ort(m, x))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    to_torch(m)(xt).sum().backward()
+    inside = (x >= 0) & (x <= 4)
+    assert np.array_equal(xt.grad.numpy(), inside.astype(np.float32))
+
+
+def test_unsupported_op_is_an_input_error() -> None:
+    m = _model([helper.make_node("Sin", ["x"], ["y"])], [("x", [3])], "y")
+    with pytest.raises(InputError, match="does not support 'Sin'"):
+        to_torch(m)
