@@ -18,6 +18,7 @@ __all__ = ["BUILTIN_PASSES", "ENTRY_POINT_GROUP", "all_pass_names", "closest_pas
 ENTRY_POINT_GROUP = "axc_opt.passes"
 
 BUILTIN_PASSES: dict[str, str] = {
+    "bmf": "axc.passes.bmf:BmfPass",
     "constant-fold": "axc.passes.constant_fold:ConstantFoldPass",
     "cse": "axc.passes.cse:CommonSubexpressionPass",
     "dce": "axc.passes.dce:DeadCodePass",

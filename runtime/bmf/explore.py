@@ -1,0 +1,320 @@
+"""Greedy design-space exploration over the factorization degrees of the parts (BLASYS Alg. 1).
+
+A design is an *f-stream*: one degree per part (its output count m means exact). Starting from
+the exact circuit, each iteration lowers one part's degree by `step` in each of the `tracks`
+current designs (multi-path exploration), evaluates every such neighbour — error of the whole
+circuit by incremental bit-parallel simulation, area as the sum of the parts' realisation areas
+(live parts only: a part none of whose outputs is read any more counts zero) — and keeps the
+`tracks` best by BLASYS' loss (area/area₀ − 1) / error among those within the threshold. It
+stops when no neighbour stays within the threshold (or at the time budget). The answer is the
+smallest explored design within the threshold; every explored point feeds the Pareto front.
+
+Realisations (factorization + ABC-synthesized compressor) are made on demand, a few degrees
+ahead, cached per (part, degree), and synthesized in batches through an executor: in-process,
+a local process pool (`jobs` > 1), or a Dask scheduler (`scheduler="tcp://host:port"`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from axc.ir.views import LogicView
+
+from .factor import Factorization, factorize_all
+from .partition import Partition
+from .partsim import DesignSim, Netlist, exact_netlist, part_truth_table
+from .synth import netlist_area, realise, synthesize
+
+__all__ = ["Explorer", "Point", "make_executor", "output_weights"]
+
+_LOOKAHEAD = 3
+_MAX_WEIGHT_EXP = 24
+
+
+@dataclass(frozen=True)
+class Point:
+    """One explored design: its f-stream, measured error (the chosen metric) and proxy area."""
+
+    degrees: tuple[int, ...]
+    error: float
+    area: float
+
+
+@dataclass
+class _Realisation:
+    factorization: Factorization | None
+    compressor: Netlist | None
+    netlist: Netlist
+
+
+def output_weights(view: LogicView, numeric: bool) -> np.ndarray:
+    """Significance exponent of every signal: the lowest primary-output bit it reaches.
+
+    With a numeric metric, part output j gets weight 2^(exp_j − min exp of the part); else 1.
+    """
+    exp = np.full(view.n_signals, np.iinfo(np.int64).max, dtype=np.int64)
+    if not numeric:
+        return np.zeros(view.n_signals, dtype=np.int64)
+    for bit, s in enumerate(view.outputs.tolist()):
+        exp[s] = min(exp[s], bit)
+    first = view.first_gate_signal
+    ptr, fanin = view.fanin_ptr, view.fanin
+    for g in range(view.n_gates - 1, -1, -1):
+        e = exp[first + g]
+        srcs = fanin[ptr[g]:ptr[g + 1]]
+        np.minimum.at(exp, srcs, e)
+    exp[exp == np.iinfo(np.int64).max] = 0
+    return exp
+
+
+def _synth_chunk(items: list[tuple[int, Factorization]]) -> list[tuple[Netlist, Netlist]]:
+    return realise(items)
+
+
+def _synth_exact_chunk(functions: list[tuple[int, np.ndarray]]) -> list[Netlist]:
+    return synthesize(functions)
+
+
+class _Executor:
+    """Maps a function over chunks: in-process, process pool, or Dask."""
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None) -> None:
+        self.jobs = max(1, jobs)
+        self.scheduler = scheduler
+        self._pool = None
+        self._client = None
+        if scheduler:
+            from distributed import Client
+
+            self._client = Client(scheduler)
+            self.jobs = max(self.jobs, sum(self._client.nthreads().values()))
+        elif self.jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(self.jobs)
+
+    def map(self, fn: Callable, chunks: Sequence) -> list:
+        if self._client is not None:
+            return self._client.gather(self._client.map(fn, list(chunks), pure=False))
+        if self._pool is not None:
+            return list(self._pool.map(fn, chunks))
+        return [fn(c) for c in chunks]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        if self._client is not None:
+            self._client.close()
+
+
+def make_executor(jobs: int = 1, scheduler: str | None = None) -> _Executor:
+    """The executor for synthesis batches (see the module docstring)."""
+    return _Executor(jobs, scheduler)
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    n = max(1, min(n, len(items)))
+    return [items[i::n] for i in range(n)]
+
+
+@dataclass
+class Explorer:
+    """Greedy BMF exploration of one partitioned circuit (see the module docstring)."""
+
+    view: LogicView
+    partition: Partition
+    vectors: np.ndarray
+    n_vectors: int
+    metric: str
+    numeric: bool
+    algebra: str = "mixed"
+    executor: _Executor = field(default_factory=_Executor)
+
+    def __post_init__(self) -> None:
+        parts = self.partition.parts
+        self.exact = [exact_netlist(self.view, p.gates, p.inputs, p.outputs) for p in parts]
+        self.tables = [part_truth_table(n) if p.m and p.k <= 16 else None
+                       for n, p in zip(self.exact, parts)]
+        exp = output_weights(self.view, self.numeric)
+        self.weights = []
+        for p in parts:
+            e = exp[p.outputs] if p.m else np.zeros(0, dtype=np.int64)
+            rel = np.minimum(e - (e.min() if e.size else 0), _MAX_WEIGHT_EXP)
+            self.weights.append(np.int64(1) << rel)
+        self.factorizations: list[dict[int, Factorization]] = [{} for _ in parts]
+        self.cache: dict[tuple[int, int], _Realisation] = {}
+        self._build_sim()
+        functions = [(p.k, (_expand(t, p.m) if t is not None else None)) for p, t in zip(parts, self.tables)]
+        todo = [i for i, (_, t) in enumerate(functions) if t is not None]
+        exact_areas = {}
+        if todo:
+            flat = [functions[i] for i in todo]
+            results = self.executor.map(_synth_exact_chunk, _chunks(flat, self.executor.jobs))
+            merged = _unchunk(results, len(flat), self.executor.jobs)
+            exact_areas = {i: net.area for i, net in zip(todo, merged)}
+        self.exact_area = np.array([min(exact_areas.get(i, np.inf), netlist_area(n))
+                                    for i, n in enumerate(self.exact)])
+        for i, p in enumerate(parts):
+            self.cache[(i, p.m)] = _Realisation(None, None, self.exact[i])
+
+    # ------------------------------------------------------------------ simulation set-up
+    def _build_sim(self) -> None:
+        parts = self.partition.parts
+        n = len(parts)
+        owner = np.full(self.view.n_signals, -1, dtype=np.int64)
+        first = self.view.first_gate_signal
+        for i, p in enumerate(parts):
+            owner[first + p.gates] = i
+        self.consumers: list[list[int]] = [[] for _ in range(n)]
+        self.feeds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for i, p in enumerate(parts):
+            src = owner[p.inputs]
+            for q in sorted(set(src[src >= 0].tolist())):
+                self.consumers[q].append(i)
+            self.feeds[i] = [(int(owner[s]), j) for j, s in enumerate(p.inputs.tolist()) if owner[s] >= 0]
+        downstream = []
+        for i in range(n):
+            seen = {i}
+            stack = [i]
+            while stack:
+                for q in self.consumers[stack.pop()]:
+                    if q not in seen:
+                        seen.add(q)
+                        stack.append(q)
+            downstream.append(np.array(sorted(seen), dtype=np.int64))
+        self.sim = DesignSim(self.view.n_signals, self.vectors, self.n_vectors,
+                             [p.inputs for p in parts], [p.outputs for p in parts], downstream,
+                             self.view.outputs, self.metric)
+        self.sim.set_order(np.arange(n, dtype=np.int64))
+        self.po_parts = {int(owner[s]) for s in self.view.outputs.tolist() if owner[s] >= 0}
+        self.sim.simulate(self.exact)
+        self.sim.exact_out = self.sim.values[self.view.outputs].copy()
+        self.exact_values = self.sim.values.copy()
+
+    # ------------------------------------------------------------------ realisations
+    def _factorizations(self, i: int) -> dict[int, Factorization]:
+        if not self.factorizations[i]:
+            p = self.partition.parts[i]
+            self.factorizations[i] = factorize_all(self.tables[i], p.m, self.weights[i], self.algebra)
+        return self.factorizations[i]
+
+    def can_lower(self, i: int) -> bool:
+        return self.tables[i] is not None
+
+    def ensure(self, wanted: Iterable[tuple[int, int]]) -> None:
+        """Realise every (part, degree) in `wanted` (and a few lower degrees) in one batch."""
+        todo: list[tuple[int, int]] = []
+        for i, f in wanted:
+            for g in range(f, max(-1, f - _LOOKAHEAD), -1):
+                if (i, g) not in self.cache and (i, g) not in todo:
+                    todo.append((i, g))
+        if not todo:
+            return
+        items = [(self.partition.parts[i].k, self._factorizations(i)[f]) for i, f in todo]
+        results = _unchunk(self.executor.map(_synth_chunk, _chunks(items, self.executor.jobs)),
+                           len(items), self.executor.jobs)
+        for (i, f), (fac, (comp, net)) in zip(todo, zip((it[1] for it in items), results)):
+            self.cache[(i, f)] = _Realisation(fac, comp, net)
+
+    def netlists(self, degrees: Sequence[int]) -> list[Netlist]:
+        return [self.cache[(i, f)].netlist for i, f in enumerate(degrees)]
+
+    # ------------------------------------------------------------------ area
+    def area(self, degrees: Sequence[int]) -> float:
+        """Proxy area: realisation areas of the parts whose outputs are still read."""
+        parts = self.partition.parts
+        live_part = np.zeros(len(parts), dtype=np.bool_)
+        total = 0.0
+        for i in range(len(parts) - 1, -1, -1):
+            if not (i in self.po_parts or live_part[i]):
+                continue
+            rel = self.cache[(i, degrees[i])]
+            total += rel.netlist.area if degrees[i] < parts[i].m else self.exact_area[i]
+            support = rel.netlist.support() if degrees[i] < parts[i].m else None
+            for q, j in self.feeds[i]:
+                if support is None or support[j]:
+                    live_part[q] = True
+        return total
+
+    # ------------------------------------------------------------------ the greedy loop
+    def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0) -> list[Point]:
+        """Explore to the end; return every explored point."""
+        for _ in self.iterate(threshold, step, tracks, time_budget):
+            pass
+        return list(self.points.values())
+
+    def iterate(self, threshold: float, step: int = 1, tracks: int = 3,
+                time_budget: float = 0.0) -> Iterator[str]:
+        """The greedy loop, one yield (a summary line) per iteration; fills `self.points`."""
+        parts = self.partition.parts
+        start = time.monotonic()
+        exact = tuple(p.m for p in parts)
+        self.area0 = self.area(exact)
+        points: dict[tuple[int, ...], Point] = {exact: Point(exact, 0.0, self.area0)}
+        self.points = points
+        self.stopped_by_budget = False
+        states = {exact: self.exact_values}
+        current = [exact]
+        iteration = 0
+        while current:
+            if time_budget and time.monotonic() - start > time_budget:
+                self.stopped_by_budget = True
+                break
+            iteration += 1
+            self.ensure((i, max(d[i] - step, 0)) for d in current for i in range(len(parts))
+                        if d[i] > 0 and self.can_lower(i))
+            candidates: list[tuple[Point, tuple[int, ...], int]] = []
+            for d in current:
+                base = states[d]
+                scratch = base.copy()
+                nets = self.netlists(d)
+                for i in range(len(parts)):
+                    if d[i] == 0 or not self.can_lower(i):
+                        continue
+                    nd = d[:i] + (max(d[i] - step, 0),) + d[i + 1:]
+                    if nd in points:
+                        continue
+                    err = self.sim.try_part(base, nets, i, self.cache[(i, nd[i])].netlist, scratch)
+                    pt = Point(nd, err, self.area(nd))
+                    points[nd] = pt
+                    candidates.append((pt, d, i))
+            feasible = [c for c in candidates if c[0].error <= threshold]
+            if not feasible:
+                break
+            feasible.sort(key=lambda c: (_loss(c[0], self.area0), c[0].area))
+            chosen = feasible[:tracks]
+            new_states = {}
+            for pt, parent, i in chosen:
+                values = states[parent].copy()
+                nets = self.netlists(pt.degrees)
+                for q in self.sim.downstream[i].tolist():
+                    self.sim.run_part(q, nets[q], values)
+                new_states[pt.degrees] = values
+            states = new_states
+            current = [c[0].degrees for c in chosen]
+            best = min((p for p in points.values() if p.error <= threshold), key=lambda p: p.area)
+            yield (f"iteration {iteration}: {len(candidates)} designs, best within threshold "
+                   f"{best.area / self.area0:.1%} of the area at error {best.error:.4g}")
+
+
+def _loss(pt: Point, area0: float) -> float:
+    gain = pt.area / area0 - 1.0
+    if pt.error <= 0.0:
+        return -np.inf if gain < 0 else (0.0 if gain == 0 else np.inf)
+    return gain / pt.error
+
+
+def _expand(rows: np.ndarray, m: int) -> np.ndarray:
+    return ((rows[None, :] >> np.arange(m, dtype=np.int64)[:, None]) & 1).astype(np.uint8)
+
+
+def _unchunk(results: list[list], n: int, jobs: int) -> list:
+    chunks = max(1, min(jobs, n))
+    out: list = [None] * n
+    for c, res in enumerate(results):
+        for j, item in enumerate(res):
+            out[c + j * chunks] = item
+    return out

@@ -1,0 +1,303 @@
+"""Bit-parallel simulation of partitioned circuits (64 vectors per machine word, numba).
+
+Each part of a partition has a *realisation*: a small `Netlist` of gates over its k inputs
+(exact: the original gates; approximate: a synthesized compressor plus the OR/XOR decompressor).
+A design (one realisation per part) is simulated part by part in topological order; after one
+part changes, only the parts downstream of it are simulated again (`DesignSim.try_part`).
+Gate codes are those of `axc.ir.views.GATE_CODES`. Errors against the exact outputs use the
+metrics of `error_of` (normalised to [0, 1]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+from axc.ir.views import LogicView
+
+__all__ = [
+    "METRICS", "DesignSim", "Netlist", "error_of", "exact_netlist", "input_words", "part_truth_table",
+]
+
+METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """Gates over local signals: 0/1 constants, 2 … 2+k−1 inputs, then one per gate."""
+
+    k: int
+    codes: np.ndarray
+    fanin_ptr: np.ndarray
+    fanin: np.ndarray
+    lut_ptr: np.ndarray
+    lut_bits: np.ndarray
+    outputs: np.ndarray
+    area: float = 0.0
+
+    @property
+    def n_gates(self) -> int:
+        return int(self.codes.size)
+
+    def support(self) -> np.ndarray:
+        """Bool per input: whether some output depends structurally on it."""
+        live = np.zeros(2 + self.k + self.n_gates, dtype=np.bool_)
+        live[self.outputs] = True
+        for g in range(self.n_gates - 1, -1, -1):
+            if live[2 + self.k + g]:
+                live[self.fanin[self.fanin_ptr[g]:self.fanin_ptr[g + 1]]] = True
+        return live[2:2 + self.k]
+
+
+@nb.njit(cache=True)
+def _eval(codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, values):
+    """Evaluate gates in order; gate g writes row base+g of `values` (rows = local signals)."""
+    n_words = values.shape[1]
+    for g in range(codes.size):
+        c = codes[g]
+        a = fanin_ptr[g]
+        b = fanin_ptr[g + 1]
+        out = base + g
+        if c == 11:  # lut
+            t0 = lut_ptr[g]
+            for w in range(n_words):
+                acc = np.uint64(0)
+                for t in range(64):
+                    idx = 0
+                    for i in range(b - a):
+                        idx |= np.int64((values[fanin[a + i], w] >> np.uint64(t)) & np.uint64(1)) << i
+                    if lut_bits[t0 + idx]:
+                        acc |= np.uint64(1) << np.uint64(t)
+                values[out, w] = acc
+            continue
+        for w in range(n_words):
+            if c == 9:  # mux s ? t : f
+                s = values[fanin[a], w]
+                r = (s & values[fanin[a + 1], w]) | (~s & values[fanin[a + 2], w])
+            elif c == 10:  # maj
+                x = values[fanin[a], w]
+                y = values[fanin[a + 1], w]
+                z = values[fanin[a + 2], w]
+                r = (x & y) | (x & z) | (y & z)
+            else:
+                r = values[fanin[a], w]
+                if c == 3 or c == 6:
+                    for e in range(a + 1, b):
+                        r &= values[fanin[e], w]
+                elif c == 4 or c == 7:
+                    for e in range(a + 1, b):
+                        r |= values[fanin[e], w]
+                elif c == 5 or c == 8:
+                    for e in range(a + 1, b):
+                        r ^= values[fanin[e], w]
+                if c == 2 or c == 6 or c == 7 or c == 8:
+                    r = ~r
+            values[out, w] = r
+
+
+@nb.njit(cache=True)
+def _run_part(codes, fanin_ptr, fanin, lut_ptr, lut_bits, local_out, k, ins, outs, values, scratch):
+    n_words = values.shape[1]
+    for w in range(n_words):
+        scratch[0, w] = np.uint64(0)
+        scratch[1, w] = ~np.uint64(0)
+    for i in range(k):
+        for w in range(n_words):
+            scratch[2 + i, w] = values[ins[i], w]
+    _eval(codes, fanin_ptr, fanin, lut_ptr, lut_bits, 2 + k, scratch)
+    for j in range(outs.size):
+        for w in range(n_words):
+            values[outs[j], w] = scratch[local_out[j], w]
+
+
+def input_words(k: int) -> np.ndarray:
+    """Exhaustive patterns of k inputs, packed: row i holds bit i of the pattern index."""
+    n = 1 << k
+    words = max(1, n // 64)
+    idx = np.arange(max(n, 64), dtype=np.uint64) % np.uint64(n)
+    bits = ((idx[None, :] >> np.arange(k, dtype=np.uint64)[:, None]) & np.uint64(1)).astype(np.uint8)
+    packed = np.packbits(bits.reshape(k, words, 64), axis=2, bitorder="little")
+    return packed.view(np.uint64).reshape(k, words).copy()
+
+
+def _rows_of_words(words: np.ndarray, n: int) -> np.ndarray:
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, :n].astype(np.int64)
+    return (bits << np.arange(words.shape[0], dtype=np.int64)[:, None]).sum(axis=0)
+
+
+def exact_netlist(view: LogicView, gates: np.ndarray, inputs: np.ndarray, outputs: np.ndarray) -> Netlist:
+    """The original gates of a part as a `Netlist` over the part's inputs."""
+    first = view.first_gate_signal
+    k = inputs.size
+    local = {0: 0, 1: 1}
+    for i, s in enumerate(inputs.tolist()):
+        local[s] = 2 + i
+    for j, g in enumerate(gates.tolist()):
+        local[first + g] = 2 + k + j
+    starts, ends = view.fanin_ptr[gates], view.fanin_ptr[gates + 1]
+    fanin = np.concatenate([view.fanin[a:b] for a, b in zip(starts, ends)]) if gates.size else np.zeros(0, np.int64)
+    fanin = np.fromiter((local[s] for s in fanin.tolist()), dtype=np.int64, count=fanin.size)
+    ptr = np.zeros(gates.size + 1, dtype=np.int64)
+    np.cumsum(ends - starts, out=ptr[1:])
+    lut_sizes = view.lut_ptr[gates + 1] - view.lut_ptr[gates]
+    lut_ptr = np.zeros(gates.size + 1, dtype=np.int64)
+    np.cumsum(lut_sizes, out=lut_ptr[1:])
+    lut_bits = (np.concatenate([view.lut_bits[view.lut_ptr[g]:view.lut_ptr[g + 1]] for g in gates.tolist()])
+                if lut_sizes.sum() else np.zeros(0, np.uint8))
+    outs = np.fromiter((local[s] for s in outputs.tolist()), dtype=np.int64, count=outputs.size)
+    return Netlist(k, view.codes[gates].astype(np.int8), ptr, fanin, lut_ptr, lut_bits.astype(np.uint8), outs)
+
+
+def part_truth_table(net: Netlist) -> np.ndarray:
+    """The 2^k × m truth table of a netlist, one m-bit int per input pattern."""
+    pats = input_words(net.k) if net.k else np.zeros((0, 1), dtype=np.uint64)
+    scratch = np.zeros((2 + net.k + net.n_gates, pats.shape[1]), dtype=np.uint64)
+    values = np.zeros((net.k + net.outputs.size, pats.shape[1]), dtype=np.uint64)
+    values[:net.k] = pats
+    outs = np.arange(net.k, net.k + net.outputs.size, dtype=np.int64)
+    _run_part(net.codes, net.fanin_ptr, net.fanin, net.lut_ptr, net.lut_bits, net.outputs, net.k,
+              np.arange(net.k, dtype=np.int64), outs, values, scratch)
+    return _rows_of_words(values[net.k:], 1 << net.k)
+
+
+@nb.njit(cache=True)
+def _popcount64(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@nb.njit(cache=True)
+def _errors(exact, approx, tail, n_vectors):
+    """hd, er, mae, mre, wce, mse of packed output rows (row j = output bit j, LSB first)."""
+    n_out, n_words = exact.shape
+    flips = 0
+    wrong = 0
+    abs_sum = 0.0
+    sq_sum = 0.0
+    rel_sum = 0.0
+    worst = 0.0
+    for w in range(n_words):
+        mask = tail if w == n_words - 1 else ~np.uint64(0)
+        anyd = np.uint64(0)
+        for j in range(n_out):
+            d = (exact[j, w] ^ approx[j, w]) & mask
+            flips += _popcount64(d)
+            anyd |= d
+        wrong += _popcount64(anyd)
+        if anyd == 0:
+            continue
+        for t in range(64):
+            if not (anyd >> np.uint64(t)) & np.uint64(1):
+                continue
+            diff = 0.0
+            ref = 0.0
+            scale = 1.0
+            for j in range(n_out):
+                e = np.float64((exact[j, w] >> np.uint64(t)) & np.uint64(1))
+                a = np.float64((approx[j, w] >> np.uint64(t)) & np.uint64(1))
+                diff += (a - e) * scale
+                ref += e * scale
+                scale *= 2.0
+            ad = abs(diff)
+            abs_sum += ad
+            sq_sum += diff * diff
+            rel_sum += ad / max(1.0, ref)
+            if ad > worst:
+                worst = ad
+    full = 2.0 ** n_out
+    out = np.zeros(6)
+    out[0] = flips / max(1, n_vectors * n_out)
+    out[1] = wrong / max(1, n_vectors)
+    out[2] = abs_sum / n_vectors / full
+    out[3] = rel_sum / n_vectors
+    out[4] = worst / full
+    out[5] = sq_sum / n_vectors / (full * full)
+    return out
+
+
+def error_of(exact: np.ndarray, approx: np.ndarray, n_vectors: int) -> dict[str, float]:
+    """Every metric between packed exact and approximate output rows (all outputs form one
+    unsigned number, output 0 least significant; numeric metrics normalised by 2^outputs)."""
+    tail = _tail(n_vectors)
+    return dict(zip(METRICS, _errors(exact, approx, tail, n_vectors).tolist()))
+
+
+def _tail(n_vectors: int) -> np.uint64:
+    r = n_vectors % 64
+    return np.uint64((1 << r) - 1) if r else _ALL
+
+
+class DesignSim:
+    """Simulates designs of a partitioned circuit on fixed input vectors.
+
+    `vectors`: packed primary-input rows (n_inputs × words). `order`: part indices in topological
+    order; `part_inputs`/`part_outputs`: their boundary signals; `downstream[p]`: the parts to
+    re-simulate after p changes (p first, topological order); `outputs`: primary-output signals.
+    """
+
+    def __init__(self, n_signals: int, vectors: np.ndarray, n_vectors: int, part_inputs: list[np.ndarray],
+                 part_outputs: list[np.ndarray], downstream: list[np.ndarray], outputs: np.ndarray,
+                 metric: str) -> None:
+        self.n_vectors = n_vectors
+        self.part_inputs = part_inputs
+        self.part_outputs = part_outputs
+        self.downstream = downstream
+        self.outputs = outputs
+        self.metric_index = METRICS.index(metric)
+        self.tail = _tail(n_vectors)
+        self.values = np.zeros((n_signals, vectors.shape[1]), dtype=np.uint64)
+        self.values[1] = _ALL
+        self.values[2:2 + vectors.shape[0]] = vectors
+        self.exact_out: np.ndarray | None = None
+        self._scratch: dict[int, np.ndarray] = {}
+
+    def _scratch_for(self, net: Netlist) -> np.ndarray:
+        rows = 2 + net.k + net.n_gates
+        buf = self._scratch.get(rows)
+        if buf is None:
+            buf = self._scratch[rows] = np.empty((rows, self.values.shape[1]), dtype=np.uint64)
+        return buf
+
+    def run_part(self, p: int, net: Netlist, values: np.ndarray | None = None) -> None:
+        _run_part(net.codes, net.fanin_ptr, net.fanin, net.lut_ptr, net.lut_bits, net.outputs, net.k,
+                  self.part_inputs[p], self.part_outputs[p], self.values if values is None else values,
+                  self._scratch_for(net))
+
+    def simulate(self, design: list[Netlist]) -> None:
+        """Simulate a whole design into `values` (parts in topological order)."""
+        for p in self.downstream_all:
+            self.run_part(p, design[p])
+
+    @property
+    def downstream_all(self) -> np.ndarray:
+        return self._all
+
+    def set_order(self, order: np.ndarray) -> None:
+        self._all = order
+
+    def errors(self, values: np.ndarray | None = None) -> dict[str, float]:
+        vals = self.values if values is None else values
+        return error_of(self.exact_out, vals[self.outputs], self.n_vectors)
+
+    def error(self, values: np.ndarray) -> float:
+        return float(_errors(self.exact_out, values[self.outputs], self.tail, self.n_vectors)[self.metric_index])
+
+    def try_part(self, base: np.ndarray, design: list[Netlist], p: int, net: Netlist,
+                 scratch: np.ndarray) -> float:
+        """Error of `design` with part p realised by `net`, simulating only downstream parts.
+
+        `base` holds the simulated values of `design`; `scratch` is a same-shape work array equal
+        to `base` on entry and restored on exit.
+        """
+        touched = []
+        for q in self.downstream[p].tolist():
+            self.run_part(q, net if q == p else design[q], scratch)
+            touched.append(self.part_outputs[q])
+        err = self.error(scratch)
+        rows = np.concatenate(touched)
+        scratch[rows] = base[rows]
+        return err

@@ -1,0 +1,88 @@
+"""Costs, Pareto fronts and their files (CSV, PNG) for the `bmf` pass report.
+
+Area, delay and power of a circuit come from the project cost model (`axc.runtime.cost`, ABC
+mapping onto the shipped NanGate45 genlib) when it is available. Without it the figures are the
+ABC simple-gate proxy of `synth` (area = Σ NanGate45 X1 cell areas, delay = gate levels, no
+power), and the report says so in `cost_model`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from axc.ir import InputError, Module
+from axc.ir.views import LogicView
+
+from .explore import Point
+from .partsim import exact_netlist
+from .synth import netlist_depth, synthesize_netlists
+
+__all__ = ["circuit_cost", "pareto_front", "write_csv", "write_plot"]
+
+
+def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """{"area", "delay", "power", "cost_model"} of the top graph of `module`."""
+    try:
+        from axc.runtime import cost as cost_model
+    except ImportError:
+        cost_model = None
+    estimate = getattr(cost_model, "estimate_cost", None) if cost_model else None
+    if estimate is not None:
+        c = estimate(module, **{k: v for k, v in (options or {}).items() if k in ("genlib", "liberty") and v})
+        return {"area": float(c.area), "delay": float(c.delay),
+                "power": None if c.power is None else float(c.power), "cost_model": "axc.runtime.cost"}
+    import numpy as np
+
+    view = LogicView.from_graph(module.top_graph)
+    net = exact_netlist(view, np.arange(view.n_gates), np.arange(2, 2 + view.n_inputs), view.outputs)
+    mapped = synthesize_netlists([net])[0]
+    return {"area": mapped.area, "delay": float(netlist_depth(mapped)), "power": None,
+            "cost_model": "abc simple gates, NanGate45 X1 areas (proxy)"}
+
+
+def pareto_front(points: Sequence[Point]) -> list[Point]:
+    """Points no other point beats in both error and area, by increasing error."""
+    front: list[Point] = []
+    for p in sorted(points, key=lambda p: (p.error, p.area)):
+        if not front or p.area < front[-1].area:
+            front.append(p)
+    return front
+
+
+def write_csv(path: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Write the front rows (dicts with the same keys) as CSV."""
+    if not rows:
+        raise InputError("nothing to write: the Pareto front is empty")
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(target)
+
+
+def write_plot(path: str, rows: Sequence[dict[str, Any]], metric: str, threshold: float,
+               title: str) -> None:
+    """Plot relative area against error for the front rows (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.step([r["error"] for r in rows], [r["area_ratio"] * 100 for r in rows], where="post", marker="o", ms=3)
+    ax.axvline(threshold, color="grey", ls="--", lw=1, label=f"threshold {threshold:g}")
+    ax.set_xlabel(f"error ({metric})")
+    ax.set_ylabel("area, % of original (proxy)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    target = Path(path)
+    tmp = target.with_name(target.stem + ".tmp" + target.suffix)
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(target)

@@ -1,0 +1,299 @@
+"""Realising parts: compressors synthesized by ABC (inside Yosys), decompressors as OR/XOR gates.
+
+Many small functions go through one Yosys run (`synthesize`): each becomes a BLIF model whose
+`.names` covers are the truth tables (one per output), optimised by ABC onto simple gates
+(`abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX`), written back as BLIF and read into a `Netlist`.
+The area of a netlist is the sum of NanGate45 X1 cell areas of its gates (`GATE_AREA`, µm²):
+a fast, consistent proxy used to rank candidates; reported areas come from the cost model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from axc.ir.views import GATE_CODES
+from axc.runtime.yosys import run_yosys
+
+from .factor import Factorization
+from .partsim import Netlist
+
+__all__ = [
+    "GATE_AREA", "gate_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
+    "synthesize_netlists",
+]
+
+GATE_AREA: dict[str, float] = {
+    "logic.buf": 0.0, "logic.not": 0.532, "logic.and": 1.064, "logic.or": 1.064,
+    "logic.nand": 0.798, "logic.nor": 0.798, "logic.xor": 1.596, "logic.xnor": 1.596,
+    "logic.mux": 1.862, "logic.maj": 1.862, "logic.lut": 1.596,
+}
+"""Area of a 2-input (or 1-/3-input) gate; an n-input gate counts as n−1 two-input ones."""
+
+_CODE_NAME = {code: name for name, code in GATE_CODES.items()}
+_ABC_GATES = "AND,NAND,OR,NOR,XOR,XNOR,MUX"
+_SCRIPT = "read_blif in.blif\nhierarchy\nproc\nopt -fast\ntechmap\nopt -fast\n" \
+          f"abc -g {_ABC_GATES}\nopt_clean\nwrite_blif out.blif\n"
+
+
+def netlist_area(net: Netlist) -> float:
+    """Sum of the gate areas of a netlist (see `GATE_AREA`)."""
+    fan = np.diff(net.fanin_ptr)
+    total = 0.0
+    for code, n in zip(net.codes.tolist(), fan.tolist()):
+        name = _CODE_NAME[code]
+        if name == "logic.lut":
+            total += GATE_AREA[name] * max(1, (1 << n) // 4)
+        elif name in ("logic.not", "logic.buf", "logic.mux", "logic.maj"):
+            total += GATE_AREA[name]
+        else:
+            total += GATE_AREA[name] * max(1, n - 1)
+    return total
+
+
+def _cover(name: str, inputs: Sequence[str], table: np.ndarray) -> list[str]:
+    """BLIF `.names` lines of one truth table (ON-set, or OFF-set when shorter)."""
+    n = len(inputs)
+    ones = np.flatnonzero(table)
+    head = ".names " + " ".join([*inputs, name])
+    if ones.size == 0:
+        return [head]
+    if ones.size == table.size:
+        return [head, "1" if n == 0 else "-" * n + " 1"]
+    use_off = ones.size > table.size // 2
+    rows = np.flatnonzero(table == 0) if use_off else ones
+    bits = ((rows[:, None] >> np.arange(n)[None, :]) & 1).astype(np.uint8) + ord("0")
+    value = " 0" if use_off else " 1"
+    return [head, *(r.tobytes().decode() + value for r in bits)]
+
+
+def _model(name: str, k: int, tables: np.ndarray) -> str:
+    """A BLIF model with k inputs x0… and one output y_j per row of `tables` (2^k bits each)."""
+    ins = [f"x{i}" for i in range(k)]
+    lines = [f".model {name}", ".inputs " + " ".join(ins) if k else ".inputs",
+             ".outputs " + " ".join(f"y{j}" for j in range(tables.shape[0]))]
+    for j in range(tables.shape[0]):
+        lines += _cover(f"y{j}", ins, tables[j])
+    lines.append(".end")
+    return "\n".join(lines)
+
+
+def _gate_of(n: int, table: int) -> tuple[str, tuple[int, ...]] | None:
+    """Recognise a small function: (op name, operand order) or None for a LUT."""
+    if n == 1:
+        return {0b10: ("logic.buf", (0,)), 0b01: ("logic.not", (0,))}.get(table)
+    if n == 2:
+        name = {0b1000: "logic.and", 0b1110: "logic.or", 0b0110: "logic.xor", 0b0111: "logic.nand",
+                0b0001: "logic.nor", 0b1001: "logic.xnor"}.get(table)
+        return (name, (0, 1)) if name else None
+    if n == 3:
+        for s in range(3):
+            a, b = [i for i in range(3) if i != s]
+            for t, f in ((a, b), (b, a)):
+                want = 0
+                for p in range(8):
+                    bit = (p >> t) & 1 if (p >> s) & 1 else (p >> f) & 1
+                    want |= bit << p
+                if want == table:
+                    return "logic.mux", (s, t, f)
+    return None
+
+
+def _read_blif(text: str, k: int, n_out: int) -> list[tuple[str, list[str], str, int]]:
+    """(output net, input nets, op name, table) per `.names`, in file order."""
+    nodes = []
+    lines = [ln.strip() for ln in text.splitlines()]
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        i += 1
+        if not ln.startswith(".names"):
+            continue
+        nets = ln.split()[1:]
+        ins, out = nets[:-1], nets[-1]
+        cubes = []
+        while i < len(lines) and lines[i] and not lines[i].startswith("."):
+            cubes.append(lines[i])
+            i += 1
+        n = len(ins)
+        on = 0
+        off_set = False
+        for cube in cubes:
+            parts = cube.split()
+            pat, val = (parts[0], parts[1]) if n else ("", parts[0])
+            off_set = val == "0"
+            for p in range(1 << n):
+                if all(c == "-" or int(c) == (p >> j) & 1 for j, c in enumerate(pat)):
+                    on |= 1 << p
+        if off_set:
+            on = ~on & ((1 << (1 << n)) - 1)
+        nodes.append((out, ins, "", on))
+    return nodes
+
+
+def _to_netlist(text: str, k: int, n_out: int) -> Netlist:
+    """Read one model written by Yosys back into a Netlist over x0…x{k−1} → y0…"""
+    local: dict[str, int] = {f"x{i}": 2 + i for i in range(k)}
+    local.update({"$false": 0, "$true": 1, "$undef": 0})
+    nodes = _read_blif(text, k, n_out)
+    pending = {out: (ins, table) for out, ins, _, table in nodes if out not in ("$false", "$true", "$undef")}
+    codes: list[int] = []
+    fanin: list[int] = []
+    ptr = [0]
+    lut_ptr = [0]
+    lut_bits: list[np.ndarray] = []
+
+    def emit(name: str) -> int:
+        stack = [name]
+        while stack:
+            net = stack[-1]
+            if net in local:
+                stack.pop()
+                continue
+            ins, table = pending[net]
+            missing = [x for x in ins if x not in local]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            n = len(ins)
+            if n == 0 or table in (0, (1 << (1 << n)) - 1):
+                local[net] = 1 if table else 0
+                continue
+            known = _gate_of(n, table)
+            if known and known[0] == "logic.buf":
+                local[net] = local[ins[0]]
+                continue
+            if known:
+                op, order = known
+                srcs = [local[ins[o]] for o in order]
+            else:
+                op, srcs = "logic.lut", [local[x] for x in ins]
+                lut_bits.append(np.array([(table >> p) & 1 for p in range(1 << n)], dtype=np.uint8))
+            codes.append(GATE_CODES[op])
+            fanin.extend(srcs)
+            ptr.append(len(fanin))
+            lut_ptr.append(lut_ptr[-1] + (lut_bits[-1].size if op == "logic.lut" else 0))
+            local[net] = 2 + k + len(codes) - 1
+        return local[name]
+
+    outs = [emit(f"y{j}") for j in range(n_out)]
+    net = Netlist(k, np.asarray(codes, dtype=np.int8), np.asarray(ptr, dtype=np.int64),
+                  np.asarray(fanin, dtype=np.int64), np.asarray(lut_ptr, dtype=np.int64),
+                  np.concatenate(lut_bits) if lut_bits else np.zeros(0, np.uint8),
+                  np.asarray(outs, dtype=np.int64))
+    return Netlist(**{**net.__dict__, "area": netlist_area(net)})
+
+
+def synthesize(functions: Sequence[tuple[int, np.ndarray]]) -> list[Netlist]:
+    """Synthesize each (k, tables) — tables: n_out × 2^k 0/1 — with ABC; one Yosys run."""
+    if not functions:
+        return []
+    models = [_model(f"f{i}", k, t) for i, (k, t) in enumerate(functions)]
+    out = run_yosys(_SCRIPT, {"in.blif": "\n".join(models) + "\n"}, ("out.blif",)).outputs["out.blif"]
+    chunks: dict[str, str] = {}
+    for chunk in out.split(".model ")[1:]:
+        name, _, body = chunk.partition("\n")
+        chunks[name.strip()] = body
+    return [_to_netlist(chunks[f"f{i}"], k, t.shape[0]) for i, (k, t) in enumerate(functions)]
+
+
+def _append_decompressor(comp: Netlist, fac: Factorization) -> Netlist:
+    """Compressor netlist + OR/XOR decompressor gates → the part's k → m realisation."""
+    codes = comp.codes.tolist()
+    fanin = comp.fanin.tolist()
+    ptr = comp.fanin_ptr.tolist()
+    lut_ptr = comp.lut_ptr.tolist()
+    base = 2 + comp.k
+    outs = []
+    inv_mask = fac.inverted
+    for j in range(fac.mixing.shape[1]):
+        srcs = [int(comp.outputs[i]) for i in np.flatnonzero(fac.mixing[:, j])]
+        inverted = bool((inv_mask >> j) & 1)
+        if not srcs:
+            outs.append(1 if inverted else 0)
+            continue
+        if len(srcs) == 1 and not inverted:
+            outs.append(srcs[0])
+            continue
+        if len(srcs) == 1:
+            op = "logic.not"
+        elif fac.xor_columns[j]:
+            op = "logic.xnor" if inverted else "logic.xor"
+        else:
+            op = "logic.nor" if inverted else "logic.or"
+        codes.append(GATE_CODES[op])
+        fanin.extend(srcs)
+        ptr.append(len(fanin))
+        lut_ptr.append(lut_ptr[-1])
+        outs.append(base + len(codes) - 1)
+    net = Netlist(comp.k, np.asarray(codes, dtype=np.int8), np.asarray(ptr, dtype=np.int64),
+                  np.asarray(fanin, dtype=np.int64), np.asarray(lut_ptr, dtype=np.int64),
+                  comp.lut_bits, np.asarray(outs, dtype=np.int64))
+    return Netlist(**{**net.__dict__, "area": netlist_area(net)})
+
+
+def compressor_tables(k: int, fac: Factorization) -> np.ndarray:
+    """The f × 2^k truth tables of the compressor outputs."""
+    return ((fac.basis[None, :] >> np.arange(fac.degree)[:, None]) & 1).astype(np.uint8).reshape(fac.degree, 1 << k)
+
+
+def realise(items: Sequence[tuple[int, Factorization]]) -> list[tuple[Netlist, Netlist]]:
+    """(compressor, full realisation) of each (k, factorization), compressors in one Yosys run."""
+    comps = synthesize([(k, compressor_tables(k, fac)) for k, fac in items])
+    return [(c, _append_decompressor(c, fac)) for c, (_, fac) in zip(comps, items)]
+
+
+def gate_table(code: int, n: int, lut: np.ndarray | None = None) -> np.ndarray:
+    """The 2^n-entry truth table of a gate (operand i = bit i of the pattern)."""
+    name = _CODE_NAME[code]
+    p = np.arange(1 << n, dtype=np.int64)
+    bits = (p[:, None] >> np.arange(n)[None, :]) & 1
+    ones = bits.sum(axis=1)
+    table = {
+        "logic.buf": lambda: bits[:, 0], "logic.not": lambda: 1 - bits[:, 0],
+        "logic.and": lambda: (ones == n).astype(np.int64), "logic.or": lambda: (ones > 0).astype(np.int64),
+        "logic.xor": lambda: ones & 1, "logic.nand": lambda: (ones != n).astype(np.int64),
+        "logic.nor": lambda: (ones == 0).astype(np.int64), "logic.xnor": lambda: 1 - (ones & 1),
+        "logic.mux": lambda: np.where(bits[:, 0] == 1, bits[:, 1], bits[:, 2]),
+        "logic.maj": lambda: (ones >= 2).astype(np.int64),
+        "logic.lut": lambda: np.asarray(lut, dtype=np.int64),
+    }[name]()
+    return table.astype(np.uint8)
+
+
+def netlist_model(name: str, net: Netlist) -> str:
+    """A BLIF model of a netlist (one `.names` per gate), inputs x…, outputs y…"""
+    def sig(s: int) -> str:
+        return ("$false", "$true")[s] if s < 2 else (f"x{s - 2}" if s < 2 + net.k else f"n{s}")
+
+    lines = [f".model {name}", ".inputs " + " ".join(f"x{i}" for i in range(net.k)),
+             ".outputs " + " ".join(f"y{j}" for j in range(net.outputs.size)),
+             ".names $false", ".names $true", "1"]
+    for g in range(net.n_gates):
+        srcs = [sig(int(s)) for s in net.fanin[net.fanin_ptr[g]:net.fanin_ptr[g + 1]]]
+        lut = net.lut_bits[net.lut_ptr[g]:net.lut_ptr[g + 1]]
+        lines += _cover(sig(2 + net.k + g), srcs, gate_table(int(net.codes[g]), len(srcs), lut))
+    for j, s in enumerate(net.outputs.tolist()):
+        lines += [f".names {sig(s)} y{j}", "1 1"]
+    lines.append(".end")
+    return "\n".join(lines)
+
+
+def synthesize_netlists(nets: Sequence[Netlist]) -> list[Netlist]:
+    """Re-synthesize netlists structurally with ABC (one Yosys run); areas by `GATE_AREA`."""
+    if not nets:
+        return []
+    text = "\n".join(netlist_model(f"f{i}", n) for i, n in enumerate(nets)) + "\n"
+    out = run_yosys(_SCRIPT, {"in.blif": text}, ("out.blif",)).outputs["out.blif"]
+    chunks = {c.partition("\n")[0].strip(): c.partition("\n")[2] for c in out.split(".model ")[1:]}
+    return [_to_netlist(chunks[f"f{i}"], n.k, n.outputs.size) for i, n in enumerate(nets)]
+
+
+def netlist_depth(net: Netlist) -> int:
+    """Gate levels on the longest input-to-output path."""
+    level = np.zeros(2 + net.k + net.n_gates, dtype=np.int64)
+    for g in range(net.n_gates):
+        srcs = net.fanin[net.fanin_ptr[g]:net.fanin_ptr[g + 1]]
+        level[2 + net.k + g] = 1 + (level[srcs].max() if srcs.size else 0)
+    return int(level[net.outputs].max()) if net.outputs.size else 0
