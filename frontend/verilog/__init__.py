@@ -1,0 +1,48 @@
+"""The Verilog frontend: a structural/dataflow Verilog-2001 subset read with lark.
+
+`load_verilog(path, options)` parses the file (`parser`), then elaborates its top module
+(`elaborate`: the module no other module instantiates, the last such one, or `options["top"]`)
+into a Module with one flattened "hw" graph. Gate-level code becomes `logic` gates on port bits,
+word-level operators become `word` ops (lower them with the `lower-word` pass). Constructs
+outside the subset raise `ParseError`/`InputError` with the file position and a hint to use
+`--frontend yosys` (`options["frontend"] == "yosys"` delegates to `axc.frontend.yosys_route`).
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+from axc.ir import InputError, Module
+
+from .elaborate import elaborate
+from .parser import parse_verilog
+
+__all__ = ["load_verilog", "parse_verilog", "read_verilog"]
+
+
+def load_verilog(path: str, options: dict[str, Any] | None = None) -> Module:
+    """Read a Verilog file into a Module (see the package docstring)."""
+    options = dict(options or {})
+    if options.get("frontend") == "yosys":
+        from axc.frontend.yosys_route import load_verilog_via_yosys
+
+        return load_verilog_via_yosys(path, options)
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror}") from None
+    return read_verilog(text, str(path), options)
+
+
+def read_verilog(text: str, file: str = "<string>", options: dict[str, Any] | None = None) -> Module:
+    """Elaborate Verilog source text (the in-memory form of `load_verilog`)."""
+    enabled = gc.isenabled()
+    gc.disable()  # the parse and the netlist allocate millions of objects and free none
+    try:
+        modules = parse_verilog(text, file)
+        return elaborate(modules, file, text, dict(options or {}))
+    finally:
+        if enabled:
+            gc.enable()

@@ -1,0 +1,164 @@
+"""Nets, parameters and scopes of the elaborator, and how net bits get driven and read.
+
+A net is a list of bit slots. Reading a slot that nothing has driven yet hands out a
+placeholder (a `logic.const` op marked in `Design.placeholders`); driving the slot later
+replaces every use of the placeholder and forwards it, so statements may appear in any order.
+Two drivers of one bit are an error unless they compute the same function (EvoApproxLib files
+repeat some statements verbatim).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from axc.ir import FileLoc, Graph, InputError, Value, i1
+from axc.ir.dialects import logic
+
+from .builder import Builder
+
+__all__ = ["Design", "Net", "Param", "Scope"]
+
+
+@dataclass(eq=False)
+class Net:
+    """A declared (or implicit) wire/reg/port: `width` bits, Verilog index `lsb` at bit 0."""
+
+    name: str
+    path: str
+    """Hierarchical name used for value names (`u1.sum`)."""
+    kind: str
+    width: int
+    msb: int
+    lsb: int
+    signed: bool
+    loc: FileLoc
+    depth: int
+    bits: list[Value | None] = field(default_factory=list)
+    drivers: list[FileLoc | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bits = [None] * self.width
+        self.drivers = [None] * self.width
+
+    def position(self, index: int) -> int | None:
+        """Bit position (0 = LSB) of Verilog index `index`, None when out of range."""
+        pos = index - self.lsb if self.msb >= self.lsb else self.lsb - index
+        return pos if 0 <= pos < self.width else None
+
+    def bit_name(self, pos: int) -> str:
+        if self.width == 1 and self.msb == self.lsb == 0:
+            return self.path
+        index = self.lsb + pos if self.msb >= self.lsb else self.lsb - pos
+        return f"{self.path}[{index}]"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A constant: parameter, localparam, genvar or loop variable (LSB-first bit values)."""
+
+    value: int
+    width: int
+    signed: bool
+
+
+class Scope:
+    """Names visible in one module instance or generate block (lookups go to the parent)."""
+
+    def __init__(self, design: Design, module: str, path: str, depth: int,
+                 parent: Scope | None = None) -> None:
+        self.design = design
+        self.module = module
+        self.path = path
+        self.depth = depth
+        self.parent = parent
+        self.nets: dict[str, Net] = {}
+        self.params: dict[str, Param] = {}
+
+    def lookup(self, name: str) -> Net | Param | None:
+        scope: Scope | None = self
+        while scope is not None:
+            found = scope.params.get(name) or scope.nets.get(name)
+            if found is not None:
+                return found
+            scope = scope.parent
+        return None
+
+    def prefixed(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+
+class Design:
+    """Shared state of one elaboration: the graph, its builder, placeholders, forwarding."""
+
+    def __init__(self, graph: Graph, file: str, source: str) -> None:
+        self.graph = graph
+        self.file = file
+        self.source = source
+        self.builder = Builder(graph)
+        self.placeholders: dict[Value, tuple[Net, int, FileLoc]] = {}
+        self.forward: dict[Value, Value] = {}
+        self.name_depth: dict[Value, int] = {}
+
+    def loc(self, line: int, col: int) -> FileLoc:
+        return FileLoc(self.file, line, col)
+
+    def error(self, message: str, line: int, col: int, span: int = 1) -> InputError:
+        return InputError(message, self.loc(line, col), source=self.source, span=span)
+
+    def resolve(self, v: Value) -> Value:
+        while v in self.forward:
+            v = self.forward[v]
+        return v
+
+    def read(self, net: Net, pos: int, loc: FileLoc) -> Value:
+        v = net.bits[pos]
+        if v is None:
+            v = self.graph.create(logic.ConstOp, (), [i1], {"value": 0}).result
+            self.placeholders[v] = (net, pos, loc)
+            net.bits[pos] = v
+            return v
+        return self.resolve(v)
+
+    def drive(self, net: Net, pos: int, value: Value, loc: FileLoc) -> None:
+        value = self.resolve(value)
+        current = net.bits[pos]
+        if current is not None:
+            current = self.resolve(current)
+        if current is not None and current in self.placeholders:
+            if current is value:
+                raise InputError(f"net '{net.path}' is assigned to itself (a combinational loop)",
+                                 loc, source=self.source)
+            del self.placeholders[current]
+            current.replace_all_uses_with(value)
+            self.graph.erase(current.owner)
+            self.forward[current] = value
+        elif current is not None:
+            if current is value or same_function(current, value, 6):
+                return
+            first = net.drivers[pos]
+            where = f" (first driven at line {first.line})" if first else ""
+            raise InputError(f"bit {pos} of net '{net.path}' has more than one driver{where}",
+                             loc, source=self.source)
+        net.bits[pos] = value
+        net.drivers[pos] = loc
+        self.name_value(value, net.bit_name(pos), net.depth)
+
+    def name_value(self, value: Value, name: str, depth: int) -> None:
+        """Give `value` the net name unless it has one from a shallower scope or is a port/constant."""
+        if value.owner is None or self.builder.is_const(value):
+            return
+        if value.name is None or self.name_depth.get(value, 1 << 30) > depth:
+            value.name = name
+            self.name_depth[value] = depth
+
+
+def same_function(a: Value, b: Value, depth: int) -> bool:
+    """Whether two values are computed by identical op trees (to `depth` levels)."""
+    if a is b:
+        return True
+    if depth == 0 or a.owner is None or b.owner is None or a.index != b.index:
+        return False
+    x, y = a.owner, b.owner
+    if type(x) is not type(y) or x.attributes != y.attributes or len(x.operands) != len(y.operands):
+        return False
+    return all(same_function(p, q, depth - 1) for p, q in zip(x.operands, y.operands))
