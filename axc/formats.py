@@ -20,6 +20,7 @@ __all__ = ["EMITTERS", "LOADERS", "format_of", "get_loader", "get_saver"]
 LOADERS: dict[str, str] = {
     "ir": "axc.ir.parser:load_ir",
     "onnx": "axc.frontend.onnx_import:load_onnx",
+    "v": "axc.frontend.verilog:load_verilog",
 }
 
 EMITTERS: dict[str, str] = {
