@@ -24,8 +24,10 @@ BUILTIN_PASSES: dict[str, str] = {
     "dce": "axc.passes.dce:DeadCodePass",
     "fold-batchnorm": "axc.passes.fold_batchnorm:FoldBatchNormPass",
     "fold-conv-bias": "axc.passes.fold_conv_bias:FoldConvBiasPass",
+    "lower-approx": "axc.passes.lower_approx:LowerApproxPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
     "quantize": "axc.passes.quantize:QuantizePass",
+    "snapea": "axc.passes.snapea:SnapeaPass",
     "stats": "axc.passes.stats:StatsPass",
 }
 
