@@ -25,6 +25,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "fold-batchnorm": "axc.passes.fold_batchnorm:FoldBatchNormPass",
     "fold-conv-bias": "axc.passes.fold_conv_bias:FoldConvBiasPass",
     "lower-approx": "axc.passes.lower_approx:LowerApproxPass",
+    "lower-word": "axc.passes.lower_word:LowerWordPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
     "quantize": "axc.passes.quantize:QuantizePass",
     "snapea": "axc.passes.snapea:SnapeaPass",

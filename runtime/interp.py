@@ -116,6 +116,10 @@ def _cast(value: int, like: Any) -> Any:
     return like.dtype.type(value) if like.dtype != object else value
 
 
+def _full(value: int, like: Any) -> Any:
+    return np.full(like.shape, value, dtype=like.dtype)
+
+
 def _shift(left: bool, arith: bool, x: Any, amount: Any, width: int, scalar: bool) -> Any:
     m = _mask(width)
     if scalar:
@@ -130,14 +134,14 @@ def _shift(left: bool, arith: bool, x: Any, amount: Any, width: int, scalar: boo
     safe = np.where(big, 0, amount).astype(amount.dtype)
     if left:
         out = (x << safe) & _cast(m, x)
-        return np.where(big, _cast(0, x), out)
+        return np.where(big, _full(0, x), out)
     out = x >> safe
     if arith:
         sign = ((x >> _cast(width - 1, x)) & _cast(1, x)).astype(bool)
         fill = _cast(m, x) ^ (_cast(m, x) >> safe)
         out = np.where(sign, out | fill, out)
-        return np.where(big, np.where(sign, _cast(m, x), _cast(0, x)), out)
-    return np.where(big, _cast(0, x), out)
+        return np.where(big, np.where(sign, _full(m, x), _full(0, x)), out)
+    return np.where(big, _full(0, x), out)
 
 
 def _compare(pred: str, x: Any, y: Any, width: int, scalar: bool) -> Any:
