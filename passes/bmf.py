@@ -164,7 +164,7 @@ class BmfPass(ModulePass):
             inline_bmf(module)
         cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
         before = circuit_cost(original, cost_opts)
-        after = circuit_cost(module, cost_opts)
+        after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
         front = self._front_rows(pareto_front(points), explorer.area0)
         summary = self._summary(ctx, view, partition, metric, threshold, vectors, before, after, report,
                                 best, front, points, explorer, time.perf_counter() - started)

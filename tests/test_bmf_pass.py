@@ -1,0 +1,126 @@
+"""The `bmf` pass end to end: error within budget, confirmed by Icarus on the emitted Verilog."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from axc.ir import InputError, verify
+from axc.ir.dialects import approx
+from axc.passes.base import PassContext
+from axc.passes.bmf import BmfPass
+from axc.runtime.bmf.icarus import port_errors, run_icarus
+from axc.runtime.bmf.rebuild import inline_bmf
+from bmf_circuits import array_multiplier, random_logic, ripple_adder
+
+ROOT = Path(__file__).resolve().parents[1]
+ADDER = ROOT / "examples" / "adder.v"
+
+
+def _icarus_error(original_text: str, original_top: str, module, vectors: dict[str, np.ndarray]):
+    from axc.backends.verilog import emit_verilog
+
+    graph = module.top_graph
+    ins = [(v.name, v.type.width) for v in graph.inputs]
+    outs = [(n, v.type.width) for n, v in zip(graph.output_names, graph.outputs)]
+    exact = run_icarus(original_text, original_top, ins, outs, vectors)
+    got = run_icarus(emit_verilog(module), module.top, ins, outs, vectors)
+    return port_errors(exact, got, outs)
+
+
+@pytest.mark.tools
+def test_example_adder_within_one_percent_and_icarus_agrees(tmp_path: Path) -> None:
+    pytest.importorskip("axc.backends.verilog")
+    from axc.frontend.verilog import load_verilog
+
+    module = load_verilog(str(ADDER), {})
+    ctx = PassContext()
+    res = BmfPass(err=0.01, pareto=str(tmp_path / "front.csv"), plot=str(tmp_path / "front.png")).apply(ctx, module)
+    verify(module)
+    rep = ctx.report["bmf"]
+    assert rep["metric"] == "mae" and rep["vectors"] == "65536 exhaustive vectors"
+    assert 0 < res.errors["mae"] <= 0.01
+    assert rep["final"]["area"] < rep["original"]["area"]
+    # independent: Icarus on every input pair, errors recomputed with plain integers
+    p = np.arange(1 << 16)
+    icarus = _icarus_error(ADDER.read_text(), "adder", module, {"a": p & 255, "b": p >> 8})
+    assert icarus["mae"] == pytest.approx(res.errors["mae"], abs=1e-12)
+    assert icarus["er"] == pytest.approx(rep["errors"]["overall"]["er"], abs=1e-12)
+    rows = list(csv.DictReader((tmp_path / "front.csv").open()))
+    assert rows and float(rows[0]["error"]) == 0.0
+    assert (tmp_path / "front.png").stat().st_size > 1000
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("metric,threshold", [("hd", 0.05), ("er", 0.3), ("wce", 0.1)])
+def test_metrics_and_random_vectors_agree_with_icarus(metric: str, threshold: float) -> None:
+    pytest.importorskip("axc.backends.verilog")
+    from axc.backends.verilog import emit_verilog
+
+    module = array_multiplier(5)
+    original = emit_verilog(module.clone())
+    ctx = PassContext()
+    res = BmfPass(err=threshold, metric=metric, k=6, m=5).apply(ctx, module)
+    assert res.errors[metric] <= threshold
+    p = np.arange(1 << 10)
+    icarus = _icarus_error(original, module.top, module, {"a": p & 31, "b": p >> 5})
+    assert icarus[metric] == pytest.approx(res.errors[metric], abs=1e-12)
+
+
+def test_random_vectors_and_records_kept() -> None:
+    module = random_logic(30, 300, 24, seed=4)
+    ctx = PassContext()
+    res = BmfPass(err=0.05, vectors=4096, seed=3, keep_records=True).apply(ctx, module)
+    verify(module)
+    rep = ctx.report["bmf"]
+    assert rep["metric"] == "hd" and rep["vectors"] == "4096 random vectors (seed 3)"
+    assert res.errors["hd"] <= 0.05
+    records = module.top_graph.ops_of(approx.BmfOp)
+    assert len(records) == res.stats["approximated_parts"] > 0
+    for op in records:
+        assert op.attr("degree") < len(op.results) and op.attr("origin").startswith("part ")
+    assert inline_bmf(module) == len(records)
+    verify(module)
+    assert not module.top_graph.ops_of(approx.BmfOp) and len(module.graphs) == 1
+
+
+def test_dask_local_cluster_gives_the_same_design() -> None:
+    distributed = pytest.importorskip("distributed")
+    local = BmfPass(err=0.02, k=6, m=5).apply(PassContext(), array_multiplier(4))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        ctx = PassContext()
+        remote = BmfPass(err=0.02, k=6, m=5, scheduler=cluster.scheduler_address).apply(ctx, array_multiplier(4))
+    assert remote.errors == local.errors and remote.stats == local.stats
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"err": 0.0}, r"err must be in \(0, 1\]"),
+    ({"err": 1.5}, r"err must be in \(0, 1\]"),
+    ({}, "needs an error threshold"),
+    ({"err": 0.1, "metric": "mae"}, "needs numeric"),
+    ({"err": 0.1, "metric": "nmed"}, "unknown metric"),
+    ({"err": 0.1, "k": 0}, "k must be"),
+])
+def test_bad_options(options: dict, message: str) -> None:
+    module = random_logic(8, 40, 3)
+    with pytest.raises(InputError, match=message):
+        BmfPass(**options).apply(PassContext(), module)
+
+
+def test_sequential_verilog_is_refused(tmp_path: Path) -> None:
+    from axc.frontend.verilog import load_verilog
+
+    src = tmp_path / "seq.v"
+    src.write_text("module seq(input clk, input [3:0] d, output reg [3:0] q);\n"
+                   "  always @(posedge clk) q <= d;\nendmodule\n")
+    with pytest.raises(InputError, match="sequential"):
+        BmfPass(err=0.1).apply(PassContext(), load_verilog(str(src), {}))
+
+
+def test_adder_built_in_ir_reaches_budget() -> None:
+    module = ripple_adder(6)
+    res = BmfPass(err=0.02).apply(PassContext(), module)
+    assert 0 < res.errors["mae"] <= 0.02
