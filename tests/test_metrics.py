@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 from axc.ir import InputError
-from axc.runtime.logicsim import pack_ints
+from axc.ir.views import LogicView
+from axc.passes.base import PassContext
+from axc.passes.registry import get_pass
+from axc.runtime.logicsim import Simulator, VectorSet, pack_ints
 from axc.runtime.metrics import compare_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,3 +85,85 @@ def test_bad_inputs() -> None:
         _report([1], [2], 2, weights=[1])
     with pytest.raises(InputError, match="unknown error metric"):
         _report([1], [2], 2).value("psnr")
+
+
+# --- EvoApproxLib: exhaustive simulation reproduces the published error figures ---------------
+
+EVOAPPROX = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "evoapprox"
+
+
+def _published_rows() -> list[tuple[str, dict[str, str]]]:
+    rows = []
+    for release in ("v2022", "lite_master"):
+        table = EVOAPPROX / release / "metrics_staged_from_headers.csv"
+        if not table.is_file():
+            continue
+        with open(table) as f:
+            for row in csv.DictReader(f):
+                if row["name"].startswith(("mul8u", "mul8s")) and row["dir"].startswith("8x8"):
+                    rows.append((f"{release}/{row['dir']}/{row['name']}", row))
+    return rows
+
+
+def _unit(text: str) -> float:
+    """One unit of the last digit of a printed number."""
+    mantissa = text.lower().split("e")[0]
+    exponent = int(text.lower().split("e")[1]) if "e" in text.lower() else 0
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 10.0 ** (exponent - decimals)
+
+
+def _close_to_published(value: float, text: str, derived_from: str | None = None) -> bool:
+    """Within one unit of the last digit EvoApproxLib printed (it rounds to 2-3 digits).
+
+    Its percentages are computed from the already rounded absolute figure (`derived_from`),
+    whose rounding is added to the tolerance.
+    """
+    tolerance = _unit(text)
+    if derived_from is not None:
+        tolerance += _unit(derived_from) / 2**16 * 100
+    return abs(value - float(text)) <= tolerance * (1 + 1e-9)
+
+
+def _check_evoapprox(key: str, row: dict[str, str]) -> None:
+    verilog = pytest.importorskip("axc.frontend.verilog")
+    path = EVOAPPROX / f"{key}.v"
+    module = verilog.load_verilog(str(path), {})
+    if any(op.name.startswith("word.") for op in module.top_graph.ops):
+        lower = get_pass("lower-word")
+        if lower is None:
+            pytest.skip("word-level operators need the lower-word pass")
+        lower().apply(PassContext(quiet=True), module)
+    view = LogicView.from_graph(module.top_graph)
+    signed = row["dir"] == "8x8_signed"
+    vectors = VectorSet.exhaustive(view)
+    assert vectors.n_vectors == 65536 and len(view.output_ports) == 1
+    (a_port, _), (b_port, _) = view.input_ports
+    out_port = view.output_ports[0][0]
+    result = Simulator(view).run(vectors, keep_signals=False)
+    a = vectors.port_values(a_port, signed=signed).astype(np.int64)
+    b = vectors.port_values(b_port, signed=signed).astype(np.int64)
+    exact = pack_ints(a * b, 16)
+    metrics = compare_rows(exact, result.port_rows(out_port), vectors, [(out_port, 16)], signed).overall
+    assert _close_to_published(metrics.mae / 2**16 * 100, row["MAE%"], row["MAE"]), (metrics.mae, row["MAE%"])
+    assert _close_to_published(metrics.mae, row["MAE"]), (metrics.mae, row["MAE"])
+    assert _close_to_published(metrics.wce, row["WCE"]), (metrics.wce, row["WCE"])
+    assert _close_to_published(metrics.wce / 2**16 * 100, row["WCE%"], row["WCE"]), (metrics.wce, row["WCE%"])
+    assert _close_to_published(metrics.er * 100, row["EP%"]), (metrics.er, row["EP%"])
+
+
+FAST_SLICE = {"mul8u_1JJQ", "mul8u_2AC", "mul8u_17C8", "mul8s_1KV8", "mul8s_1KR6"}
+
+
+@pytest.mark.parametrize("key,row", [r for r in _published_rows() if r[0].split("/")[-1] in FAST_SLICE],
+                         ids=lambda x: x if isinstance(x, str) else "")
+def test_evoapprox_fast_slice(key: str, row: dict[str, str]) -> None:
+    _check_evoapprox(key, row)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key,row", _published_rows(), ids=lambda x: x if isinstance(x, str) else "")
+def test_evoapprox_every_multiplier(key: str, row: dict[str, str]) -> None:
+    if not (EVOAPPROX / f"{key}.v").is_file():
+        pytest.skip("no Verilog file for this row")
+    _check_evoapprox(key, row)
