@@ -30,6 +30,9 @@ EMITTERS: dict[str, str] = {
     "dot": "axc.backends.graphviz:save_dot",
     "svg": "axc.backends.graphviz:save_svg",
     "png": "axc.backends.graphviz:save_png",
+    "sim": "axc.backends.accel_sim:save_sim",
+    "html": "axc.backends.accel_sim:save_sim",
+    "json": "axc.backends.accel_sim:save_sim",
 }
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-
 from axc.ir import DenseArray, InputError, Module
 from axc.ir.dialects import approx
 from axc.runtime.snapea.network import ConvLayer, find_layers
@@ -173,7 +172,7 @@ def _rewrite(module: Module, layer: ConvLayer, plan: LayerPlan, entry: dict[str,
     }
     if "fraction" in entry:
         attrs["macs_fraction"] = float(entry["fraction"])
-    early = graph.create(approx.EarlyReluOp, [relu.operand(0), layer.x], [relu.result.type], attrs,
+    early = graph.create(approx.EarlyReluOp, [relu.operand(0), layer.conv.operand(0)], [relu.result.type], attrs,
                          relu.loc, [relu.result.name])
     relu.result.replace_all_uses_with(early.result)
     graph.erase(relu)

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from axc.ir import DenseArray, Graph, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
 
@@ -61,7 +60,7 @@ def layer_name(op: Op) -> str:
 
 
 def constant_of(v: Value) -> np.ndarray | None:
-    """The value of `v` when it is a constant (or a dequantized constant), else None."""
+    """The value of `v` when it is a constant (or a dequantized, reshaped or transposed one)."""
     op = v.owner
     if isinstance(op, nn.ConstantOp):
         return np.asarray(op.attr("value").array)
@@ -77,6 +76,15 @@ def constant_of(v: Value) -> np.ndarray | None:
             shape[axis % q.ndim] = scale.size
             scale, zero = scale.reshape(shape), zero.reshape(shape)
         return ((q - zero) * scale).astype(np.float32)
+    if isinstance(op, nn.ReshapeOp):
+        data, shape = constant_of(op.operand(0)), constant_of(op.operand(1))
+        if data is None or shape is None:
+            return None
+        target = [data.shape[i] if s == 0 else int(s) for i, s in enumerate(shape.tolist())]
+        return data.reshape(target)
+    if isinstance(op, nn.TransposeOp):
+        data = constant_of(op.operand(0))
+        return None if data is None else np.transpose(data, op.attr("perm"))
     return None
 
 
@@ -103,11 +111,7 @@ def _nonnegative_values(graph: Graph, input_nonneg: dict[str, bool]) -> set[Valu
         ins = op.operands
         if isinstance(op, nn.ReluOp):
             known.add(op.result)
-        elif isinstance(op, _PASS_SIGN) and ins and ins[0] in known:
-            known.update(op.results)
-        elif isinstance(op, nn.ConcatOp | nn.AddOp | nn.MulOp) and all(v in known for v in ins):
-            known.update(op.results)
-        elif isinstance(op, nn.QuantizeOp | nn.DequantizeOp | nn.ClipOp | nn.PadOp) and ins and ins[0] in known:
+        elif isinstance(op, _PASS_SIGN) and ins and ins[0] in known or isinstance(op, nn.ConcatOp | nn.AddOp | nn.MulOp) and all(v in known for v in ins) or isinstance(op, nn.QuantizeOp | nn.DequantizeOp | nn.ClipOp | nn.PadOp) and ins and ins[0] in known:
             known.update(op.results)
     return known
 
@@ -175,6 +179,9 @@ def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[Con
                 other = user.operand(1 - user.operands.index(v))
                 c = constant_of(other)
                 pc = None if c is None else _per_channel(c, k)
+                if c is None:
+                    reason = f"'{user.name}' of a non-constant tensor (a residual connection) before the ReLU"
+                    break
                 if pc is None:
                     reason = f"'{user.name}' before the ReLU is not a per-channel constant"
                     break

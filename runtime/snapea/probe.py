@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-
 from axc.ir import DenseArray, InputError, Module, TensorType
 from axc.ir.dialects import nn
 from axc.runtime.onnx_run import OnnxRunner

@@ -56,78 +56,38 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int] = (1
 
 
 @numba.njit(parallel=True, cache=True)
-def _replay(cols, w, bias, perm, n_spec, threshold, pos_end):  # pragma: no cover - compiled
-    b_n, l_n, _ = cols.shape
-    k_n, d = w.shape
-    ops = np.empty((b_n, k_n, l_n), dtype=np.int32)
-    predicted = np.zeros((b_n, k_n, l_n), dtype=np.bool_)
-    out = np.empty((b_n, k_n, l_n), dtype=np.float64)
-    for t in numba.prange(b_n * l_n):
-        b = t // l_n
-        l = t % l_n
-        for k in range(k_n):
+def _replay(cols, w, bias, perm, n_spec, threshold, pos_end, lut, wbits, x_offset, w_offset, use_lut):  # pragma: no cover
+    n_batch, n_win, _ = cols.shape
+    n_k, depth = w.shape
+    ops = np.empty((n_batch, n_k, n_win), dtype=np.int32)
+    predicted = np.zeros((n_batch, n_k, n_win), dtype=np.bool_)
+    out = np.zeros((n_batch, n_k, n_win), dtype=np.float64)
+    for t in numba.prange(n_batch * n_win):
+        b = t // n_win
+        win = t % n_win
+        for k in range(n_k):
             ps = np.float64(bias[k])
-            done = False
             if pos_end[k] == 0 and n_spec[k] == 0 and ps <= 0:
-                ops[b, k, l] = 0
-                out[b, k, l] = 0.0
+                ops[b, k, win] = 0
                 continue
-            for i in range(d):
+            executed = depth
+            for i in range(depth):
                 j = perm[k, i]
-                ps += np.float64(w[k, j]) * np.float64(cols[b, l, j])
+                if use_lut:
+                    index = ((np.int64(cols[b, win, j]) + x_offset) << wbits) + np.int64(w[k, j]) + w_offset
+                    ps += np.float64(lut[index])
+                else:
+                    ps += np.float64(w[k, j]) * np.float64(cols[b, win, j])
                 if n_spec[k] > 0 and i + 1 == n_spec[k] and ps <= threshold[k]:
-                    ops[b, k, l] = i + 1
-                    predicted[b, k, l] = True
-                    out[b, k, l] = 0.0
-                    done = True
+                    predicted[b, k, win] = True
+                    executed = i + 1
                     break
                 if i + 1 >= pos_end[k] and ps <= 0:
-                    ops[b, k, l] = i + 1
-                    out[b, k, l] = 0.0
-                    done = True
+                    executed = i + 1
                     break
-            if not done:
-                ops[b, k, l] = d
-                out[b, k, l] = ps if ps > 0 else 0.0
-    return ops, predicted, out
-
-
-@numba.njit(parallel=True, cache=True)
-def _replay_lut(cols, w, bias, perm, n_spec, threshold, pos_end, lut, wbits, x_offset, w_offset):  # pragma: no cover
-    b_n, l_n, _ = cols.shape
-    k_n, d = w.shape
-    ops = np.empty((b_n, k_n, l_n), dtype=np.int32)
-    predicted = np.zeros((b_n, k_n, l_n), dtype=np.bool_)
-    out = np.empty((b_n, k_n, l_n), dtype=np.float64)
-    for t in numba.prange(b_n * l_n):
-        b = t // l_n
-        l = t % l_n
-        for k in range(k_n):
-            ps = np.int64(bias[k])
-            done = False
-            if pos_end[k] == 0 and n_spec[k] == 0 and ps <= 0:
-                ops[b, k, l] = 0
-                out[b, k, l] = 0.0
-                continue
-            for i in range(d):
-                j = perm[k, i]
-                xi = np.int64(cols[b, l, j]) + x_offset
-                wi = np.int64(w[k, j]) + w_offset
-                ps += np.int64(lut[(xi << wbits) + wi])
-                if n_spec[k] > 0 and i + 1 == n_spec[k] and ps <= threshold[k]:
-                    ops[b, k, l] = i + 1
-                    predicted[b, k, l] = True
-                    out[b, k, l] = 0.0
-                    done = True
-                    break
-                if i + 1 >= pos_end[k] and ps <= 0:
-                    ops[b, k, l] = i + 1
-                    out[b, k, l] = 0.0
-                    done = True
-                    break
-            if not done:
-                ops[b, k, l] = d
-                out[b, k, l] = ps if ps > 0 else 0.0
+            ops[b, k, win] = executed
+            if executed == depth and not predicted[b, k, win] and ps > 0:
+                out[b, k, win] = ps
     return ops, predicted, out
 
 
@@ -143,14 +103,13 @@ def simulate_layer(
     `products=(lut, wbits, x_offset, w_offset)` evaluates each product as
     `lut[((x + x_offset) << wbits) + (w + w_offset)]` on integer operands.
     """
-    w = np.ascontiguousarray(weights.reshape(weights.shape[0], -1))
+    w = np.ascontiguousarray(weights.reshape(weights.shape[0], -1), dtype=np.float64)
+    cols = np.ascontiguousarray(cols, dtype=np.float64)
     if products is None:
-        ops, pred, out = _replay(np.ascontiguousarray(cols), w, np.asarray(bias, dtype=np.float64),
-                                 plan.perm, plan.n_spec, plan.threshold, plan.pos_end)
+        lut, wbits, x_off, w_off = np.zeros(1, dtype=np.int64), 0, 0, 0
     else:
         lut, wbits, x_off, w_off = products
-        ops, pred, out = _replay_lut(np.ascontiguousarray(cols).astype(np.int64), w.astype(np.int64),
-                                     np.asarray(bias, dtype=np.int64), plan.perm, plan.n_spec,
-                                     plan.threshold, plan.pos_end, np.asarray(lut, dtype=np.int64),
-                                     int(wbits), int(x_off), int(w_off))
+    ops, pred, out = _replay(cols, w, np.asarray(bias, dtype=np.float64), plan.perm, plan.n_spec,
+                             plan.threshold, plan.pos_end, np.asarray(lut, dtype=np.int64), int(wbits),
+                             int(x_off), int(w_off), products is not None)
     return WindowStats(ops, pred, out)

@@ -1,0 +1,73 @@
+"""Accelerator models: the dense-mode check, early termination, and the simulation backend."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from axc.backends.accel_sim import save_sim
+from axc.frontend.onnx_import import load_onnx
+from axc.ir import InputError
+from axc.passes.base import PassContext
+from axc.passes.snapea import SnapeaPass
+from axc.runtime.accel import LayerWork, SnapeaConfig, simulate_eyeriss, simulate_snapea
+from axc.runtime.accel.snapea_array import row_bands
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+
+
+@pytest.mark.parametrize("lanes", [2, 4, 8, 16])
+@pytest.mark.parametrize(("k", "c", "hw", "ks"), [(8, 1, 28, 5), (16, 8, 14, 5), (64, 32, 8, 3)])
+def test_dense_cycles_are_macs_over_the_mapping_utilisation(lanes: int, k: int, c: int, hw: int, ks: int) -> None:
+    cfg = SnapeaConfig(lanes=lanes, rows=8, cols=256 // (8 * lanes) if lanes <= 32 else 1)
+    layer = LayerWork("l", k, (c, hw, hw), (ks, ks), (hw, hw), batch=3)
+    (result,) = simulate_snapea([layer], SnapeaConfig(lanes=lanes, rows=cfg.rows, cols=cfg.cols, early_termination=False))
+    kernels_per_pe = math.ceil(k / cfg.cols)
+    per_row = [sum(math.ceil((r1 - r0) * hw / lanes) for r0, r1 in band) for band in row_bands(layer, cfg)]
+    expected_cycles = 3 * kernels_per_pe * max(per_row) * c * ks * ks
+    utilisation = layer.dense_macs / (expected_cycles * cfg.mac_units)
+    assert result.cycles == expected_cycles
+    assert result.utilization == pytest.approx(utilisation)
+    assert result.cycles == pytest.approx(layer.dense_macs / (result.utilization * cfg.mac_units))
+
+
+def test_early_termination_saves_cycles_and_energy() -> None:
+    rng = np.random.default_rng(0)
+    ops = rng.integers(1, 73, size=(2, 16, 14 * 14))
+    layer = LayerWork("l", 16, (8, 14, 14), (3, 3), (14, 14), batch=2, ops=ops)
+    (early,) = simulate_snapea([layer])
+    (dense,) = simulate_snapea([layer], SnapeaConfig(early_termination=False))
+    assert early.macs == int(ops.sum()) < dense.macs
+    assert early.cycles < dense.cycles
+    assert early.total_energy_pj < dense.total_energy_pj
+    (base,) = simulate_eyeriss([layer])
+    assert base.macs == dense.macs and base.cycles > 0
+
+
+def test_simulation_report_on_mnist8(tmp_path: Path) -> None:
+    module = load_onnx(str(CORPORA / "onnx" / "mnist8" / "model.onnx"), {})
+    data = str(CORPORA / "datasets" / "mnist")
+    SnapeaPass(data=data, calib=100, verify=50).apply(PassContext(quiet=True), module)
+    out = tmp_path / "sim.json"
+    save_sim(module, str(out), {"data": data, "calib": 100, "sim_samples": 40, "plot": str(tmp_path / "p.png")})
+    report = json.loads(out.read_text())
+    for entry in [*report["layers"], report["total"]]:
+        for key in ("cycles", "time_s", "energy_pj", "energy_breakdown_pj", "speedup", "energy_saving"):
+            assert key in entry
+        assert entry["time_s"] == pytest.approx(entry["cycles"] / 500e6)
+        assert entry["energy_pj"] == pytest.approx(sum(entry["energy_breakdown_pj"].values()))
+    assert [e["snapea"] for e in report["layers"]] == [True, True, False]
+    assert report["total"]["macs_executed"] < report["total"]["macs_dense"]
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    dense = tmp_path / "dense.html"
+    save_sim(module, str(dense), {"data": data, "calib": 100, "sim_samples": 40, "early_termination": "false"})
+    assert "<table>" in dense.read_text()
+
+
+def test_simulation_needs_data() -> None:
+    module = load_onnx(str(CORPORA / "onnx" / "mnist8" / "model.onnx"), {})
+    with pytest.raises(InputError, match="--data"):
+        save_sim(module, "/nonexistent/never.json", {})

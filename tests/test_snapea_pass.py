@@ -1,0 +1,109 @@
+"""The snapea pass on real networks: exact mode is lossless, predictive mode keeps its budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from axc.frontend.onnx_import import load_onnx
+from axc.ir import DenseArray, Graph, InputError, Module, TensorType, verify
+from axc.ir.dialects import approx, nn
+from axc.passes.base import PassContext
+from axc.passes.lower_approx import lower_approx
+from axc.passes.snapea import SnapeaPass
+from axc.runtime.nn_eval import dataset_for_module
+from axc.runtime.onnx_run import OnnxRunner
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+MNIST8 = CORPORA / "onnx" / "mnist8" / "model.onnx"
+RESNET8 = CORPORA / "onnx" / "resnet8_cifar10" / "model.onnx"
+MNIST = CORPORA / "datasets" / "mnist"
+
+
+def _run(module: Module, pass_: SnapeaPass) -> PassContext:
+    ctx = PassContext(quiet=True)
+    pass_.requires(module)
+    pass_.apply(ctx, module)
+    verify(module)
+    return ctx
+
+
+def test_exact_mode_on_mnist8_is_lossless_and_saves_macs() -> None:
+    module = load_onnx(str(MNIST8), {})
+    original = module.clone()
+    ctx = _run(module, SnapeaPass(data=str(MNIST), calib=300, verify=200))
+    report = ctx.report["snapea"]
+    assert [entry["mode"] for entry in report["layers"]] == ["exact", "exact"]
+    assert len(module.top_graph.ops_of(approx.EarlyReluOp)) == 2
+    for entry in report["layers"]:
+        assert 0.3 < entry["fraction"] < 0.95
+    assert report["verification"]["agreement"] == 1.0
+    lower_approx(module)
+    verify(module)
+    x = dataset_for_module(str(MNIST), module).x[:64]
+    np.testing.assert_array_equal(OnnxRunner(module).run_batched(x), OnnxRunner(original).run_batched(x))
+
+
+def test_exact_mode_on_resnet8_with_real_valued_inputs() -> None:
+    module = load_onnx(str(RESNET8), {})
+    original = module.clone()
+    rng = np.random.default_rng(0)
+    data = Path(__file__).parent / "_resnet8_inputs.npz"
+    np.savez(data, x=rng.random((24, 32, 32, 3), dtype=np.float32))
+    try:
+        ctx = _run(module, SnapeaPass(data=str(data), calib=8, verify=16))
+    finally:
+        data.unlink()
+    report = ctx.report["snapea"]
+    assert len(report["layers"]) == 4
+    reasons = {entry["reason"] for entry in report["skipped"]}
+    assert any("residual" in r or "per-channel constant" in r for r in reasons)
+    assert report["total"]["fraction"] < 1.0
+    lower_approx(module)
+    x = rng.random((4, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_array_equal(OnnxRunner(module).run_batched(x), OnnxRunner(original).run_batched(x))
+
+
+def test_predictive_mode_stays_within_budget_on_its_verification_slice() -> None:
+    module = load_onnx(str(MNIST8), {})
+    ctx = _run(module, SnapeaPass(accuracy_loss=0.02, data=str(MNIST), calib=600, verify=400,
+                                  profile_samples=200, ops_samples=8, n_grid=(2, 8), quantiles=(0.1, 0.3),
+                                  max_configs=3))
+    report = ctx.report["snapea"]
+    assert report["search"]["calibration_error"] <= 0.02
+    assert report["total"]["fraction"] < min(entry["fraction"] for entry in report["layers"]) + 1
+    assert any(entry["mode"] == "predictive" for entry in report["layers"])
+    lower_approx(module)
+    data = dataset_for_module(str(MNIST), module)
+    pred = OnnxRunner(module).run_batched(data.x[600:1000]).argmax(axis=1)
+    measured = float(np.mean(pred == data.y[600:1000]))
+    assert measured == pytest.approx(report["verification"]["top1"], abs=1e-9)
+
+
+def test_predictive_mode_without_data_is_refused() -> None:
+    module = load_onnx(str(MNIST8), {})
+    with pytest.raises(InputError, match="needs calibration data"):
+        SnapeaPass(accuracy_loss=0.01).requires(module)
+
+
+def test_nothing_to_do_and_negative_inputs_are_reported() -> None:
+    m = Module()
+    g = m.add_graph(Graph("net", "nn"))
+    x = g.add_input("x", TensorType(("N", 1, 4, 4)))
+    w = g.create(nn.ConstantOp, [], [TensorType((2, 1, 3, 3))],
+                 {"value": DenseArray(np.ones((2, 1, 3, 3), np.float32))})
+    conv = g.create(nn.ConvOp, [x, w.result], [TensorType(("N", 2, 4, 4))], {"pads": [1, 1, 1, 1]})
+    relu = g.create(nn.ReluOp, [conv.result], [conv.result.type])
+    g.set_outputs([relu.result], ["y"])
+    path = Path(__file__).parent / "_signed_inputs.npz"
+    np.savez(path, x=np.random.default_rng(0).normal(size=(6, 1, 4, 4)).astype(np.float32))
+    try:
+        ctx = _run(m, SnapeaPass(data=str(path), calib=3))
+    finally:
+        path.unlink()
+    report = ctx.report["snapea"]
+    assert report["layers"] == []
+    assert report["skipped"][0]["reason"] == "input is not provably non-negative"
+    ctx = _run(m, SnapeaPass())
+    assert "no --data" in ctx.report["snapea"]["skipped"][0]["reason"]
