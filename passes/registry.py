@@ -30,6 +30,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "quantize": "axc.passes.quantize:QuantizePass",
     "snapea": "axc.passes.snapea:SnapeaPass",
     "stats": "axc.passes.stats:StatsPass",
+    "truncate": "axc.passes.truncate:TruncatePass",
 }
 
 _loaded: dict[str, type[ModulePass]] = {}
