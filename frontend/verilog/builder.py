@@ -25,6 +25,8 @@ class Builder:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
+        self.created: list[Op] = []
+        """Every op this builder made, in order (lets a repeated statement be undone)."""
         self.zero = graph.create(logic.ConstOp, (), [i1], {"value": 0}).result
         self.one = graph.create(logic.ConstOp, (), [i1], {"value": 1}).result
         self._inverse: dict[Value, Value] = {}
@@ -53,9 +55,16 @@ class Builder:
                 return None
         return value
 
+    def create(self, cls: type[Op], operands: Sequence[Value], types: Sequence[Any],
+               attrs: dict[str, Any] | None = None, loc: Location | None = None) -> Op:
+        op = self.graph.create(cls, list(operands), list(types), attrs, loc)
+        self.created.append(op)
+        return op
+
     # -- gates -------------------------------------------------------------------------------
     def gate(self, cls: type[Op], args: Sequence[Value], loc: Location | None) -> Value:
-        return self.graph.create(cls, list(args), [i1], loc=loc).result
+        """One gate exactly as asked (gate primitives keep the netlist's structure)."""
+        return self.create(cls, args, [i1], None, loc).result
 
     def not_(self, a: Value, loc: Location | None = None) -> Value:
         if a is self.zero:
@@ -120,8 +129,8 @@ class Builder:
         const = self.const_value(bits)
         if const is not None:
             key = (const, len(bits))
-            if key not in self._wconst:
-                self._wconst[key] = self.graph.create(
+            if key not in self._wconst or not self.alive(self._wconst[key]):
+                self._wconst[key] = self.create(
                     word.ConstOp, (), [IntType(len(bits))], {"value": const}, loc).result
             return self._wconst[key]
         if len(bits) == 1:
@@ -134,7 +143,7 @@ class Builder:
         cached = self._join.get(key)
         if cached is not None and self.alive(cached):
             return cached
-        out = self.graph.create(hw.JoinOp, list(bits), [IntType(len(bits))], loc=loc).result
+        out = self.create(hw.JoinOp, bits, [IntType(len(bits))], None, loc).result
         self._join[key] = out
         return out
 
@@ -150,7 +159,7 @@ class Builder:
         cached = self._split.get(value)
         if cached is not None:
             return cached
-        op = self.graph.create(hw.SplitOp, [value], [i1] * value.type.width, loc=loc)
+        op = self.create(hw.SplitOp, [value], [i1] * value.type.width, None, loc)
         out = list(op.results)
         self._split[value] = out
         return out
@@ -163,5 +172,5 @@ class Builder:
             value = word_op_value(cls.name, consts, [len(b) for b in operands], width, attrs or {})
             return self.const_bits(value, width)
         args = [self.word(b, loc) for b in operands]
-        result = self.graph.create(cls, args, [IntType(width)], attrs, loc).result
+        result = self.create(cls, args, [IntType(width)], attrs, loc).result
         return self.bits(result, loc)

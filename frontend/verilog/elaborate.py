@@ -4,7 +4,8 @@ Ports become graph inputs/outputs (`iN`, named after the port); each input is `h
 bits and each output `hw.join`ed from its bits. Nets are bit lists; gate primitives and
 bitwise operators become `logic` gates, arithmetic `word` ops. Instances of modules defined
 in the same file are elaborated inline with hierarchical value names (`u1.sum`); generate
-loops and ifs unroll. Dead logic (also from verbatim repeated statements) is removed.
+loops and ifs unroll. Gate primitives map one to one onto gates; verbatim repeated statements
+(EvoApproxLib files have some) are dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from axc.ir import FileLoc, Graph, InputError, IntType, Module, Value, VerifyError
+from axc.ir.dialects import hw, logic, word
 
 from . import ast
 from .expr import ExprEval
@@ -22,7 +24,11 @@ from .scope import Design, Net, Param, Scope
 
 __all__ = ["elaborate"]
 
-_GATES = {"and": "and", "nand": "and", "or": "or", "nor": "or", "xor": "xor", "xnor": "xor"}
+_GATES = {"and": logic.AndOp, "nand": logic.NandOp, "or": logic.OrOp, "nor": logic.NorOp,
+          "xor": logic.XorOp, "xnor": logic.XnorOp}
+_SINGLE_INPUT = {"and": logic.BufOp, "or": logic.BufOp, "xor": logic.BufOp, "nand": logic.NotOp,
+                 "nor": logic.NotOp, "xnor": logic.NotOp}
+_WIRING = (logic.ConstOp, word.ConstOp, hw.SplitOp, hw.JoinOp)
 MAX_DEPTH = 64
 
 
@@ -106,8 +112,6 @@ class _Elaborator:
         if len(bits) == 1:
             return bits[0]
         if len(bits) > 1 and self.b.const_value(bits) is not None:
-            from axc.ir.dialects import hw
-
             return self.design.graph.create(hw.JoinOp, bits, [IntType(len(bits))], loc=loc).result
         return self.b.word(bits, loc)
 
@@ -123,7 +127,7 @@ class _Elaborator:
             raise InputError(f"combinational loop: {err.message}", err.loc,
                              source=design.source) from None
         for op in reversed(order):
-            if not any(r.has_uses for r in op.results):
+            if isinstance(op, _WIRING) and not any(r.has_uses for r in op.results):
                 graph.erase(op)
 
     # -- module set-up ---------------------------------------------------------------------
@@ -229,6 +233,7 @@ class _Elaborator:
     # -- module items ----------------------------------------------------------------------
     def items(self, scope: Scope, items: Sequence[ast.Item]) -> None:
         for item in items:
+            self.design.begin_statement()
             if isinstance(item, ast.Assign):
                 self.assign(scope, item.target, item.value, item)
             elif isinstance(item, ast.GateInst):
@@ -263,22 +268,20 @@ class _Elaborator:
             self.design.drive(net, pos, bit, loc)
 
     def gate(self, scope: Scope, inst: ast.GateInst) -> None:
+        """A gate primitive becomes exactly one gate (the netlist's structure is kept)."""
         ev = ExprEval(scope)
         loc = ev.loc(inst)
         terms = inst.terminals
+        if len(terms) < 2:
+            raise self.error(f"'{inst.gate}' needs an output and at least one input", inst)
         if inst.gate in ("not", "buf"):
-            if len(terms) < 2:
-                raise self.error(f"'{inst.gate}' needs an output and an input", inst)
             x = ev.value(terms[-1])[0][0]
-            value = self.b.not_(x, loc) if inst.gate == "not" else x
+            value = self.b.gate(logic.NotOp if inst.gate == "not" else logic.BufOp, [x], loc)
             outputs = terms[:-1]
         else:
-            if len(terms) < 2:
-                raise self.error(f"'{inst.gate}' needs an output and at least one input", inst)
             ins = [ev.value(t)[0][0] for t in terms[1:]]
-            kind, negate = _GATES[inst.gate], inst.gate in ("nand", "nor", "xnor")
-            fn = {"and": self.b.and_, "or": self.b.or_, "xor": self.b.xor_}[kind]
-            value = fn(ins, loc, negate=negate)
+            cls = _GATES[inst.gate] if len(ins) > 1 else _SINGLE_INPUT[inst.gate]
+            value = self.b.gate(cls, ins, loc)
             outputs = terms[:1]
         for out in outputs:
             targets = ev.lvalue(out)
@@ -329,7 +332,9 @@ class _Elaborator:
             bits = ev.eval(actual, max(width, net.width), signed)
             for i in range(net.width):
                 self.design.drive(net, i, bits[i], loc)
+        mark = self.design.mark
         self.items(child, decl.items)
+        self.design.mark = mark
         for net, actual in outputs:
             targets = ev.lvalue(actual)
             bits = [self.design.read(net, i, loc) for i in range(net.width)]

@@ -3,8 +3,8 @@
 A net is a list of bit slots. Reading a slot that nothing has driven yet hands out a
 placeholder (a `logic.const` op marked in `Design.placeholders`); driving the slot later
 replaces every use of the placeholder and forwards it, so statements may appear in any order.
-Two drivers of one bit are an error unless they compute the same function (EvoApproxLib files
-repeat some statements verbatim).
+Two drivers of one bit are an error unless the two statements are verbatim copies (EvoApproxLib
+files repeat some statements); the copy is then dropped.
 """
 
 from __future__ import annotations
@@ -98,6 +98,15 @@ class Design:
         self.placeholders: dict[Value, tuple[Net, int, FileLoc]] = {}
         self.forward: dict[Value, Value] = {}
         self.name_depth: dict[Value, int] = {}
+        self.mark = 0
+        """Index into `builder.created` where the statement being elaborated began."""
+        self._line_starts: list[int] | None = None
+
+    def begin_statement(self) -> int:
+        """Mark the start of a statement; returns the previous mark (to restore)."""
+        previous = self.mark
+        self.mark = len(self.builder.created)
+        return previous
 
     def loc(self, line: int, col: int) -> FileLoc:
         return FileLoc(self.file, line, col)
@@ -113,7 +122,7 @@ class Design:
     def read(self, net: Net, pos: int, loc: FileLoc) -> Value:
         v = net.bits[pos]
         if v is None:
-            v = self.graph.create(logic.ConstOp, (), [i1], {"value": 0}).result
+            v = self.builder.create(logic.ConstOp, (), [i1], {"value": 0}).result
             self.placeholders[v] = (net, pos, loc)
             net.bits[pos] = v
             return v
@@ -133,15 +142,41 @@ class Design:
             self.graph.erase(current.owner)
             self.forward[current] = value
         elif current is not None:
-            if current is value or same_function(current, value, 6):
-                return
             first = net.drivers[pos]
+            if current is value:
+                return
+            if first is not None and self.statement_text(first) == self.statement_text(loc):
+                self.discard_statement()
+                return
             where = f" (first driven at line {first.line})" if first else ""
             raise InputError(f"bit {pos} of net '{net.path}' has more than one driver{where}",
                              loc, source=self.source)
         net.bits[pos] = value
         net.drivers[pos] = loc
         self.name_value(value, net.bit_name(pos), net.depth)
+
+    def statement_text(self, loc: FileLoc) -> str:
+        """The source from `loc` to the next ';', whitespace-normalised."""
+        if self._line_starts is None:
+            starts = [0]
+            at = self.source.find("\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = self.source.find("\n", at + 1)
+            self._line_starts = starts
+        start = self._line_starts[loc.line - 1] + loc.col - 1
+        end = self.source.find(";", start)
+        return " ".join(self.source[start: end if end >= 0 else len(self.source)].split())
+
+    def discard_statement(self) -> None:
+        """Erase what the current statement created that nothing reads (a verbatim repeat)."""
+        created = self.builder.created
+        fresh = created[self.mark:]
+        del created[self.mark:]
+        for op in reversed(fresh):
+            if op.graph is self.graph and not any(r.has_uses for r in op.results) \
+                    and op.results[0] not in self.placeholders:
+                self.graph.erase(op)
 
     def name_value(self, value: Value, name: str, depth: int) -> None:
         """Give `value` the net name unless it has one from a shallower scope or is a port/constant."""
@@ -150,15 +185,3 @@ class Design:
         if value.name is None or self.name_depth.get(value, 1 << 30) > depth:
             value.name = name
             self.name_depth[value] = depth
-
-
-def same_function(a: Value, b: Value, depth: int) -> bool:
-    """Whether two values are computed by identical op trees (to `depth` levels)."""
-    if a is b:
-        return True
-    if depth == 0 or a.owner is None or b.owner is None or a.index != b.index:
-        return False
-    x, y = a.owner, b.owner
-    if type(x) is not type(y) or x.attributes != y.attributes or len(x.operands) != len(y.operands):
-        return False
-    return all(same_function(p, q, depth - 1) for p, q in zip(x.operands, y.operands))
