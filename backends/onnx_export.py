@@ -41,6 +41,20 @@ _PARKED_DOMAIN = "axc.parked"
 _BOOKKEEPING = ("_empty_inputs", "_empty_outputs", "_captures")
 
 
+def _schema_attributes(op_type: str, domain: str, opset: int) -> set[str] | None:
+    """Attribute names the standard op schema declares (None for custom domains/unknown ops).
+
+    IR-only attributes on standard ops (such as the `quant` integer view of quantized layers)
+    are not ONNX attributes and are left out of the model.
+    """
+    if domain not in ("", "ai.onnx"):
+        return None
+    try:
+        return set(onnx.defs.get_schema(op_type, opset, "").attributes)
+    except Exception:  # an op this onnx version does not know: write everything
+        return None
+
+
 @dataclass
 class ExportResult:
     """The model and what the exporter changed on the way (opset upgrades)."""
@@ -144,9 +158,10 @@ class _Exporter:
 
     def attributes(self, op: Op, op_type: str, domain: str) -> list[onnx.AttributeProto]:
         skip = {"op_type", "domain"} if isinstance(op, nn.OpaqueOp) else set()
+        known = _schema_attributes(op_type, domain, self.opset)
         out = []
         for key, value in op.attributes.items():
-            if key in skip or key in _BOOKKEEPING:
+            if key in skip or key in _BOOKKEEPING or (known is not None and key not in known):
                 continue
             try:
                 out.append(attr_to_onnx(key, value, op_type, domain, self.opset if domain in ("", "ai.onnx") else None))
