@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
@@ -122,6 +123,11 @@ class BmfPass(ModulePass):
     """Plot the Pareto front to this image file (PNG)."""
     keep_records: bool = False
     """Keep the `approx.bmf` records (with body graphs) instead of inlining them."""
+    thresholds: tuple[float, ...] = ()
+    """Also report, mapped and re-measured, the smallest explored design within each of these
+    (lower) thresholds: one exploration serves several budgets, as in BLASYS."""
+    map_front: int = 0
+    """Map this many Pareto-front points (evenly spread) through the cost model for the report."""
 
     def _check(self) -> float:
         err = check_threshold(self.err, self.name)
@@ -169,6 +175,24 @@ class BmfPass(ModulePass):
         summary = self._summary(ctx, view, partition, metric, threshold, vectors, before, after, report,
                                 best, front, points, explorer, time.perf_counter() - started)
         ctx.report[self.name] = summary
+        extra = {}
+        for t in sorted(set(self.thresholds)):
+            within = [p for p in points if p.error <= t]
+            if not within:
+                extra[str(t)] = None
+                continue
+            pt = min(within, key=lambda p: (p.area, p.error))
+            extra[str(t)] = self._mapped(original, view, partition, explorer, pt, vectors, metric, cost_opts)
+        if extra:
+            summary["thresholds"] = extra
+        if self.map_front:
+            picks = np.unique(np.linspace(0, len(front) - 1, min(self.map_front, len(front))).round().astype(int))
+            full_front = pareto_front(points)
+            for i in picks.tolist():
+                m = self._mapped(original, view, partition, explorer, full_front[i], vectors, metric, cost_opts)
+                front[i]["mapped_area"] = m["area"]
+                front[i]["mapped_delay"] = m["delay"]
+                front[i]["mapped_power"] = m["power"]
         if self.pareto:
             write_csv(self.pareto, front)
         if self.plot:
@@ -179,6 +203,16 @@ class BmfPass(ModulePass):
                           stats={"parts": len(partition), "approximated_parts": approximated,
                                  "explored": len(points), "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
+
+    def _mapped(self, original: Module, view: LogicView, partition, explorer: Explorer, point: Point,
+                vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:
+        """Mapped cost and re-measured errors of one explored design."""
+        copy = original.clone()
+        report = self._rewrite(copy, view, partition, explorer, point, vectors, metric)
+        inline_bmf(copy)
+        cost = circuit_cost(copy, cost_opts)
+        return {**cost, "error": report.value(metric), "errors": report.to_dict()["overall"],
+                "degrees": list(point.degrees)}
 
     def _rewrite(self, module: Module, view: LogicView, partition, explorer: Explorer, best: Point,
                  vectors: VectorSet, metric: str):
