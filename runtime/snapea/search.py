@@ -18,7 +18,12 @@ Choices the paper leaves open, as made here:
   exact, when it has fewer), as the prose describes, for t < `max_configs`;
 - global pass: merit -Δerr/Δops over the layers' remaining configurations (a configuration that
   lowers the error without adding MACs has infinite merit); when no configuration is left the
-  layer with the largest error falls back to exact mode.
+  layer with the largest error falls back to exact mode;
+- reclaim (our addition): once within budget, each layer in turn tries its configurations with
+  fewer MACs than its current one, most aggressive first, and keeps the first that stays within
+  budget. The global pass can overshoot when it swaps a whole layer's configuration; this takes
+  back what the budget still allows, so a larger budget never ends with more MACs for the same
+  candidates.
 """
 
 from __future__ import annotations
@@ -174,4 +179,15 @@ def search(probe: NetworkProbe, x: np.ndarray, y: np.ndarray | None, opts: Searc
             current[li] = remaining[li].pop(t)
         err = full.error([c[0] for c in current])
         log.append(f"global: {probe.layers[li].name} -> {current[li][1]:.0f} MACs/image, error {err:.4f}")
+    for li, configs in enumerate(layer_configs):
+        for cand in configs:
+            if cand[1] >= current[li][1]:
+                break
+            trial = [c[0] for c in current]
+            trial[li] = cand[0]
+            trial_err = full.error(trial)
+            if trial_err <= opts.epsilon:
+                current[li], err = cand, trial_err
+                log.append(f"reclaim: {probe.layers[li].name} -> {cand[1]:.0f} MACs/image, error {err:.4f}")
+                break
     return SearchResult([c[0] for c in current], err, profile.evaluations + full.evaluations, log)
