@@ -35,7 +35,17 @@ __all__ = ["Gate", "SimResult", "Simulator", "VectorSet", "MAX_EXHAUSTIVE_INPUTS
 MAX_EXHAUSTIVE_INPUTS = 24
 """`VectorSet.exhaustive` refuses circuits with more input bits than this (2^24 vectors)."""
 
-_BLOCK_WORDS = 32
+_BLOCK_WORDS = 128
+"""Words per block when evaluating all gates block by block (wider blocks amortise per-gate
+overhead; `_block_words` narrows them so the scratch stays under `_SCRATCH_BYTES`)."""
+_SCRATCH_BYTES = 64 << 20
+
+
+def _block_words(n_signals: int) -> int:
+    block = _BLOCK_WORDS
+    while block > 4 and n_signals * block * 8 > _SCRATCH_BYTES:
+        block //= 2
+    return block
 _PATTERNS = np.array(
     [0xAAAAAAAAAAAAAAAA, 0xCCCCCCCCCCCCCCCC, 0xF0F0F0F0F0F0F0F0,
      0xFF00FF00FF00FF00, 0xFFFF0000FFFF0000, 0xFFFFFFFF00000000], dtype=np.uint64)
@@ -278,6 +288,7 @@ class Simulator:
         if order is None:
             order = np.arange(self.codes.size, dtype=np.int64)
         self.order = order
+        self._fast: tuple | None = None
         offsets, lo = {}, 0
         for name, width in view.output_ports:
             offsets[name] = lo
@@ -303,10 +314,27 @@ class Simulator:
         packed = np.empty((self.outputs.size, n_words), dtype=np.uint64)
         full = (np.empty((self.n_signals, n_words), dtype=np.uint64) if keep_signals
                 else np.empty((0, 1), dtype=np.uint64))
-        K.run_blocked(self.order, self.codes, self.fanin_ptr, self.fanin, self.lut_ptr,
-                      self.lut_bits, self.n_signals, np.ascontiguousarray(vectors.words),
-                      self.outputs, packed, full, _BLOCK_WORDS)
+        words = np.ascontiguousarray(vectors.words)
+        if keep_signals:
+            K.run_blocked(self.order, self.codes, self.fanin_ptr, self.fanin,
+                          np.zeros(self.fanin.size, np.uint64), self.lut_ptr, self.lut_bits,
+                          self.n_signals, words, self.outputs,
+                          np.zeros(self.outputs.size, np.uint64), packed, full,
+                          _block_words(self.n_signals))
+        else:
+            codes, ptr, fanin, fmask, lut_ptr, lut_bits, outs, omask, n_signals = self._program()
+            K.run_blocked(np.arange(codes.size, dtype=np.int64), codes, ptr, fanin, fmask,
+                          lut_ptr, lut_bits, n_signals, words, outs, omask, packed, full,
+                          _block_words(n_signals))
         return SimResult(self, vectors, packed, full if keep_signals else None)
+
+    def _program(self) -> tuple:
+        """The NOT/BUF-free program for output-only runs (compiled once per simulator)."""
+        if self._fast is None:
+            self._fast = K.compile_fast(self.order, self.codes, self.fanin_ptr, self.fanin,
+                                        self.lut_ptr, self.lut_bits, self.base, self.n_signals,
+                                        self.outputs)
+        return self._fast
 
     def with_gates(self, replace: Mapping[int, Gate] | None = None,
                    add: Sequence[Gate] = ()) -> tuple[Simulator, list[int]]:
@@ -349,6 +377,7 @@ class Simulator:
         if sim.fanin.size and (sim.fanin.min() < 0 or sim.fanin.max() >= sim.n_signals):
             raise InputError("a gate reads a signal that does not exist")
         sim._output_offsets = self._output_offsets
+        sim._fast = None
         sim.order = K.topo_order(sim.codes, sim.fanin_ptr, sim.fanin, sim.base)
         if sim.order.size != len(gates):
             raise InputError("the replaced gates form a combinational loop")
@@ -357,6 +386,7 @@ class Simulator:
     def redirect_outputs(self, mapping: Mapping[int, int]) -> None:
         """Make output bit rows read other signals: {output bit index: signal id}."""
         self.outputs = self.outputs.copy()
+        self._fast = None
         for bit, sig_id in mapping.items():
             self.outputs[bit] = sig_id
 
@@ -380,7 +410,8 @@ class Simulator:
             sig = old
         cone = K.fanout_cone(self.order, self.fanin_ptr, self.fanin, self.base, self.n_signals,
                              seeds)
-        K.eval_blocked(cone, self.codes, self.fanin_ptr, self.fanin, self.lut_ptr,
-                       self.lut_bits, self.base, sig, _BLOCK_WORDS)
+        K.eval_blocked(cone, self.codes, self.fanin_ptr, self.fanin,
+                       np.zeros(self.fanin.size, np.uint64), self.lut_ptr, self.lut_bits,
+                       self.base, sig, _block_words(self.n_signals))
         packed = np.ascontiguousarray(sig[self.outputs])
         return SimResult(self, result.vectors, packed, sig)

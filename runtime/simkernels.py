@@ -13,6 +13,7 @@ from axc.ir.views import GATE_CODES
 from numba import njit
 
 __all__ = [
+    "compile_fast",
     "eval_blocked",
     "eval_gates",
     "fanout_cone",
@@ -39,44 +40,51 @@ ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit(cache=True, inline="always")
-def _nary(code, sig, out, fanin, p, q, w0, w1):
+def _nary(code, sig, out, fanin, fmask, p, q, w0, w1):
     a = fanin[p]
+    ma = fmask[p]
     if code in (C_AND, C_NAND):
         if q - p == 2:
             b = fanin[p + 1]
+            mb = fmask[p + 1]
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w] & sig[b, w]
+                sig[out, w] = (sig[a, w] ^ ma) & (sig[b, w] ^ mb)
         else:
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w]
+                sig[out, w] = sig[a, w] ^ ma
             for k in range(p + 1, q):
                 b = fanin[k]
+                mb = fmask[k]
                 for w in range(w0, w1):
-                    sig[out, w] &= sig[b, w]
+                    sig[out, w] &= sig[b, w] ^ mb
     elif code in (C_OR, C_NOR):
         if q - p == 2:
             b = fanin[p + 1]
+            mb = fmask[p + 1]
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w] | sig[b, w]
+                sig[out, w] = (sig[a, w] ^ ma) | (sig[b, w] ^ mb)
         else:
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w]
+                sig[out, w] = sig[a, w] ^ ma
             for k in range(p + 1, q):
                 b = fanin[k]
+                mb = fmask[k]
                 for w in range(w0, w1):
-                    sig[out, w] |= sig[b, w]
+                    sig[out, w] |= sig[b, w] ^ mb
     else:
         if q - p == 2:
             b = fanin[p + 1]
+            mb = fmask[p + 1] ^ ma
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ sig[b, w]
+                sig[out, w] = sig[a, w] ^ sig[b, w] ^ mb
         else:
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w]
+                sig[out, w] = sig[a, w] ^ ma
             for k in range(p + 1, q):
                 b = fanin[k]
+                mb = fmask[k]
                 for w in range(w0, w1):
-                    sig[out, w] ^= sig[b, w]
+                    sig[out, w] ^= sig[b, w] ^ mb
     if code in (C_NAND, C_NOR, C_XNOR):
         for w in range(w0, w1):
             sig[out, w] = ~sig[out, w]
@@ -116,8 +124,12 @@ def _lut(sig, out, fanin, p, q, table, w0, w1, scratch):
 
 
 @njit(cache=True)
-def eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, w0, w1):
-    """Evaluate gates `order` (topologically sorted) on words [w0, w1) of `sig`."""
+def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, w0, w1):
+    """Evaluate gates `order` (topologically sorted) on words [w0, w1) of `sig`.
+
+    `fmask[k]` (0 or all ones) inverts fan-in `k` as it is read (LUT fan-ins are never inverted
+    this way: `compile_fast` folds their inversions into the table).
+    """
     scratch = np.empty((0, 0), dtype=np.uint64)
     for g in order:
         code = codes[g]
@@ -126,29 +138,38 @@ def eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, w0,
         out = base + g
         if code == C_NOT:
             a = fanin[p]
+            m = ~fmask[p]
             for w in range(w0, w1):
-                sig[out, w] = ~sig[a, w]
+                sig[out, w] = sig[a, w] ^ m
         elif code >= C_AND and code <= C_XNOR:
-            _nary(code, sig, out, fanin, p, q, w0, w1)
+            _nary(code, sig, out, fanin, fmask, p, q, w0, w1)
         elif code == C_MUX:
             s = fanin[p]
             t = fanin[p + 1]
             f = fanin[p + 2]
+            ms = fmask[p]
+            mt = fmask[p + 1]
+            mf = fmask[p + 2]
             for w in range(w0, w1):
-                sig[out, w] = (sig[s, w] & sig[t, w]) | (~sig[s, w] & sig[f, w])
+                x = sig[s, w] ^ ms
+                sig[out, w] = (x & (sig[t, w] ^ mt)) | (~x & (sig[f, w] ^ mf))
         elif code == C_MAJ:
             a = fanin[p]
             b = fanin[p + 1]
             c = fanin[p + 2]
+            ma = fmask[p]
+            mb = fmask[p + 1]
+            mc = fmask[p + 2]
             for w in range(w0, w1):
-                x = sig[a, w]
-                y = sig[b, w]
-                z = sig[c, w]
+                x = sig[a, w] ^ ma
+                y = sig[b, w] ^ mb
+                z = sig[c, w] ^ mc
                 sig[out, w] = (x & y) | (z & (x | y))
         elif code == C_BUF:
             a = fanin[p]
+            m = fmask[p]
             for w in range(w0, w1):
-                sig[out, w] = sig[a, w]
+                sig[out, w] = sig[a, w] ^ m
         elif code == C_LUT:
             rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1)
             if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
@@ -160,17 +181,17 @@ def eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, w0,
 
 
 @njit(cache=True)
-def eval_blocked(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, block):
+def eval_blocked(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, block):
     """`eval_gates` over all words of `sig`, `block` words at a time (cache-friendly)."""
     n_words = sig.shape[1]
     for w0 in range(0, n_words, block):
-        eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, w0,
+        eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, w0,
                    min(w0 + block, n_words))
 
 
 @njit(cache=True)
-def run_blocked(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, n_signals, in_words,
-                outputs, packed, full, block):
+def run_blocked(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, in_words,
+                outputs, omask, packed, full, block):
     """Simulate all words in blocks of `block` words.
 
     With a `full` signal array (n_signals × n_words) every signal is kept; with an empty one a
@@ -198,11 +219,83 @@ def run_blocked(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, n_signals, in
         for i in range(n_in):
             for w in range(lo, hi):
                 sig[2 + i, w] = in_words[i, w0 + w - lo]
-        eval_gates(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, sig, lo, hi)
+        eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, lo, hi)
         for o in range(outputs.size):
             s = outputs[o]
+            m = omask[o]
             for w in range(lo, hi):
-                packed[o, w0 + w - lo] = sig[s, w]
+                packed[o, w0 + w - lo] = sig[s, w] ^ m
+
+
+@njit(cache=True)
+def compile_fast(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, n_signals, outputs):
+    """An equivalent gate program without NOT/BUF gates, for output-only runs.
+
+    Inverters and buffers become inversion masks on the fan-ins that read them (folded into the
+    table for LUTs) and on the outputs; the remaining gates are renumbered densely in evaluation
+    order, so the working set shrinks. Returns (codes, fanin_ptr, fanin, fmask, lut_ptr,
+    lut_bits, outputs, omask, n_signals) of the new program (its order is 0..n-1).
+    """
+    src = np.arange(n_signals, dtype=np.int64)
+    neg = np.zeros(n_signals, dtype=np.bool_)
+    n_gates = order.size
+    fcodes = np.empty(n_gates, dtype=np.int8)
+    fptr = np.zeros(n_gates + 1, dtype=np.int64)
+    ffanin = np.empty(fanin.size, dtype=np.int64)
+    fmask = np.zeros(fanin.size, dtype=np.uint64)
+    flut_ptr = np.zeros(n_gates + 1, dtype=np.int64)
+    flut_bits = np.empty(lut_bits.size, dtype=np.uint8)
+    m = 0
+    k = 0
+    n_lut = 0
+    for g in order:
+        code = codes[g]
+        p = fanin_ptr[g]
+        q = fanin_ptr[g + 1]
+        s_out = base + g
+        if code in (C_NOT, C_BUF):
+            a = fanin[p]
+            src[s_out] = src[a]
+            neg[s_out] = neg[a] ^ (code == C_NOT)
+            continue
+        fcodes[m] = code
+        invert = 0
+        for j in range(p, q):
+            s = src[fanin[j]]
+            n = neg[fanin[j]]
+            if s < 2 and n:
+                s = 1 - s
+                n = False
+            ffanin[k] = s
+            if n:
+                if code == C_LUT:
+                    invert |= 1 << (j - p)
+                else:
+                    fmask[k] = ONES
+            k += 1
+        fptr[m + 1] = k
+        if code == C_LUT:
+            lo = lut_ptr[g]
+            size = lut_ptr[g + 1] - lo
+            for pattern in range(size):
+                flut_bits[n_lut + pattern] = lut_bits[lo + (pattern ^ invert)]
+            n_lut += size
+        flut_ptr[m + 1] = n_lut
+        src[s_out] = base + m
+        neg[s_out] = False
+        m += 1
+    fouts = np.empty(outputs.size, dtype=np.int64)
+    omask = np.zeros(outputs.size, dtype=np.uint64)
+    for o in range(outputs.size):
+        s = src[outputs[o]]
+        if s < 2 and neg[outputs[o]]:
+            fouts[o] = 1 - s
+        else:
+            fouts[o] = s
+            if neg[outputs[o]]:
+                omask[o] = ONES
+    return (fcodes[:m], fptr[:m + 1], ffanin[:k], fmask[:k], flut_ptr[:m + 1],
+            flut_bits[:n_lut], fouts, omask, base + m)
 
 
 @njit(cache=True)
