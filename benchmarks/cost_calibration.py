@@ -65,12 +65,10 @@ def main() -> int:
             print(f"{name:<12} (not in the corpus)")
             continue
         if args.via_ir:
-            from axc.ir.views import LogicView
+            from axc.frontend.verilog import load_verilog
+            from axc.runtime.cost import estimate_cost
 
-            from axc.formats import load  # type: ignore[attr-defined]
-
-            module = load(str(path), {})
-            rep = model.estimate(LogicView.from_graph(module.top_graph))
+            rep = estimate_cost(load_verilog(str(path), {}), script=args.script)
         else:
             rep = model.estimate_text(path.read_text(), "verilog", top=name)
         pub_area, pub_delay = float(row["area_um2"]), float(row["delay_ns"])
