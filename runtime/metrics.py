@@ -13,7 +13,8 @@ Definitions (N vectors, an output word of m bits read as R exactly and R' approx
   `whd` = Σ_i w_i·(differing vectors of bit i) / (N·Σ w_i).
 * `mae` mean |R − R'|; `nmae` = mae / 2^m (the BLASYS/EvoApproxLib normalisation, i.e. NMED).
 * `wce` max |R − R'|; `nwce` = wce / 2^m.
-* `mre` mean |R − R'| / max(1, |R|).
+* `mre` mean |R − R'| / |R| over the vectors with R ≠ 0, `wcre` its maximum (EvoApproxLib's
+  MRE and WCRE; BLASYS' code divides by max(1, |R|) over all vectors instead).
 * `mse` mean (R − R')²; `nmse` = mse / 4^m.
 
 Per port the word is the port; `overall` reads the single output port, or, when there are
@@ -55,12 +56,13 @@ class ErrorMetrics:
     mse: float
     nmse: float
     whd: float | None = None
+    wcre: float = 0.0
 
     def value(self, metric: str) -> float:
         """The normalised figure a threshold is compared with: er, hd, nmae, mre, nwce, nmse."""
         key = {"mae": "nmae", "wce": "nwce", "mse": "nmse", "med": "nmae", "nmed": "nmae"}.get(
             metric, metric)
-        if key not in ("er", "hd", "nmae", "mre", "nwce", "nmse", "whd"):
+        if key not in ("er", "hd", "nmae", "mre", "nwce", "nmse", "whd", "wcre"):
             raise InputError(f"unknown error metric '{metric}' (choose from {', '.join(METRICS)})")
         got = getattr(self, key)
         if got is None:
@@ -184,9 +186,12 @@ def _word_metrics(exact: np.ndarray, approx: np.ndarray, n_vectors: int, signed:
     mae = float(diff.mean())
     wce = float(diff.max())
     mse = float(np.mean(diff * diff))
-    mre = float(np.mean(diff / np.maximum(1.0, magnitude)))
+    nonzero = magnitude > 0
+    relative = diff[nonzero] / magnitude[nonzero]
+    mre = float(relative.mean()) if relative.size else 0.0
+    wcre = float(relative.max()) if relative.size else 0.0
     return ErrorMetrics(width, er, hd, mae, mae / scale, wce, wce / scale, mre, mse,
-                        mse / scale / scale, whd)
+                        mse / scale / scale, whd, wcre)
 
 
 def compare_rows(exact: np.ndarray, approx: np.ndarray, vectors: VectorSet | int,

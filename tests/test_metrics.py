@@ -32,6 +32,9 @@ def test_hand_computed_values() -> None:
     assert r.wce == 15 and r.nwce == 15 / 16
     assert r.mse == (0 + 1 + 16 + 225) / 4
     assert r.mre == pytest.approx((0 + 1 / 5 + 4 / 8 + 15 / 15) / 4)
+    assert r.wcre == 1.0
+    zero = _report([0, 4], [3, 5], 4).overall  # relative errors skip exact zeros
+    assert zero.mre == 0.25 and zero.wcre == 0.25 and zero.mae == 2
 
 
 def test_signed_reading() -> None:
@@ -74,8 +77,8 @@ def test_brute_force(width: int, signed: bool, seed: int, n: int) -> None:
     assert r.mae == pytest.approx(sum(diffs) / n, rel=1e-12)
     assert r.wce == pytest.approx(max(diffs), rel=1e-12)
     assert r.mse == pytest.approx(sum(d * d for d in diffs) / n, rel=1e-12)
-    assert r.mre == pytest.approx(sum(d / max(1, abs(val(e))) for d, e in zip(diffs, raw_e)) / n,
-                                  rel=1e-9)
+    rel = [d / abs(val(e)) for d, e in zip(diffs, raw_e) if val(e) != 0]
+    assert r.mre == pytest.approx(sum(rel) / len(rel) if rel else 0.0, rel=1e-9)
 
 
 def test_bad_inputs() -> None:
@@ -150,6 +153,9 @@ def _check_evoapprox(key: str, row: dict[str, str]) -> None:
     assert _close_to_published(metrics.wce, row["WCE"]), (metrics.wce, row["WCE"])
     assert _close_to_published(metrics.wce / 2**16 * 100, row["WCE%"], row["WCE"]), (metrics.wce, row["WCE%"])
     assert _close_to_published(metrics.er * 100, row["EP%"]), (metrics.er, row["EP%"])
+    assert _close_to_published(metrics.mre * 100, row["MRE%"]), (metrics.mre, row["MRE%"])
+    assert _close_to_published(metrics.wcre * 100, row["WCRE%"]), (metrics.wcre, row["WCRE%"])
+    assert _close_to_published(metrics.mse, row["MSE"]), (metrics.mse, row["MSE"])
 
 
 FAST_SLICE = {"mul8u_1JJQ", "mul8u_2AC", "mul8u_17C8", "mul8s_1KV8", "mul8s_1KR6"}
