@@ -1,0 +1,74 @@
+"""Multiplier models from circuit graphs: exhaustive simulation, port roles, bad ports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from axc.ir import Graph, InputError, IntType, Module, Value, i1
+from axc.ir.dialects import hw, logic
+from axc.runtime.multipliers import model_from_graph
+
+
+def array_multiplier(n: int, drop_a_bit0: bool = False, out_bits: int | None = None) -> Module:
+    """An n x n unsigned shift-and-add multiplier built from and/xor/maj gates.
+
+    With `drop_a_bit0` the partial products of A's bit 0 are left out, which makes the circuit
+    non-commutative (x = A and x = B give different tables).
+    """
+    g = Graph("mul", kind="hw")
+    a = g.create(hw.SplitOp, [g.add_input("A", IntType(n))], [i1] * n).results
+    b = g.create(hw.SplitOp, [g.add_input("B", IntType(n))], [i1] * n).results
+    zero = g.create(logic.ConstOp, [], [i1], {"value": 0}).result
+    acc: list[Value] = [zero] * (2 * n)
+    for i in range(n):
+        if i == 0 and drop_a_bit0:
+            continue
+        carry = zero
+        for j in range(2 * n - i):
+            pp = g.create(logic.AndOp, [a[i], b[j]], [i1]).result if j < n else zero
+            s = g.create(logic.XorOp, [acc[i + j], pp, carry], [i1]).result
+            carry = g.create(logic.MajOp, [acc[i + j], pp, carry], [i1]).result
+            acc[i + j] = s
+    width = out_bits or 2 * n
+    g.add_output("O", g.create(hw.JoinOp, acc[:width], [IntType(width)]).result)
+    m = Module()
+    m.add_graph(g, top=True)
+    return m
+
+
+def test_exact_array_multiplier_table() -> None:
+    model = model_from_graph(array_multiplier(4), with_cost=False)
+    x, w = model.operand_grid()
+    assert np.array_equal(model.lut(), x * w)
+    assert model.metrics()["mae"] == 0 and (model.x_port, model.w_port) == ("A", "B")
+
+
+def test_port_roles_matter_for_non_commutative_circuits() -> None:
+    module = array_multiplier(4, drop_a_bit0=True)
+    ab = model_from_graph(module, x_port="A", w_port="B", with_cost=False)
+    ba = model_from_graph(module, x_port="B", w_port="A", with_cost=False)
+    x, w = ab.operand_grid()
+    assert np.array_equal(ab.lut(), (x & ~1) * w)
+    assert np.array_equal(ba.lut(), x * (w & ~1))
+    signed = model_from_graph(module, x_port="A", signed=True, with_cost=False)
+    sx, sw = signed.operand_grid()
+    unsigned_product = ((sx & 15) & ~1) * (sw & 15)  # the circuit sees the bit patterns
+    expected = (unsigned_product + 128) % 256 - 128  # its product bits read as two's complement
+    assert np.array_equal(signed.lut(), expected)
+
+
+def test_bad_ports_are_refused() -> None:
+    with pytest.raises(InputError, match="product O has 5 bits"):
+        model_from_graph(array_multiplier(4, out_bits=5), with_cost=False)
+    with pytest.raises(InputError, match="not an input port"):
+        model_from_graph(array_multiplier(3), x_port="C", with_cost=False)
+    with pytest.raises(InputError, match="both 'A'"):
+        model_from_graph(array_multiplier(3), x_port="A", w_port="A", with_cost=False)
+    g = Graph("three", kind="hw")
+    for name in "ABC":
+        g.add_input(name, IntType(2))
+    g.add_output("O", g.inputs[0])
+    m = Module()
+    m.add_graph(g, top=True)
+    with pytest.raises(InputError, match="two-operand multiplier"):
+        model_from_graph(m, with_cost=False)
