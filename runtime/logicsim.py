@@ -9,6 +9,7 @@ res.packed                                     # (n_output_bits × n_words) uint
 res.port_values("O", signed=False)             # one integer per vector
 sim2, new = sim.with_gates(replace={sig: Gate(...)}, add=[Gate(...)])
 res2 = sim2.rerun_cone(res, changed=[sig, *new]) # only the fan-out cone is re-evaluated
+res3 = Simulator(LogicView.from_graph(edited_graph)).resimulate(res)  # after IR edits
 ```
 
 Signals are numbered as in `LogicView`: 0 = constant 0, 1 = constant 1, then the input bits
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 from axc.ir import InputError
@@ -29,11 +29,19 @@ from axc.ir.attributes import TruthTable
 from axc.ir.views import GATE_CODES, LogicView
 
 from . import simkernels as K
+from .simvectors import (
+    MAX_EXHAUSTIVE_INPUTS,
+    VectorSet,
+    n_words_for,
+    pack_ints,
+    tail_mask,
+    unpack_ints,
+)
 
-__all__ = ["Gate", "SimResult", "Simulator", "VectorSet", "MAX_EXHAUSTIVE_INPUTS"]
-
-MAX_EXHAUSTIVE_INPUTS = 24
-"""`VectorSet.exhaustive` refuses circuits with more input bits than this (2^24 vectors)."""
+__all__ = [
+    "MAX_EXHAUSTIVE_INPUTS", "Gate", "SimResult", "Simulator", "VectorSet", "n_words_for",
+    "pack_ints", "tail_mask", "unpack_ints",
+]
 
 _BLOCK_WORDS = 128
 """Words per block when evaluating all gates block by block (wider blocks amortise per-gate
@@ -46,160 +54,6 @@ def _block_words(n_signals: int) -> int:
     while block > 4 and n_signals * block * 8 > _SCRATCH_BYTES:
         block //= 2
     return block
-_PATTERNS = np.array(
-    [0xAAAAAAAAAAAAAAAA, 0xCCCCCCCCCCCCCCCC, 0xF0F0F0F0F0F0F0F0,
-     0xFF00FF00FF00FF00, 0xFFFF0000FFFF0000, 0xFFFFFFFF00000000], dtype=np.uint64)
-
-
-def _n_words(n_vectors: int) -> int:
-    return (n_vectors + 63) // 64
-
-
-def _tail_mask(n_vectors: int) -> np.ndarray:
-    """Per word, the mask of bits that hold real vectors."""
-    mask = np.full(_n_words(n_vectors), np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
-    if n_vectors % 64:
-        mask[-1] = np.uint64((1 << (n_vectors % 64)) - 1)
-    return mask
-
-
-def pack_ints(values: Sequence[int] | np.ndarray, width: int) -> np.ndarray:
-    """Bits of `width`-bit integers as (width × n_words) packed rows (two's complement)."""
-    arr = np.asarray(values)
-    n = arr.shape[0]
-    rows = np.zeros((width, _n_words(n)), dtype=np.uint64)
-    if arr.dtype == object or width > 64:
-        mask = (1 << width) - 1
-        chunks = [np.array([(int(x) & mask) >> (64 * c) & 0xFFFFFFFFFFFFFFFF for x in arr],
-                           dtype=np.uint64) for c in range((width + 63) // 64)]
-    else:
-        chunks = [arr.astype(np.int64).view(np.uint64) if arr.dtype.kind == "i"
-                  else arr.astype(np.uint64)]
-    padded = _n_words(n) * 64
-    for i in range(width):
-        bits = ((chunks[i // 64] >> np.uint64(i % 64)) & np.uint64(1)).astype(np.uint8)
-        if padded != n:
-            bits = np.concatenate([bits, np.zeros(padded - n, dtype=np.uint8)])
-        rows[i] = np.packbits(bits, bitorder="little").view(np.uint64)
-    return rows
-
-
-def unpack_ints(rows: np.ndarray, n_vectors: int, signed: bool = False) -> np.ndarray:
-    """Integers whose bit i is row i: uint64/int64 up to 64 rows, Python ints (object) above."""
-    width = rows.shape[0]
-    if width <= 64:
-        out = K.gather_ints(np.ascontiguousarray(rows), n_vectors)
-        if not signed:
-            return out
-        if width < 64:
-            sign = np.uint64(1) << np.uint64(width - 1)
-            out = (out ^ sign) - sign
-        return out.view(np.int64)
-    parts = [K.gather_ints(np.ascontiguousarray(rows[c:c + 64]), n_vectors)
-             for c in range(0, width, 64)]
-    values = np.zeros(n_vectors, dtype=object)
-    for c, part in enumerate(parts):
-        values += part.astype(object) * (1 << (64 * c))
-    if signed:
-        values = np.where(values >= 1 << (width - 1), values - (1 << width), values)
-    return values
-
-
-@dataclass(frozen=True)
-class VectorSet:
-    """Input vectors, packed: `words[i, w]` holds input bit i of vectors 64·w … 64·w+63."""
-
-    words: np.ndarray
-    """(n_input_bits × n_words) uint64."""
-    n_vectors: int
-    source: Literal["exhaustive", "random", "user"]
-    """How the vectors were made (reported with every metric)."""
-    seed: int | None = None
-    """The seed of random vectors."""
-    input_ports: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def n_words(self) -> int:
-        return int(self.words.shape[1])
-
-    def describe(self) -> str:
-        if self.source == "random":
-            return f"{self.n_vectors} random vectors (seed {self.seed})"
-        return f"{self.n_vectors} {self.source} vectors"
-
-    @classmethod
-    def exhaustive(cls, view: LogicView) -> VectorSet:
-        """All 2^n input patterns; vector index bit i = input bit i (first port in the LSBs)."""
-        n_in = view.n_inputs
-        if n_in > MAX_EXHAUSTIVE_INPUTS:
-            raise InputError(f"{n_in} input bits are too many for exhaustive simulation "
-                             f"(at most {MAX_EXHAUSTIVE_INPUTS}); use random vectors")
-        n_vectors = 1 << n_in
-        n_words = _n_words(n_vectors)
-        words = np.zeros((n_in, n_words), dtype=np.uint64)
-        word_index = np.arange(n_words, dtype=np.uint64)
-        for i in range(n_in):
-            if i < 6:
-                words[i] = _PATTERNS[i]
-            else:
-                words[i] = np.where((word_index >> np.uint64(i - 6)) & np.uint64(1),
-                                    np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0))
-        words &= _tail_mask(n_vectors)
-        return cls(words, n_vectors, "exhaustive", None, tuple(view.input_ports))
-
-    @classmethod
-    def random(cls, view: LogicView, n_vectors: int, seed: int = 0) -> VectorSet:
-        """`n_vectors` uniformly random input patterns from a seeded generator."""
-        if n_vectors <= 0:
-            raise InputError(f"the number of vectors must be positive, got {n_vectors}")
-        rng = np.random.default_rng(seed)
-        words = rng.integers(0, 1 << 64, size=(view.n_inputs, _n_words(n_vectors)),
-                             dtype=np.uint64, endpoint=False)
-        words &= _tail_mask(n_vectors)
-        return cls(words, n_vectors, "random", seed, tuple(view.input_ports))
-
-    @classmethod
-    def auto(cls, view: LogicView, n_random: int = 10_000, seed: int = 0) -> VectorSet:
-        """Exhaustive when 2^inputs ≤ max(n_random, 2^16), else `n_random` random vectors."""
-        if view.n_inputs <= MAX_EXHAUSTIVE_INPUTS and 1 << view.n_inputs <= max(n_random, 1 << 16):
-            return cls.exhaustive(view)
-        return cls.random(view, n_random, seed)
-
-    @classmethod
-    def from_ports(cls, view: LogicView, values: Mapping[str, Sequence[int] | np.ndarray]) -> VectorSet:
-        """User vectors: one integer array per input port (all the same length)."""
-        missing = [name for name, _ in view.input_ports if name not in values]
-        extra = sorted(set(values) - {name for name, _ in view.input_ports})
-        if missing or extra:
-            raise InputError(f"vectors must give every input port: missing {missing}, unknown {extra}")
-        lengths = {len(values[name]) for name, _ in view.input_ports}
-        if len(lengths) > 1:
-            raise InputError(f"input ports have different vector counts: {sorted(lengths)}")
-        n = lengths.pop() if lengths else 0
-        if n == 0:
-            raise InputError("no vectors given")
-        rows = [pack_ints(values[name], width) for name, width in view.input_ports]
-        words = np.concatenate(rows) if rows else np.zeros((0, _n_words(n)), dtype=np.uint64)
-        return cls(words, n, "user", None, tuple(view.input_ports))
-
-    @classmethod
-    def from_words(cls, words: np.ndarray, n_vectors: int, source: str = "user",
-                   seed: int | None = None) -> VectorSet:
-        """Vectors already packed (e.g. signal rows of another simulation)."""
-        words = np.ascontiguousarray(words, dtype=np.uint64).copy()
-        words &= _tail_mask(n_vectors)
-        return cls(words, n_vectors, source, seed)  # type: ignore[arg-type]
-
-    def port_values(self, name: str, signed: bool = False) -> np.ndarray:
-        """The integer applied to input port `name` in each vector."""
-        lo = 0
-        for port, width in self.input_ports:
-            if port == name:
-                return unpack_ints(self.words[lo:lo + width], self.n_vectors, signed)
-            lo += width
-        raise InputError(f"no input port '{name}'")
-
-
 @dataclass(frozen=True)
 class Gate:
     """A gate for `Simulator.with_gates`: a `logic` op name or code, fan-in signals, LUT table."""
@@ -252,7 +106,7 @@ class SimResult:
     @property
     def valid_mask(self) -> np.ndarray:
         """Per word, the bits that belong to real vectors."""
-        return _tail_mask(self.n_vectors)
+        return tail_mask(self.n_vectors)
 
     def port_rows(self, name: str) -> np.ndarray:
         """The packed rows of output port `name` (LSB first)."""
@@ -415,3 +269,34 @@ class Simulator:
                        self.base, sig, _block_words(self.n_signals))
         packed = np.ascontiguousarray(sig[self.outputs])
         return SimResult(self, result.vectors, packed, sig)
+
+    def resimulate(self, result: SimResult) -> SimResult:
+        """Re-simulate after the graph was edited and exported to a new `LogicView`.
+
+        `result` comes from a simulator of the view before the edit (with kept signals; the
+        same input ports). A gate of this view that is the same `Op` as a gate of the old view,
+        with the same kind, table and (unchanged) fan-ins, keeps its old words; only the other
+        gates, i.e. the edited ones and their fan-out cone, are evaluated.
+        """
+        if result.signals is None:
+            raise InputError("incremental re-simulation needs a result with kept signals")
+        old = result.sim
+        if list(old.view.input_ports) != list(self.view.input_ports):
+            raise InputError("the edited circuit has different input ports")
+        old_index = {id(op): g for g, op in enumerate(old.view.gate_ops)}
+        old_of = np.full(self.codes.size, -1, dtype=np.int64)
+        for g, op in enumerate(self.view.gate_ops):
+            og = old_index.get(id(op), -1)
+            if og >= 0 and old.view.gate_ops[og] is op:
+                old_of[g] = og
+        mapped = K.match_old_signals(self.order, self.codes, self.fanin_ptr, self.fanin,
+                                     self.lut_ptr, self.lut_bits, self.base, old_of, old.codes,
+                                     old.fanin_ptr, old.fanin, old.lut_ptr, old.lut_bits, old.base)
+        sig = np.empty((self.n_signals, result.signals.shape[1]), dtype=np.uint64)
+        kept = np.flatnonzero(mapped >= 0)
+        sig[kept] = result.signals[mapped[kept]]
+        todo = self.order[mapped[self.base + self.order] < 0]
+        K.eval_blocked(todo, self.codes, self.fanin_ptr, self.fanin,
+                       np.zeros(self.fanin.size, np.uint64), self.lut_ptr, self.lut_bits,
+                       self.base, sig, _block_words(self.n_signals))
+        return SimResult(self, result.vectors, np.ascontiguousarray(sig[self.outputs]), sig)

@@ -33,7 +33,7 @@ from axc.ir import InputError
 from numba import njit
 
 from . import simkernels as K
-from .logicsim import SimResult, VectorSet, _tail_mask
+from .logicsim import SimResult, VectorSet, tail_mask
 
 __all__ = ["METRICS", "ErrorMetrics", "ErrorReport", "compare", "compare_rows"]
 
@@ -170,7 +170,7 @@ def _numeric(exact: np.ndarray, approx: np.ndarray, n_vectors: int, signed: bool
 def _word_metrics(exact: np.ndarray, approx: np.ndarray, n_vectors: int, signed: bool,
                   weights: np.ndarray | None) -> ErrorMetrics:
     width = exact.shape[0]
-    mask = _tail_mask(n_vectors)
+    mask = tail_mask(n_vectors)
     xor = (exact ^ approx) & mask
     per_bit = _popcounts(xor)
     any_diff = np.bitwise_or.reduce(xor, axis=0) if width else np.zeros_like(mask)

@@ -18,6 +18,7 @@ __all__ = [
     "eval_gates",
     "fanout_cone",
     "gather_ints",
+    "match_old_signals",
     "run_blocked",
     "toggle_counts",
     "topo_order",
@@ -296,6 +297,44 @@ def compile_fast(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, n_sign
                 omask[o] = ONES
     return (fcodes[:m], fptr[:m + 1], ffanin[:k], fmask[:k], flut_ptr[:m + 1],
             flut_bits[:n_lut], fouts, omask, base + m)
+
+
+@njit(cache=True)
+def match_old_signals(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, old_of,
+                      old_codes, old_fanin_ptr, old_fanin, old_lut_ptr, old_lut_bits, old_base):
+    """Per signal of a new circuit, the old signal with the same words (-1: must be recomputed).
+
+    `old_of[g]` is the old gate index of new gate g when it is the same op (else -1); such a gate
+    keeps its old words when its kind, table and fan-ins (mapped to old signals) are unchanged.
+    """
+    n_new = base + codes.size
+    mapped = np.full(n_new, -1, dtype=np.int64)
+    for s in range(base):
+        mapped[s] = s
+    for g in order:
+        og = old_of[g]
+        if og < 0 or codes[g] != old_codes[og]:
+            continue
+        p = fanin_ptr[g]
+        q = fanin_ptr[g + 1]
+        op = old_fanin_ptr[og]
+        if q - p != old_fanin_ptr[og + 1] - op:
+            continue
+        same = True
+        for k in range(q - p):
+            if mapped[fanin[p + k]] != old_fanin[op + k]:
+                same = False
+                break
+        if same and lut_ptr[g + 1] - lut_ptr[g] == old_lut_ptr[og + 1] - old_lut_ptr[og]:
+            for k in range(lut_ptr[g + 1] - lut_ptr[g]):
+                if lut_bits[lut_ptr[g] + k] != old_lut_bits[old_lut_ptr[og] + k]:
+                    same = False
+                    break
+        elif same:
+            same = False
+        if same:
+            mapped[base + g] = old_base + og
+    return mapped
 
 
 @njit(cache=True)

@@ -77,15 +77,15 @@ def test_mapped_netlist_is_equivalent(model: CostModel) -> None:
         got = Simulator(mapped_view, order=_cell_order(net)).run(
             VectorSet.from_words(words, 500)).packed
         position = {name: i for i, name in enumerate(net.outputs)}
-        mask = _tail_mask_words(500)
+        mask = tail_mask_words(500)
         for i, name in enumerate(bit_names(view.output_ports)):
             assert np.array_equal(got[position[name]] & mask, expected[i] & mask), name
 
 
-def _tail_mask_words(n: int) -> np.ndarray:
-    from axc.runtime.logicsim import _tail_mask
+def tail_mask_words(n: int) -> np.ndarray:
+    from axc.runtime.logicsim import tail_mask
 
-    return _tail_mask(n)
+    return tail_mask(n)
 
 
 def test_cache_memory_and_disk(model: CostModel, tmp_path) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from axc.ir import InputError
+from axc.ir import InputError, i1
+from axc.ir.dialects import logic
 from axc.ir.views import GATE_CODES, LogicView
 from axc.runtime.logicsim import Gate, Simulator, VectorSet, pack_ints, unpack_ints
 from hypothesis import given, settings
@@ -120,3 +121,27 @@ def test_toggle_rates() -> None:
     assert rates[2] == pytest.approx(3 / 4)  # a[0]: 0 1 0 1 1
     assert rates[2 + 3] == 0.0  # b[0]
     assert rates[1] == 0.0
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_resimulate_after_graph_edit(seed: int) -> None:
+    module = random_circuit(seed, n_gates=50)
+    graph = module.top_graph
+    view = LogicView.from_graph(graph)
+    vectors = VectorSet.random(view, 150, seed=seed)
+    base = Simulator(view).run(vectors)
+    rng = np.random.default_rng(seed)
+    gates = [op for op in graph.ops if op.name in ("logic.and", "logic.or", "logic.xor")]
+    if not gates:
+        return
+    victim = gates[int(rng.integers(len(gates)))]
+    replacement = graph.create(logic.NandOp, list(victim.operands), [i1])
+    victim.result.replace_all_uses_with(replacement.result)
+    graph.erase(victim)
+    new_view = LogicView.from_graph(graph)
+    incremental = Simulator(new_view).resimulate(base)
+    full = Simulator(new_view).run(vectors)
+    mask = full.valid_mask
+    assert np.array_equal(incremental.packed & mask, full.packed & mask)
+    assert np.array_equal(incremental.signals & mask, full.signals & mask)
