@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-
 from axc.ir import Graph
 
 __all__ = ["HAVE_IVERILOG", "ports_of", "simulate"]
@@ -37,7 +36,7 @@ def simulate(files: Sequence[str | Path], top: str, inputs: Sequence[tuple[str, 
     """Outputs of `top` (from `files`) for the vectors, by port name (x/z raise ValueError)."""
     n = len(next(iter(vectors.values())))
     lines = ["`timescale 1ns/1ps", "module axc_tb;", "  integer i;"]
-    for k, (name, w) in enumerate(inputs):
+    for k, (_, w) in enumerate(inputs):
         lines.append(f"  reg [{w - 1}:0] mem{k} [0:{n - 1}];")
         lines.append(f"  reg [{w - 1}:0] in{k};")
     for k, (_, w) in enumerate(outputs):

@@ -7,6 +7,7 @@ built from an operator, the operator's position), so elaboration errors can poin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "Always", "Assign", "Binary", "Block", "Call", "Case", "CaseItem", "Concat", "Decl", "Expr",
@@ -163,7 +164,7 @@ class For(Stmt):
 class Timed(Stmt):
     """`@(...) statement`: `events` is None for `@*`, else (edge or None, expr) pairs."""
 
-    events: list[tuple[str | None, Expr]] | None
+    events: list[tuple[Any, Expr]] | None
     body: Stmt | None
 
 

@@ -6,6 +6,7 @@ LALR parser (no parse tree is built), which keeps files of 100,000 lines fast to
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -227,8 +228,8 @@ class _Build(Transformer):
     def for_statement(self, c: list) -> ast.For:
         return ast.For(*_pos(c[0]), c[1], c[2], c[3], c[4], c[5], c[6])
 
-    def event_expr(self, c: list) -> tuple[str | None, ast.Expr]:
-        return (str(c[0]), c[1]) if len(c) == 2 else (None, c[0])
+    def event_expr(self, c: list) -> tuple[Token | None, ast.Expr]:
+        return (c[0], c[1]) if len(c) == 2 else (None, c[0])
 
     def event_control(self, c: list) -> list:
         return [e for e in c if isinstance(e, tuple)]
@@ -458,6 +459,22 @@ def _parser() -> tuple[lark.Lark, _Build]:
     return parser, build
 
 
+_UNSUPPORTED_KEYWORD = re.compile(
+    r"(?:^|[;\s])(function|task|specify|primitive|table|fork|while|repeat|forever|real|realtime|"
+    r"time|event|defparam|force|release|deassign|wait|disable|tran|pullup|pulldown|bufif0|"
+    r"bufif1|notif0|notif1|cmos|nmos|pmos|always_ff|always_comb|always_latch)(?=[\s(;#@])",
+    re.MULTILINE)
+
+
+def _offset(text: str, line: int | None, col: int | None) -> int:
+    if not line:
+        return len(text)
+    at = 0
+    for _ in range(line - 1):
+        at = text.find("\n", at) + 1
+    return at + (col or 1) - 1
+
+
 _UNSUPPORTED_DIRECTIVES = ("`define", "`include", "`ifdef", "`ifndef", "`undef", "`else", "`endif")
 
 
@@ -487,6 +504,14 @@ def parse_verilog(text: str, file: str = "<string>") -> list[ast.ModuleDecl]:
                          FileLoc(file, line, 1), source=text) from None
     except lark.exceptions.UnexpectedToken as err:
         tok = err.token
+        keyword = _UNSUPPORTED_KEYWORD.search(text, 0, max(0, _offset(text, tok.line, tok.column)) + 1)
+        if keyword is not None:
+            at = keyword.start(1)
+            line = text.count("\n", 0, at) + 1
+            col = at - (text.rfind("\n", 0, at) + 1) + 1
+            raise ParseError(f"'{keyword.group(1)}' is not supported by the built-in Verilog "
+                             f"frontend; {YOSYS_HINT}", FileLoc(file, line, col), source=text,
+                             span=len(keyword.group(1))) from None
         what = "end of file" if tok.type == "$END" else repr(str(tok))
         raise ParseError(f"unexpected {what} (outside the supported Verilog subset? {YOSYS_HINT})",
                          FileLoc(file, tok.line or 1, tok.column or 1), source=text,

@@ -53,10 +53,11 @@ class _Procedure:
         if not isinstance(body, ast.Timed):
             raise self.error("an always block without an event control (@*) never settles; "
                              "write 'always @*'", self.block)
-        for edge, expr in body.events or []:
+        for edge, _ in body.events or []:
             if edge is not None:
-                raise self.error(f"sequential logic (always @({edge} ...)) is not supported: "
-                                 "axc-opt reads combinational circuits", expr)
+                raise self.design.error(f"sequential logic (always @({edge} ...)) is not "
+                                        "supported: axc-opt reads combinational circuits",
+                                        edge.line, edge.column, len(edge))
         self.exec(body.body, self.scope)
         for net, positions in self.touched.items():
             bits = self.env[net]
