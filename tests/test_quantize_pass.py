@@ -92,11 +92,12 @@ def _quantized_ops(m: Module) -> list:
     return [op for op in m.top_graph.ops if op.attr("quant") is not None]
 
 
-@pytest.mark.parametrize(("bits", "per_channel"), [(8, True), (4, True), (3, False), (2, True)])
-def test_integer_view_is_consistent(data, bits: int, per_channel: bool) -> None:
+@pytest.mark.parametrize(("bits", "per_channel", "symmetric"), [(8, True, None), (4, True, None), (3, False, True), (2, True, None)])
+def test_integer_view_is_consistent(data, bits: int, per_channel: bool, symmetric: bool | None) -> None:
     original = load_onnx(str(MNIST8))
     weights = {op.loc.name: op for op in original.top_graph.ops if isinstance(op, (nn.ConvOp, nn.MatMulOp))}
-    m, _ = _quantized(data[0], bits=8, weight_bits=bits, per_channel=per_channel, weight_range="minmax")
+    m, _ = _quantized(data[0], bits=8, weight_bits=bits, per_channel=per_channel, symmetric=symmetric)
+    expect_symmetric = bits >= 8 if symmetric is None else symmetric
     ops = _quantized_ops(m)
     assert {op.loc.name for op in ops} == set(weights)
     for op in ops:
@@ -104,21 +105,21 @@ def test_integer_view_is_consistent(data, bits: int, per_channel: bool) -> None:
         w_int, scale, zero = v["w_int"].array, v["w_scale"].array, v["w_zero_point"].array
         assert w_int.dtype == np.int8 and v["w_bits"] == bits and v["w_signed"]
         assert w_int.min() >= -(1 << (bits - 1)) and w_int.max() <= (1 << (bits - 1)) - 1
-        assert (scale.ndim == 1) == per_channel and np.all(zero == 0)
+        assert (scale.ndim == 1) == per_channel and v["w_symmetric"] == expect_symmetric
+        assert np.all(zero == 0) if expect_symmetric else np.all((zero >= -(1 << (bits - 1))) & (zero < (1 << (bits - 1))))
         # dequantized integer weights equal the float weights within half a step
-        orig_w = original.top_graph.ops
         float_w = _float_weight(weights[op.loc.name], v["weight_operand"])
         assert float_w.shape == w_int.shape
         axis = v["w_axis"]
         back = Q.dequantize(w_int, scale, zero, axis)
         step = scale if axis is None else np.expand_dims(scale, [d for d in range(w_int.ndim) if d != axis])
         assert np.all(np.abs(back - float_w) <= step / 2 * (1 + 1e-5))
-        del orig_w
         # the graph reads exactly these integers through a DequantizeLinear
         dq = op.operand(v["weight_operand"]).owner
         assert isinstance(dq, nn.DequantizeOp)
         assert np.array_equal(dq.operand(0).owner.attr("value").array, w_int)
         assert np.array_equal(dq.operand(1).owner.attr("value").array, scale)
+        assert np.array_equal(dq.operand(2).owner.attr("value").array, zero)
         # and the activation through quantize -> dequantize with the recorded parameters
         x_dq = op.operand(1 - v["weight_operand"] if isinstance(op, nn.MatMulOp) else 0).owner
         assert isinstance(x_dq, nn.DequantizeOp)
