@@ -1,8 +1,10 @@
 """Elaboration: the top module, with every instance flattened, as one "hw" circuit graph.
 
 Ports become graph inputs/outputs (`iN`, named after the port); each input is `hw.split` into
-bits and each output `hw.join`ed from its bits. Nets are bit lists; gate primitives and
-bitwise operators become `logic` gates, arithmetic `word` ops. Instances of modules defined
+bits and each output `hw.join`ed from its bits. Scalar ports named like bits of one vector
+(`\\a[0] .. \\a[127]`, as netlist writers escape them) are grouped back into that vector port,
+as the BLIF frontend does (`options["group_ports"] = False` keeps them apart). Nets are bit
+lists; gate primitives and bitwise operators become `logic` gates, arithmetic `word` ops. Instances of modules defined
 in the same file are elaborated inline with hierarchical value names (`u1.sum`); generate
 loops and ifs unroll. Gate primitives map one to one onto gates; verbatim repeated statements
 (EvoApproxLib files have some) are dropped.
@@ -10,6 +12,7 @@ loops and ifs unroll. Gate primitives map one to one onto gates; verbatim repeat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -50,7 +53,7 @@ def elaborate(modules: Sequence[ast.ModuleDecl], file: str, source: str,
     module = Module({"source": file})
     module.add_graph(graph, top=True)
     design = Design(graph, file, source)
-    _Elaborator(design, table).top(decl)
+    _Elaborator(design, table).top(decl, group=bool(options.get("group_ports", True)))
     return module
 
 
@@ -62,6 +65,39 @@ def _pick_top(table: dict[str, ast.ModuleDecl], wanted: str | None, file: str) -
     used = {inst.module for mod in table.values() for inst in _instances(mod.items)}
     roots = [name for name in table if name not in used]
     return roots[-1] if roots else list(table)[-1]
+
+
+_BIT_NAME = re.compile(r"^(.+)\[(\d+)\]$")
+
+
+def _port_groups(ports: list[str], scope: Scope, group: bool) -> list[tuple[str, list[Net]]]:
+    """Ports in order; scalar ports named `a[0] .. a[N-1]` (escaped names, as in the EPFL
+    files) become one N-bit port `a` when complete, same-direction and unambiguous."""
+    single = [(name, [scope.nets[name]]) for name in ports]
+    if not group:
+        return single
+    members: dict[str, dict[int, Net]] = {}
+    for name in ports:
+        m = _BIT_NAME.match(name)
+        net = scope.nets[name]
+        if m and net.width == 1 and net.msb == net.lsb == 0:
+            members.setdefault(m.group(1), {})[int(m.group(2))] = net
+    vectors = {
+        base: bits for base, bits in members.items()
+        if base not in scope.nets and len(bits) > 1 and max(bits) == len(bits) - 1
+        and len({net.kind for net in bits.values()}) == 1
+    }
+    out: list[tuple[str, list[Net]]] = []
+    for name, nets in single:
+        m = _BIT_NAME.match(name)
+        base = m.group(1) if m else None
+        if base in vectors:
+            if vectors[base] is not None:
+                out.append((base, [vectors[base][i] for i in range(len(vectors[base]))]))
+                vectors[base] = None
+        else:
+            out.append((name, nets))
+    return out
 
 
 def _instances(items: Sequence[ast.Item]) -> Iterator[ast.ModuleInst]:
@@ -85,25 +121,25 @@ class _Elaborator:
         return self.design.error(message, node.line, node.col)
 
     # -- the top module --------------------------------------------------------------------
-    def top(self, decl: ast.ModuleDecl) -> None:
+    def top(self, decl: ast.ModuleDecl, group: bool = True) -> None:
         design, graph = self.design, self.design.graph
         scope = Scope(design, decl.name, "", 0)
-        ports = self.setup(scope, decl, [])
+        ports = _port_groups(self.setup(scope, decl, []), scope, group)
         signed_ports = []
-        for name in ports:
-            net = scope.nets[name]
-            if net.signed:
+        for name, nets in ports:
+            if any(net.signed for net in nets):
                 signed_ports.append(name)
-            if net.kind == "input":
-                value = graph.add_input(name, IntType(net.width))
-                for i, bit in enumerate(self.b.bits(value, net.loc)):
-                    design.drive(net, i, bit, net.loc)
+            if nets[0].kind == "input":
+                value = graph.add_input(name, IntType(sum(net.width for net in nets)))
+                bits = iter(self.b.bits(value, nets[0].loc))
+                for net in nets:
+                    for i in range(net.width):
+                        design.drive(net, i, next(bits), net.loc)
         self.items(scope, decl.items)
-        for name in ports:
-            net = scope.nets[name]
-            if net.kind == "output":
-                bits = [design.read(net, i, net.loc) for i in range(net.width)]
-                graph.add_output(name, self.output_value(bits, net.loc))
+        for name, nets in ports:
+            if nets[0].kind == "output":
+                bits = [design.read(net, i, net.loc) for net in nets for i in range(net.width)]
+                graph.add_output(name, self.output_value(bits, nets[0].loc))
         if signed_ports:
             graph.attributes["signed_ports"] = tuple(signed_ports)
         self.finish()
