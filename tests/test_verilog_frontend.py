@@ -65,7 +65,7 @@ def test_matches_icarus(name: str, lowered: bool, request: pytest.FixtureRequest
     for mark in needs_icarus:
         request.applymarker(mark)
     path = DATA / f"{name}.v"
-    module = load_verilog(str(path), {"group_ports": False})  # the testbench names every port
+    module = load_verilog(str(path), {})
     verify(module)
     graph = module.top_graph
     ins, outs = ports_of(graph)
@@ -125,17 +125,17 @@ def test_names_and_escaped_identifiers_are_kept() -> None:
     assert list(graph.output_names) == ["N22", "N23"]
     assert {"N10", "N11", "N16", "N19"} <= {op.result.name for op in graph.ops if op.results}
     path = str(CORPORA / "epfl" / "arithmetic" / "adder.v")
-    bits = load_verilog(path, {"group_ports": False}).top_graph
+    bits = load_verilog(path).top_graph
     assert bits.inputs[0].name == "a[0]" and bits.inputs[0].type.width == 1
     assert len(bits.inputs) == 256 and bits.output_names[-1] == "cOut"
-    grouped = load_verilog(path).top_graph
+    grouped = load_verilog(path, {"group_ports": True}).top_graph
     assert [(v.name, v.type.width) for v in grouped.inputs] == [("a", 128), ("b", 128)]
     assert [(n, v.type.width) for n, v in zip(grouped.output_names, grouped.outputs)] == [
         ("f", 128), ("cOut", 1)]
 
 
 def test_epfl_adder_adds() -> None:
-    graph = load_verilog(str(CORPORA / "epfl" / "arithmetic" / "adder.v")).top_graph
+    graph = load_verilog(str(CORPORA / "epfl" / "arithmetic" / "adder.v"), {"group_ports": True}).top_graph
     rng = np.random.default_rng(3)
     a = [int.from_bytes(rng.bytes(16), "little") for _ in range(20)] + [2**128 - 1]
     b = [int.from_bytes(rng.bytes(16), "little") for _ in range(20)] + [1]

@@ -1,12 +1,13 @@
 """Elaboration: the top module, with every instance flattened, as one "hw" circuit graph.
 
 Ports become graph inputs/outputs (`iN`, named after the port); each input is `hw.split` into
-bits and each output `hw.join`ed from its bits. Scalar ports named like bits of one vector
-(`\\a[0] .. \\a[127]`, as netlist writers escape them) are grouped back into that vector port,
-as the BLIF frontend does (`options["group_ports"] = False` keeps them apart). Nets are bit
-lists; gate primitives and bitwise operators become `logic` gates, arithmetic `word` ops. Instances of modules defined
-in the same file are elaborated inline with hierarchical value names (`u1.sum`); generate
-loops and ifs unroll. Gate primitives map one to one onto gates; verbatim repeated statements
+bits and each output `hw.join`ed from its bits: the graph's ports are the file's ports, so a
+testbench of the file drives the graph too. With `options["group_ports"]`, scalar ports named
+like the bits of one vector (`\\a[0] .. \\a[127]`, as netlist writers escape them) become that
+vector port instead, as the BLIF frontend does. Nets are bit lists; gate primitives and bitwise
+operators become `logic` gates, arithmetic `word` ops. Instances of modules defined in the same
+file are elaborated inline with hierarchical value names (`u1.sum`); generate loops and ifs
+unroll. Gate primitives map one to one onto gates; verbatim repeated statements
 (EvoApproxLib files have some) are dropped.
 """
 
@@ -53,7 +54,7 @@ def elaborate(modules: Sequence[ast.ModuleDecl], file: str, source: str,
     module = Module({"source": file})
     module.add_graph(graph, top=True)
     design = Design(graph, file, source)
-    _Elaborator(design, table).top(decl, group=bool(options.get("group_ports", True)))
+    _Elaborator(design, table).top(decl, group=bool(options.get("group_ports", False)))
     return module
 
 
@@ -121,7 +122,7 @@ class _Elaborator:
         return self.design.error(message, node.line, node.col)
 
     # -- the top module --------------------------------------------------------------------
-    def top(self, decl: ast.ModuleDecl, group: bool = True) -> None:
+    def top(self, decl: ast.ModuleDecl, group: bool = False) -> None:
         design, graph = self.design, self.design.graph
         scope = Scope(design, decl.name, "", 0)
         ports = _port_groups(self.setup(scope, decl, []), scope, group)
