@@ -28,7 +28,7 @@ from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, O
 from axc.ir.dialects import nn as nnd
 from torch import nn
 
-from .torch_ops import INT_RANGES, KERNELS, fake_quantize
+from .torch_ops import INT_RANGES, KERNELS, OPAQUE_KERNELS, fake_quantize
 
 __all__ = ["IRNet", "save_pt", "to_torch", "update_module_weights"]
 
@@ -74,7 +74,7 @@ class IRNet(nn.Module):
         for vid, attr in self.sources:
             env[vid] = getattr(self, attr)
         for kind, ins, out, attrs in self.steps:
-            kernel = KERNELS.get(kind) or _LOCAL_KERNELS[kind]
+            kernel = KERNELS.get(kind) or _LOCAL_KERNELS.get(kind) or OPAQUE_KERNELS[kind[5:]]
             env[out] = kernel([env[i] for i in ins], attrs)
         outs = [env[i] for i in self.output_ids]
         return outs[0] if len(outs) == 1 else tuple(outs)
@@ -88,8 +88,20 @@ def _plain(value: Any) -> Any:
     return None
 
 
+def _kernel_name(op: Op) -> str | None:
+    if op.name in KERNELS:
+        return op.name
+    if isinstance(op, nnd.OpaqueOp) and op.attr("domain", "") in ("", "ai.onnx") and op.attr("op_type") in OPAQUE_KERNELS \
+            and not op.attr("_empty_inputs") and not op.attr("_captures"):
+        return "onnx." + op.attr("op_type")
+    return None
+
+
 def _step_attrs(op: Op, legacy_softmax: bool) -> dict[str, Any]:
     attrs = {k: _plain(v) for k, v in op.attributes.items() if k != "quant" and _plain(v) is not None}
+    for k, v in op.attributes.items():
+        if isinstance(v, DenseArray) and v.size <= 16:
+            attrs[k] = v.array.reshape(-1).tolist()
     if isinstance(op, nnd.QuantizeOp):
         attrs["_dtype"] = op.result.type.dtype
     if isinstance(op, nnd.SoftmaxOp) and legacy_softmax:
@@ -218,12 +230,14 @@ class _Builder:
                 self.add_tensor(v, _const_array(op), trainable,
                                 {"kind": "float", "value": v.name} if trainable else None)
                 continue
-            if op.name not in KERNELS:
-                what = op.attr("op_type", op.name) if isinstance(op, nnd.OpaqueOp) else op.name
-                raise InputError(f"the torch backend does not support '{what}'", op.loc or NameLoc(op.name))
-            if len(op.results) != 1:
-                raise InputError(f"'{op.name}' with {len(op.results)} results is not supported by the torch backend", op.loc)
-            net.steps.append((op.name, tuple(self.vid(v) for v in op.operands), self.vid(op.result),
+            kind = _kernel_name(op)
+            what = op.attr("op_type", op.name) if isinstance(op, nnd.OpaqueOp) else op.name
+            where = op.loc or NameLoc(op.results[0].name or op.name if op.results else op.name)
+            if kind is None:
+                raise InputError(f"the torch backend does not support '{what}'", where)
+            if len(op.results) != 1 and any(r.has_uses for r in op.results[1:]):
+                raise InputError(f"'{what}' with {len(op.results)} results is not supported by the torch backend", where)
+            net.steps.append((kind, tuple(self.vid(v) for v in op.operands), self.vid(op.results[0]),
                               _step_attrs(op, self.legacy_softmax)))
         net.output_ids = [self.vid(v) for v in g.outputs]
         net.n_values = self.count

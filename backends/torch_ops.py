@@ -16,7 +16,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-__all__ = ["KERNELS", "INT_RANGES", "fake_quantize", "quantize_ste", "round_ste"]
+__all__ = ["INT_RANGES", "KERNELS", "OPAQUE_KERNELS", "fake_quantize", "quantize_ste", "round_ste"]
 
 Tensor = torch.Tensor
 
@@ -276,3 +276,71 @@ KERNELS: dict[str, Callable[[list[Tensor], dict[str, Any]], Tensor]] = {
     "nn.quantize": _quantize,
     "nn.dequantize": _dequantize,
 }
+
+
+def _constant_of_shape(args: list[Tensor], attrs: dict[str, Any]) -> Tensor:
+    value = attrs.get("value", [0.0])
+    dtype = torch.float32 if isinstance(value[0], float) else torch.int64
+    return torch.full([int(d) for d in args[0].tolist()], value[0], dtype=dtype)
+
+
+def _lrn(args: list[Tensor], attrs: dict[str, Any]) -> Tensor:
+    return F.local_response_norm(args[0], int(attrs["size"]), float(attrs.get("alpha", 1e-4)),
+                                 float(attrs.get("beta", 0.75)), float(attrs.get("bias", 1.0)))
+
+
+def _axes(args: list[Tensor], attrs: dict[str, Any]) -> list[int] | None:
+    if len(args) > 1:
+        return [int(a) for a in args[1].tolist()]
+    axes = attrs.get("axes")
+    return None if axes is None else [int(a) for a in axes]
+
+
+def _unsqueeze(args: list[Tensor], attrs: dict[str, Any]) -> Tensor:
+    x = args[0]
+    axes = _axes(args, attrs) or []
+    rank = x.dim() + len(axes)
+    for a in sorted(a % rank for a in axes):
+        x = x.unsqueeze(a)
+    return x
+
+
+def _squeeze(args: list[Tensor], attrs: dict[str, Any]) -> Tensor:
+    x = args[0]
+    axes = _axes(args, attrs)
+    if axes is None:
+        return x.reshape([d for d in x.shape if d != 1])
+    return x.squeeze(tuple(a % x.dim() for a in axes))
+
+
+def _fold(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[list[Tensor], dict[str, Any]], Tensor]:
+    def kernel(args: list[Tensor], attrs: dict[str, Any]) -> Tensor:
+        out = args[0]
+        for a in args[1:]:
+            out = fn(out, a)
+        return out
+
+    return kernel
+
+
+OPAQUE_KERNELS: dict[str, Callable[[list[Tensor], dict[str, Any]], Tensor]] = {
+    "ConstantOfShape": _constant_of_shape,
+    "Dropout": lambda a, _: a[0],
+    "Identity": lambda a, _: a[0],
+    "LRN": _lrn,
+    "Sum": _fold(torch.add),
+    "Max": _fold(torch.maximum),
+    "Min": _fold(torch.minimum),
+    "Mean": lambda a, at: _fold(torch.add)(a, at) / len(a),
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Sigmoid": lambda a, _: torch.sigmoid(a[0]),
+    "Tanh": lambda a, _: torch.tanh(a[0]),
+    "LeakyRelu": lambda a, at: F.leaky_relu(a[0], float(at.get("alpha", 0.01))),
+    "Exp": lambda a, _: torch.exp(a[0]),
+    "Log": lambda a, _: torch.log(a[0]),
+    "Sqrt": lambda a, _: torch.sqrt(a[0]),
+    "Neg": lambda a, _: -a[0],
+    "Abs": lambda a, _: torch.abs(a[0]),
+}
+"""Kernels for ONNX ops the frontend keeps as `nn.opaque` (default domain, by `op_type`)."""

@@ -223,3 +223,36 @@ def test_unsupported_op_is_an_input_error() -> None:
     m = _model([helper.make_node("Sin", ["x"], ["y"])], [("x", [3])], "y")
     with pytest.raises(InputError, match="does not support 'Sin'"):
         to_torch(m)
+
+
+_LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+_FAST_LIGHT = {"light_squeezenet", "light_inception_v1"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [p.stem if p.stem in _FAST_LIGHT else pytest.param(p.stem, marks=pytest.mark.slow) for p in sorted(_LIGHT.glob("light_*.onnx"))],
+)
+def test_onnx_light_models_match_onnx_runtime(name: str) -> None:
+    m = load_onnx(str(_LIGHT / f"{name}.onnx"))
+    x = m.top_graph.inputs[0]
+    shape = tuple(d if isinstance(d, int) else 1 for d in x.type.shape)
+    feed = np.random.default_rng(0).random(shape, dtype=np.float32)
+    ref = OnnxRunner(m).run({x.name: feed})[0]
+    out = _torch(to_torch(m), feed)
+    assert np.allclose(out, ref, rtol=1e-4, atol=1e-4 * max(1.0, float(np.max(np.abs(ref)))))
+
+
+def test_resnet8_matches_onnx_runtime_float_and_quantized() -> None:
+    path = CORPORA / "onnx" / "resnet8_cifar10" / "model.onnx"
+    m = load_onnx(str(path))
+    x = dataset_for_module(str(path.parent), m).x
+    ref = _ort(m, x)
+    assert np.max(np.abs(_torch(to_torch(m), x) - ref)) <= 1e-5
+    calib = np.random.default_rng(3).random((32, 32, 32, 3), dtype=np.float32)
+    QuantizePass(bits=8).run(PassContext(quiet=True), m, calib)
+    assert len([op for op in m.top_graph.ops if op.attr("quant") is not None]) == 10
+    q_ref = _ort(m, x, optimize=False)
+    diff = np.abs(_torch(to_torch(m), x) - q_ref)  # float sums may flip a rounding: one step
+    assert np.median(diff) <= 1e-5 and np.max(diff) <= 1e-2
+    assert np.array_equal(top1(q_ref), top1(ref))
