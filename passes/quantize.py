@@ -6,7 +6,9 @@ of an integer constant, which is the QDQ form stock ONNX Runtime runs. Weights t
 (uint8 when `weight_signed=false`) for 2 to 8 bits, int16/uint16 for 9 to 16; fewer than 8
 bits keep the 8-bit storage type with values restricted to the b-bit range by the scale (and, for
 activations, by an `nn.clip` of the integers), so the graph still runs at opset 13 instead of
-needing opset 21 (int4) or 25 (int2). Bias is int32 at the product scale S_x * S_w.
+needing opset 21 (int4) or 25 (int2); `packed=true` stores such weights in those sub-byte types
+(ONNX Runtime 1.31 runs both; the IR keeps them as int8/uint8 arrays typed `i4`/`u2`/...). Bias
+is int32 at the product scale S_x * S_w.
 
 The integer view for the approximate-multiplier passes is the attribute `quant` (a dict) on every
 quantized `nn.conv`/`nn.gemm`/`nn.matmul`:
@@ -87,10 +89,19 @@ class QuantizePass(ModulePass):
     """Quantize only these layers (ONNX node names or op types conv/gemm/matmul); all if empty."""
     exclude: tuple[str, ...] = ()
     """Leave these layers (node names or op types) in float."""
+    packed: bool = False
+    """Store weights of 4 bits or fewer in ONNX's int4/uint4 (opset 21) or int2/uint2 (opset 25)
+    types instead of int8/uint8 with a restricted range; the exporter raises the opset."""
     data: str | None = None
     """Calibration data (.npz with `x`, an ONNX test_data_set folder, or MNIST IDX files)."""
     calib: int | None = None
     """Number of calibration samples, the first ones of `data` (default 500, as `--calib`)."""
+
+    def weight_ir_dtype(self, rng: Q.IntRange) -> str | None:
+        """The sub-byte ONNX type holding the weights when `packed` (None: the 8/16-bit one)."""
+        if not self.packed or rng.bits > 4:
+            return None
+        return ("i" if rng.signed else "u") + ("2" if rng.bits <= 2 else "4")
 
     def widths(self) -> tuple[int, int]:
         allowed = (*range(2, 9), 16)
@@ -192,7 +203,7 @@ class QuantizePass(ModulePass):
         w_int = Q.quantize(w, w_scale, w_zero, w_rng, axis).astype(Q.storage_dtype(w_rng.bits, w_rng.signed))
         w_zero_st = w_zero.astype(w_int.dtype)
         base = op.operand(t["w_index"]).name or "weight"
-        w_dq = _dequantize_const(g, names, op, base, w_int, w_scale, w_zero_st, axis)
+        w_dq = _dequantize_const(g, names, op, base, w_int, w_scale, w_zero_st, axis, self.weight_ir_dtype(w_rng))
         op.set_operand(t["w_index"], w_dq)
         view: dict[str, Any] = {
             "weight_operand": t["w_index"], "w_int": DenseArray(w_int), "w_scale": DenseArray(w_scale),
@@ -302,20 +313,21 @@ class _Names:
         return name
 
 
-def _const(g: Graph, names: _Names, base: str, array: np.ndarray, loc: Any) -> Value:
+def _const(g: Graph, names: _Names, base: str, array: np.ndarray, loc: Any, dtype: str | None = None) -> Value:
     from axc.frontend.onnx_common import dtype_of_array
 
     arr = np.array(array, order="C")
-    op = g.create(nn.ConstantOp, [], [TensorType(arr.shape, dtype_of_array(arr))], {"value": DenseArray(arr)},
+    op = g.create(nn.ConstantOp, [], [TensorType(arr.shape, dtype or dtype_of_array(arr))], {"value": DenseArray(arr)},
                   loc=loc, names=[names(base)])
     return op.result
 
 
 def _dequantize_const(g: Graph, names: _Names, op: Op, base: str, q: np.ndarray, scale: np.ndarray,
-                      zero: np.ndarray, axis: int | None) -> Value:
-    qv = _const(g, names, f"{base}_quantized", q, op.loc)
+                      zero: np.ndarray, axis: int | None, dtype: str | None = None) -> Value:
+    """`dequantize(const q, scale, zero)`; `dtype` overrides the IR element type (i4, u2, ...)."""
+    qv = _const(g, names, f"{base}_quantized", q, op.loc, dtype)
     sv = _const(g, names, f"{base}_scale", np.asarray(scale, np.float32), op.loc)
-    zv = _const(g, names, f"{base}_zero_point", np.asarray(zero, q.dtype), op.loc)
+    zv = _const(g, names, f"{base}_zero_point", np.asarray(zero, q.dtype), op.loc, dtype)
     attrs = {"axis": axis} if axis is not None else {}
     dq = g.create(nn.DequantizeOp, [qv, sv, zv], [TensorType(q.shape, "f32")], attrs,
                   loc=names.node(f"{base}_DequantizeLinear"), names=[names(f"{base}_dequantized")])

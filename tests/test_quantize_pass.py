@@ -211,3 +211,18 @@ def test_pipeline_with_global_data_and_calib() -> None:
     assert result.stats["quantize"]["layers"] == 3
     assert result.ctx.report["quantize"]["calib_samples"] == 64
     assert result.ctx.report["quantize"]["weight_bits"] == 4
+
+
+@pytest.mark.parametrize(("bits", "dtype", "opset"), [(4, "i4", 21), (2, "i2", 25)])
+def test_packed_sub_byte_weights_give_the_same_outputs(data, bits: int, dtype: str, opset: int) -> None:
+    from axc.backends.onnx_export import export_model
+
+    calib, x, _ = data
+    plain, _ = _quantized(calib, weight_bits=bits)
+    packed, _ = _quantized(calib, weight_bits=bits, packed=True)
+    types = {op.operand(v["weight_operand"]).owner.operand(0).type.dtype
+             for op in _quantized_ops(packed) for v in [op.attr("quant")]}
+    assert types == {dtype}
+    model = export_model(_without_view(packed)).model
+    assert {o.domain: o.version for o in model.opset_import}[""] >= opset
+    assert np.array_equal(_runner(packed).run_batched(x[:200]), _runner(plain).run_batched(x[:200]))
