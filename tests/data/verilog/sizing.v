@@ -24,8 +24,14 @@ module sizing (
     output [9:0] mul_ctx,
     output [3:0] cmp_in_arith,
     output [7:0] cast_mix,
-    output [7:0] neg_unsigned
+    output [7:0] neg_unsigned,
+    output       cmp_neg,
+    output [7:0] signed_shift,
+    output [7:0] concat_signed,
+    output [3:0] tern_cond,
+    output [7:0] signed_param
 );
+  localparam signed [7:0] OFFSET = -8'sd5;
   assign carry_kept   = a + b;                 // context 5 bits: carry kept
   assign carry_lost   = {a + b};               // self-determined inside a concatenation
   assign signed_sum   = sa + sb;               // sign-extended to 8
@@ -46,4 +52,9 @@ module sizing (
   assign cmp_in_arith = (a > b) + (a == b) + 4'd2;
   assign cast_mix     = $signed(a) * sb;       // signed at 8 bits
   assign neg_unsigned = -a;
+  assign cmp_neg      = sa > -2;               // signed 32-bit compare
+  assign signed_shift = $signed(a) >>> 1;      // sign of a[3] fills
+  assign concat_signed = {sa} + 8'd0;          // concatenation is unsigned
+  assign tern_cond    = (a & b) ? a : b;       // multi-bit condition
+  assign signed_param = sa + OFFSET;           // signed parameter
 endmodule
