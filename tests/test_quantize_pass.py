@@ -29,15 +29,7 @@ def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _runner(m: Module) -> OnnxRunner:
-    return OnnxRunner(_without_view(m))
-
-
-def _without_view(m: Module) -> Module:
-    """The module without `quant` attributes, in case the ONNX exporter writes them as ONNX ones."""
-    m = m.clone()
-    for op in m.top_graph.ops:
-        op.attributes.pop("quant", None)
-    return m
+    return OnnxRunner(m)
 
 
 def _accuracy(m: Module, x: np.ndarray, y: np.ndarray) -> float:
@@ -80,7 +72,7 @@ def test_per_channel_model_loads_at_opset_13(data) -> None:
     from axc.backends.onnx_export import export_model
 
     m, _ = _quantized(data[0], bits=8, per_channel=True)
-    model = export_model(_without_view(m)).model
+    model = export_model(m).model
     opset = {o.domain: o.version for o in model.opset_import}[""]
     assert opset >= 13
     axes = [a.i for n in model.graph.node if n.op_type == "DequantizeLinear" for a in n.attribute if a.name == "axis"]
@@ -223,6 +215,6 @@ def test_packed_sub_byte_weights_give_the_same_outputs(data, bits: int, dtype: s
     types = {op.operand(v["weight_operand"]).owner.operand(0).type.dtype
              for op in _quantized_ops(packed) for v in [op.attr("quant")]}
     assert types == {dtype}
-    model = export_model(_without_view(packed)).model
+    model = export_model(packed).model
     assert {o.domain: o.version for o in model.opset_import}[""] >= opset
     assert np.array_equal(_runner(packed).run_batched(x[:200]), _runner(plain).run_batched(x[:200]))

@@ -33,8 +33,6 @@ def mnist() -> tuple[np.ndarray, np.ndarray]:
 
 def _ort(m: Module, x: np.ndarray, optimize: bool = True) -> np.ndarray:
     clean = m.clone()
-    for op in clean.top_graph.ops:
-        op.attributes.pop("quant", None)
     runner = OnnxRunner(clean)
     if not optimize:
         from axc.backends.onnx_export import export_model
