@@ -128,6 +128,9 @@ class BmfPass(ModulePass):
     (lower) thresholds: one exploration serves several budgets, as in BLASYS."""
     map_front: int = 0
     """Map this many Pareto-front points (evenly spread) through the cost model for the report."""
+    final_candidates: int = 3
+    """Map this many of the smallest explored designs within the threshold (by the proxy area
+    that ranks candidates) with the cost model and keep the smallest mapped one."""
 
     def _check(self) -> float:
         err = check_threshold(self.err, self.name)
@@ -161,14 +164,14 @@ class BmfPass(ModulePass):
         finally:
             executor.close()
         points = list(explorer.points.values())
-        best = min((p for p in points if p.error <= threshold), key=lambda p: (p.area, p.error))
+        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
+        best = self._choose(original, view, partition, explorer, points, threshold, vectors, metric, cost_opts)
         report = self._rewrite(module, view, partition, explorer, best, vectors, metric)
         measured = report.value(metric)
         if abs(measured - best.error) > 1e-9 or measured > threshold:
             raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {best.error}")
         if not self.keep_records:
             inline_bmf(module)
-        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
         before = circuit_cost(original, cost_opts)
         after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
         front = self._front_rows(pareto_front(points), explorer.area0)
@@ -203,6 +206,16 @@ class BmfPass(ModulePass):
                           stats={"parts": len(partition), "approximated_parts": approximated,
                                  "explored": len(points), "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
+
+    def _choose(self, original: Module, view: LogicView, partition, explorer: Explorer, points: list[Point],
+                threshold: float, vectors: VectorSet, metric: str, cost_opts: dict) -> Point:
+        within = sorted((p for p in points if p.error <= threshold), key=lambda p: (p.area, p.error))
+        picks = within[:max(1, self.final_candidates)]
+        if len(picks) == 1:
+            return picks[0]
+        mapped = [(self._mapped(original, view, partition, explorer, p, vectors, metric, cost_opts)["area"],
+                   p.error, i) for i, p in enumerate(picks)]
+        return picks[min(mapped)[2]]
 
     def _mapped(self, original: Module, view: LogicView, partition, explorer: Explorer, point: Point,
                 vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 from axc.ir.views import LogicView
 
@@ -30,7 +31,7 @@ from .synth import netlist_area, realise, synthesize
 
 __all__ = ["Explorer", "Point", "make_executor", "output_weights"]
 
-_LOOKAHEAD = 3
+_LOOKAHEAD = 10
 _MAX_WEIGHT_EXP = 24
 
 
@@ -48,6 +49,12 @@ class _Realisation:
     factorization: Factorization | None
     compressor: Netlist | None
     netlist: Netlist
+    support: np.ndarray | None = None
+    rid: int = -1
+
+    def __post_init__(self) -> None:
+        if self.factorization is not None:
+            self.support = self.netlist.support()
 
 
 def output_weights(view: LogicView, numeric: bool) -> np.ndarray:
@@ -68,6 +75,23 @@ def output_weights(view: LogicView, numeric: bool) -> np.ndarray:
         np.minimum.at(exp, srcs, e)
     exp[exp == np.iinfo(np.int64).max] = 0
     return exp
+
+
+@nb.njit(cache=True)
+def _live_area(degrees, po_part, area, support, feed_ptr, feed_src, feed_idx):
+    """Σ realisation area over parts some live reader still needs (reverse topological)."""
+    n = degrees.size
+    live = np.zeros(n, dtype=np.bool_)
+    total = 0.0
+    for i in range(n - 1, -1, -1):
+        if not (po_part[i] or live[i]):
+            continue
+        f = degrees[i]
+        total += area[i, f]
+        for e in range(feed_ptr[i], feed_ptr[i + 1]):
+            if support[i, f, feed_idx[e]]:
+                live[feed_src[e]] = True
+    return total
 
 
 def _synth_chunk(items: list[tuple[int, Factorization]]) -> list[tuple[Netlist, Netlist]]:
@@ -157,8 +181,20 @@ class Explorer:
             exact_areas = {i: net.area for i, net in zip(todo, merged)}
         self.exact_area = np.array([min(exact_areas.get(i, np.inf), netlist_area(n))
                                     for i, n in enumerate(self.exact)])
+        n = len(parts)
+        m_max = max((p.m for p in parts), default=0)
+        k_max = max((p.k for p in parts), default=0)
+        self.area_table = np.zeros((n, m_max + 1))
+        self.support_table = np.zeros((n, m_max + 1, max(k_max, 1)), dtype=np.bool_)
         for i, p in enumerate(parts):
-            self.cache[(i, p.m)] = _Realisation(None, None, self.exact[i])
+            self.area_table[i, p.m] = self.exact_area[i]
+            self.support_table[i, p.m, :] = True
+        self.po_part = np.zeros(n, dtype=np.bool_)
+        self.po_part[list(self.po_parts)] = True
+        self.feed_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in self.feeds], out=self.feed_ptr[1:])
+        self.feed_src = np.array([q for f in self.feeds for q, _ in f], dtype=np.int64)
+        self.feed_idx = np.array([j for f in self.feeds for _, j in f], dtype=np.int64)
 
     # ------------------------------------------------------------------ simulation set-up
     def _build_sim(self) -> None:
@@ -190,7 +226,11 @@ class Explorer:
                              self.view.outputs, self.metric)
         self.sim.set_order(np.arange(n, dtype=np.int64))
         self.po_parts = {int(owner[s]) for s in self.view.outputs.tolist() if owner[s] >= 0}
-        self.sim.simulate(self.exact)
+        self.exact_rid = [self.sim.pool.add(net) for net in self.exact]
+        for i, net in enumerate(self.exact):
+            self.cache[(i, parts[i].m)] = _Realisation(None, None, net, rid=self.exact_rid[i])
+        self.sim.run_pooled(np.arange(n, dtype=np.int64), np.asarray(self.exact_rid, dtype=np.int64),
+                            self.sim.values)
         self.sim.exact_out = self.sim.values[self.view.outputs].copy()
         self.exact_values = self.sim.values.copy()
 
@@ -217,7 +257,11 @@ class Explorer:
         results = _unchunk(self.executor.map(_synth_chunk, _chunks(items, self.executor.jobs)),
                            len(items), self.executor.jobs)
         for (i, f), (fac, (comp, net)) in zip(todo, zip((it[1] for it in items), results)):
-            self.cache[(i, f)] = _Realisation(fac, comp, net)
+            self._record(i, f, _Realisation(fac, comp, net))
+
+    def rids(self, degrees: Sequence[int]) -> np.ndarray:
+        """Pool ids of the realisations of a design."""
+        return np.array([self.cache[(i, f)].rid for i, f in enumerate(degrees)], dtype=np.int64)
 
     def netlists(self, degrees: Sequence[int]) -> list[Netlist]:
         return [self.cache[(i, f)].netlist for i, f in enumerate(degrees)]
@@ -225,19 +269,15 @@ class Explorer:
     # ------------------------------------------------------------------ area
     def area(self, degrees: Sequence[int]) -> float:
         """Proxy area: realisation areas of the parts whose outputs are still read."""
-        parts = self.partition.parts
-        live_part = np.zeros(len(parts), dtype=np.bool_)
-        total = 0.0
-        for i in range(len(parts) - 1, -1, -1):
-            if not (i in self.po_parts or live_part[i]):
-                continue
-            rel = self.cache[(i, degrees[i])]
-            total += rel.netlist.area if degrees[i] < parts[i].m else self.exact_area[i]
-            support = rel.netlist.support() if degrees[i] < parts[i].m else None
-            for q, j in self.feeds[i]:
-                if support is None or support[j]:
-                    live_part[q] = True
-        return total
+        return float(_live_area(np.asarray(degrees, dtype=np.int64), self.po_part, self.area_table,
+                                self.support_table, self.feed_ptr, self.feed_src, self.feed_idx))
+
+    def _record(self, i: int, f: int, rel: _Realisation) -> None:
+        rel.rid = self.sim.pool.add(rel.netlist)
+        self.cache[(i, f)] = rel
+        if f < self.partition.parts[i].m:
+            self.area_table[i, f] = rel.netlist.area
+            self.support_table[i, f, :rel.support.size] = rel.support
 
     # ------------------------------------------------------------------ the greedy loop
     def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0) -> list[Point]:
@@ -258,6 +298,7 @@ class Explorer:
         self.stopped_by_budget = False
         states = {exact: self.exact_values}
         current = [exact]
+        best = points[exact]
         iteration = 0
         while current:
             if time_budget and time.monotonic() - start > time_budget:
@@ -270,14 +311,14 @@ class Explorer:
             for d in current:
                 base = states[d]
                 scratch = base.copy()
-                nets = self.netlists(d)
+                rids = self.rids(d)
                 for i in range(len(parts)):
                     if d[i] == 0 or not self.can_lower(i):
                         continue
                     nd = d[:i] + (max(d[i] - step, 0),) + d[i + 1:]
                     if nd in points:
                         continue
-                    err = self.sim.try_part(base, nets, i, self.cache[(i, nd[i])].netlist, scratch)
+                    err = self.sim.try_pooled(base, rids, i, self.cache[(i, nd[i])].rid, scratch)
                     pt = Point(nd, err, self.area(nd))
                     points[nd] = pt
                     candidates.append((pt, d, i))
@@ -289,13 +330,11 @@ class Explorer:
             new_states = {}
             for pt, parent, i in chosen:
                 values = states[parent].copy()
-                nets = self.netlists(pt.degrees)
-                for q in self.sim.downstream[i].tolist():
-                    self.sim.run_part(q, nets[q], values)
+                self.sim.run_pooled(self.sim.downstream[i], self.rids(pt.degrees), values)
                 new_states[pt.degrees] = values
             states = new_states
             current = [c[0].degrees for c in chosen]
-            best = min((p for p in points.values() if p.error <= threshold), key=lambda p: p.area)
+            best = min([best, *(c[0] for c in feasible)], key=lambda p: p.area)
             yield (f"iteration {iteration}: {len(candidates)} designs, best within threshold "
                    f"{best.area / self.area0:.1%} of the area at error {best.error:.4g}")
 

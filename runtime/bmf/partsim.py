@@ -17,7 +17,7 @@ import numpy as np
 from axc.ir.views import LogicView
 
 __all__ = [
-    "METRICS", "DesignSim", "Netlist", "error_of", "exact_netlist", "input_words", "part_truth_table",
+    "METRICS", "DesignSim", "Netlist", "RealisationPool", "error_of", "exact_netlist", "input_words", "part_truth_table",
 ]
 
 METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
@@ -112,6 +112,69 @@ def _run_part(codes, fanin_ptr, fanin, lut_ptr, lut_bits, local_out, k, ins, out
             values[outs[j], w] = scratch[local_out[j], w]
 
 
+@nb.njit(cache=True)
+def _run_pooled(parts, rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate, r_out, g_code, g_fan,
+                fan, g_lut, lut_bits, r_outs, values, scratch):
+    """Simulate `parts` in order, part p realised by pooled netlist rids[p] (see `RealisationPool`)."""
+    n_words = values.shape[1]
+    for p in parts:
+        r = rids[p]
+        k = r_k[r]
+        for w in range(n_words):
+            scratch[0, w] = np.uint64(0)
+            scratch[1, w] = ~np.uint64(0)
+        for i in range(k):
+            s = in_sig[in_ptr[p] + i]
+            for w in range(n_words):
+                scratch[2 + i, w] = values[s, w]
+        g0 = r_gate[r]
+        g1 = r_gate[r + 1]
+        _eval(g_code[g0:g1], g_fan[g0:g1 + 1] - g_fan[g0], fan[g_fan[g0]:g_fan[g1]],
+              g_lut[g0:g1 + 1] - g_lut[g0], lut_bits[g_lut[g0]:g_lut[g1]], 2 + k, scratch)
+        o0 = r_out[r]
+        for j in range(out_ptr[p + 1] - out_ptr[p]):
+            s = out_sig[out_ptr[p] + j]
+            src = r_outs[o0 + j]
+            for w in range(n_words):
+                values[s, w] = scratch[src, w]
+
+
+class RealisationPool:
+    """Every realisation netlist in flat arrays, so one numba call simulates many parts."""
+
+    def __init__(self) -> None:
+        self.nets: list[Netlist] = []
+        self._dirty = True
+
+    def add(self, net: Netlist) -> int:
+        self.nets.append(net)
+        self._dirty = True
+        return len(self.nets) - 1
+
+    def arrays(self) -> tuple:
+        if self._dirty:
+            nets = self.nets
+            self.r_k = np.array([n.k for n in nets], dtype=np.int64)
+            self.r_gate = np.zeros(len(nets) + 1, dtype=np.int64)
+            np.cumsum([n.n_gates for n in nets], out=self.r_gate[1:])
+            self.r_out = np.zeros(len(nets) + 1, dtype=np.int64)
+            np.cumsum([n.outputs.size for n in nets], out=self.r_out[1:])
+            self.g_code = np.concatenate([n.codes for n in nets]).astype(np.int8)
+            fan_sizes = np.concatenate([np.diff(n.fanin_ptr) for n in nets])
+            self.g_fan = np.zeros(fan_sizes.size + 1, dtype=np.int64)
+            np.cumsum(fan_sizes, out=self.g_fan[1:])
+            self.fan = np.concatenate([n.fanin for n in nets]).astype(np.int64)
+            lut_sizes = np.concatenate([np.diff(n.lut_ptr) for n in nets])
+            self.g_lut = np.zeros(lut_sizes.size + 1, dtype=np.int64)
+            np.cumsum(lut_sizes, out=self.g_lut[1:])
+            self.lut_bits = np.concatenate([n.lut_bits for n in nets]).astype(np.uint8)
+            self.r_outs = np.concatenate([n.outputs for n in nets]).astype(np.int64)
+            self.max_rows = max(2 + n.k + n.n_gates for n in nets)
+            self._dirty = False
+        return (self.r_k, self.r_gate, self.r_out, self.g_code, self.g_fan, self.fan, self.g_lut,
+                self.lut_bits, self.r_outs)
+
+
 def input_words(k: int) -> np.ndarray:
     """Exhaustive patterns of k inputs, packed: row i holds bit i of the pattern index."""
     n = 1 << k
@@ -120,6 +183,13 @@ def input_words(k: int) -> np.ndarray:
     bits = ((idx[None, :] >> np.arange(k, dtype=np.uint64)[:, None]) & np.uint64(1)).astype(np.uint8)
     packed = np.packbits(bits.reshape(k, words, 64), axis=2, bitorder="little")
     return packed.view(np.uint64).reshape(k, words).copy()
+
+
+def _csr(lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([a.size for a in lists], out=ptr[1:])
+    flat = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, dtype=np.int64)
+    return ptr, flat
 
 
 def _rows_of_words(words: np.ndarray, n: int) -> np.ndarray:
@@ -171,8 +241,9 @@ def _popcount64(x):
 
 
 @nb.njit(cache=True)
-def _errors(exact, approx, tail, n_vectors):
-    """hd, er, mae, mre, wce, mse of packed output rows (row j = output bit j, LSB first)."""
+def _errors(exact, approx, tail, n_vectors, numeric=True):
+    """hd, er, mae, mre, wce, mse of packed output rows (row j = output bit j, LSB first);
+    with `numeric` False only hd and er are computed (the others stay 0)."""
     n_out, n_words = exact.shape
     flips = 0
     wrong = 0
@@ -188,7 +259,7 @@ def _errors(exact, approx, tail, n_vectors):
             flips += _popcount64(d)
             anyd |= d
         wrong += _popcount64(anyd)
-        if anyd == 0:
+        if anyd == 0 or not numeric:
             continue
         for t in range(64):
             if not (anyd >> np.uint64(t)) & np.uint64(1):
@@ -254,6 +325,31 @@ class DesignSim:
         self.values[2:2 + vectors.shape[0]] = vectors
         self.exact_out: np.ndarray | None = None
         self._scratch: dict[int, np.ndarray] = {}
+        self.pool = RealisationPool()
+        self.in_ptr, self.in_sig = _csr(part_inputs)
+        self.out_ptr, self.out_sig = _csr(part_outputs)
+        self.down_rows = [np.concatenate([part_outputs[q] for q in d.tolist()]) for d in downstream]
+
+    def run_pooled(self, parts: np.ndarray, rids: np.ndarray, values: np.ndarray) -> None:
+        """Simulate `parts` (topological order) with part p realised by pool entry rids[p]."""
+        arrays = self.pool.arrays()
+        rows = self.pool.max_rows
+        buf = self._scratch.get(-1)
+        if buf is None or buf.shape[0] < rows:
+            buf = self._scratch[-1] = np.empty((rows, values.shape[1]), dtype=np.uint64)
+        _run_pooled(parts, rids, self.in_ptr, self.in_sig, self.out_ptr, self.out_sig, *arrays, values, buf)
+
+    def try_pooled(self, base: np.ndarray, rids: np.ndarray, p: int, rid: int, scratch: np.ndarray) -> float:
+        """Error with part p realised by pool entry `rid` in the design `rids` whose values are
+        `base`; only parts downstream of p are simulated (`scratch` = `base`, restored after)."""
+        old = rids[p]
+        rids[p] = rid
+        self.run_pooled(self.downstream[p], rids, scratch)
+        rids[p] = old
+        err = self.error(scratch)
+        rows = self.down_rows[p]
+        scratch[rows] = base[rows]
+        return err
 
     def _scratch_for(self, net: Netlist) -> np.ndarray:
         rows = 2 + net.k + net.n_gates
@@ -284,7 +380,9 @@ class DesignSim:
         return error_of(self.exact_out, vals[self.outputs], self.n_vectors)
 
     def error(self, values: np.ndarray) -> float:
-        return float(_errors(self.exact_out, values[self.outputs], self.tail, self.n_vectors)[self.metric_index])
+        numeric = self.metric_index >= 2
+        return float(_errors(self.exact_out, values[self.outputs], self.tail, self.n_vectors,
+                             numeric)[self.metric_index])
 
     def try_part(self, base: np.ndarray, design: list[Netlist], p: int, net: Netlist,
                  scratch: np.ndarray) -> float:

@@ -67,6 +67,45 @@ def _cover(name: str, inputs: Sequence[str], table: np.ndarray) -> list[str]:
     return [head, *(r.tobytes().decode() + value for r in bits)]
 
 
+def _bdd_model(name: str, k: int, tables: np.ndarray) -> str:
+    """A BLIF model of the shared reduced ordered BDD of the outputs (x_{k−1} on top): one mux
+    per node, so that ABC starts from a compact structure instead of minterm covers."""
+    ins = [f"x{i}" for i in range(k)]
+    lines = [f".model {name}", ".inputs " + " ".join(ins) if k else ".inputs",
+             ".outputs " + " ".join(f"y{j}" for j in range(tables.shape[0])), ".names c0", ".names c1", "1"]
+    nodes: dict[bytes, str] = {}
+
+    def node(table: np.ndarray, var: int) -> str:
+        if not table.any():
+            return "c0"
+        if table.all():
+            return "c1"
+        key = table.tobytes()
+        hit = nodes.get(key)
+        if hit is not None:
+            return hit
+        half = table.size // 2
+        while var >= 0 and np.array_equal(table[:half], table[half:]):
+            table = table[:half]
+            half //= 2
+            var -= 1
+        key2 = table.tobytes()
+        if key2 in nodes:
+            nodes[key] = nodes[key2]
+            return nodes[key2]
+        lo = node(table[:half], var - 1)
+        hi = node(table[half:], var - 1)
+        out = f"n{len(nodes)}_{var}"
+        lines.extend([f".names x{var} {hi} {lo} {out}", "11- 1", "0-1 1"])
+        nodes[key] = nodes[key2] = out
+        return out
+
+    for j in range(tables.shape[0]):
+        lines += [f".names {node(np.ascontiguousarray(tables[j]), k - 1)} y{j}", "1 1"]
+    lines.append(".end")
+    return "\n".join(lines)
+
+
 def _model(name: str, k: int, tables: np.ndarray) -> str:
     """A BLIF model with k inputs x0… and one output y_j per row of `tables` (2^k bits each)."""
     ins = [f"x{i}" for i in range(k)]
@@ -131,12 +170,10 @@ def _read_blif(text: str, k: int, n_out: int) -> list[tuple[str, list[str], str,
     return nodes
 
 
-def _to_netlist(text: str, k: int, n_out: int) -> Netlist:
-    """Read one model written by Yosys back into a Netlist over x0…x{k−1} → y0…"""
-    local: dict[str, int] = {f"x{i}": 2 + i for i in range(k)}
+def _to_netlist(pending: dict[str, tuple[list[str], int]], prefix: str, k: int, n_out: int) -> Netlist:
+    """Read one function (nets `prefix`x0… → `prefix`y0…) of a Yosys-written BLIF back."""
+    local: dict[str, int] = {f"{prefix}x{i}": 2 + i for i in range(k)}
     local.update({"$false": 0, "$true": 1, "$undef": 0})
-    nodes = _read_blif(text, k, n_out)
-    pending = {out: (ins, table) for out, ins, _, table in nodes if out not in ("$false", "$true", "$undef")}
     codes: list[int] = []
     fanin: list[int] = []
     ptr = [0]
@@ -177,7 +214,7 @@ def _to_netlist(text: str, k: int, n_out: int) -> Netlist:
             local[net] = 2 + k + len(codes) - 1
         return local[name]
 
-    outs = [emit(f"y{j}") for j in range(n_out)]
+    outs = [emit(f"{prefix}y{j}") for j in range(n_out)]
     net = Netlist(k, np.asarray(codes, dtype=np.int8), np.asarray(ptr, dtype=np.int64),
                   np.asarray(fanin, dtype=np.int64), np.asarray(lut_ptr, dtype=np.int64),
                   np.concatenate(lut_bits) if lut_bits else np.zeros(0, np.uint8),
@@ -185,17 +222,43 @@ def _to_netlist(text: str, k: int, n_out: int) -> Netlist:
     return Netlist(**{**net.__dict__, "area": netlist_area(net)})
 
 
+def _merged(models: Sequence[str]) -> str:
+    """One BLIF model holding every model, nets renamed `f<i>_<net>` (one ABC run for all)."""
+    inputs: list[str] = []
+    outputs: list[str] = []
+    body: list[str] = []
+    for i, text in enumerate(models):
+        pre = f"f{i}_"
+        for line in text.splitlines():
+            tokens = line.split()
+            if not tokens or tokens[0] in (".model", ".end"):
+                continue
+            if tokens[0] == ".inputs":
+                inputs += [pre + t for t in tokens[1:]]
+            elif tokens[0] == ".outputs":
+                outputs += [pre + t for t in tokens[1:]]
+            elif tokens[0] == ".names":
+                body.append(".names " + " ".join(pre + t for t in tokens[1:]))
+            else:
+                body.append(line)
+    return "\n".join([".model all", ".inputs " + " ".join(inputs), ".outputs " + " ".join(outputs),
+                      *body, ".end", ""])
+
+
+def _run_merged(models: Sequence[str], shapes: Sequence[tuple[int, int]]) -> list[Netlist]:
+    out = run_yosys(_SCRIPT, {"in.blif": _merged(models)}, ("out.blif",)).outputs["out.blif"]
+    pending = {o: (ins, table) for o, ins, _, table in _read_blif(out, 0, 0)
+               if o not in ("$false", "$true", "$undef")}
+    return [_to_netlist(pending, f"f{i}_", k, n_out) for i, (k, n_out) in enumerate(shapes)]
+
+
 def synthesize(functions: Sequence[tuple[int, np.ndarray]]) -> list[Netlist]:
-    """Synthesize each (k, tables) — tables: n_out × 2^k 0/1 — with ABC; one Yosys run."""
+    """Synthesize each (k, tables) — tables: n_out × 2^k 0/1, started from their shared BDD —
+    with ABC, all in one Yosys run and one ABC call."""
     if not functions:
         return []
-    models = [_model(f"f{i}", k, t) for i, (k, t) in enumerate(functions)]
-    out = run_yosys(_SCRIPT, {"in.blif": "\n".join(models) + "\n"}, ("out.blif",)).outputs["out.blif"]
-    chunks: dict[str, str] = {}
-    for chunk in out.split(".model ")[1:]:
-        name, _, body = chunk.partition("\n")
-        chunks[name.strip()] = body
-    return [_to_netlist(chunks[f"f{i}"], k, t.shape[0]) for i, (k, t) in enumerate(functions)]
+    models = [_bdd_model(f"f{i}", k, t) for i, (k, t) in enumerate(functions)]
+    return _run_merged(models, [(k, t.shape[0]) for k, t in functions])
 
 
 def _append_decompressor(comp: Netlist, fac: Factorization) -> Netlist:
@@ -265,11 +328,11 @@ def gate_table(code: int, n: int, lut: np.ndarray | None = None) -> np.ndarray:
 def netlist_model(name: str, net: Netlist) -> str:
     """A BLIF model of a netlist (one `.names` per gate), inputs x…, outputs y…"""
     def sig(s: int) -> str:
-        return ("$false", "$true")[s] if s < 2 else (f"x{s - 2}" if s < 2 + net.k else f"n{s}")
+        return ("c0", "c1")[s] if s < 2 else (f"x{s - 2}" if s < 2 + net.k else f"n{s}")
 
     lines = [f".model {name}", ".inputs " + " ".join(f"x{i}" for i in range(net.k)),
              ".outputs " + " ".join(f"y{j}" for j in range(net.outputs.size)),
-             ".names $false", ".names $true", "1"]
+             ".names c0", ".names c1", "1"]
     for g in range(net.n_gates):
         srcs = [sig(int(s)) for s in net.fanin[net.fanin_ptr[g]:net.fanin_ptr[g + 1]]]
         lut = net.lut_bits[net.lut_ptr[g]:net.lut_ptr[g + 1]]
@@ -284,10 +347,8 @@ def synthesize_netlists(nets: Sequence[Netlist]) -> list[Netlist]:
     """Re-synthesize netlists structurally with ABC (one Yosys run); areas by `GATE_AREA`."""
     if not nets:
         return []
-    text = "\n".join(netlist_model(f"f{i}", n) for i, n in enumerate(nets)) + "\n"
-    out = run_yosys(_SCRIPT, {"in.blif": text}, ("out.blif",)).outputs["out.blif"]
-    chunks = {c.partition("\n")[0].strip(): c.partition("\n")[2] for c in out.split(".model ")[1:]}
-    return [_to_netlist(chunks[f"f{i}"], n.k, n.outputs.size) for i, n in enumerate(nets)]
+    models = [netlist_model(f"f{i}", n) for i, n in enumerate(nets)]
+    return _run_merged(models, [(n.k, n.outputs.size) for n in nets])
 
 
 def netlist_depth(net: Netlist) -> int:
