@@ -3,10 +3,9 @@
 `BitBlaster` emits `logic` gates into a graph and folds constant operands, so zero- and
 sign-extension bits, constant operands and carry-ins cost nothing. Structures: ripple-carry
 adder (full adder: p = a^b, s = p^c, carry = a&b | p&c), subtraction as a + ~b + 1, array
-multiplier over operands extended to the result width and truncated to it (correct for signed
-and unsigned products alike, since two's-complement products agree modulo 2^width), equality by
-xnor/and, less-than by the borrow of a - b (signed: both sign bits flipped), logarithmic barrel
-shifters and per-bit muxes. Bit lists are LSB first.
+multiplier (unsigned rows, or Baugh-Wooley rows for signed operands) truncated to the result
+width, equality by xnor/and, less-than by the borrow of a - b (signed: both sign bits flipped),
+logarithmic barrel shifters and per-bit muxes. Bit lists are LSB first.
 """
 
 from __future__ import annotations
@@ -152,13 +151,36 @@ class BitBlaster:
         return c
 
     def mul(self, a: Bits, b: Bits, width: int, signed: bool) -> Bits:
-        """Array multiplier: rows a & b[i] shifted by i, summed by ripple adders, `width` bits."""
-        a = self.extend(a, width, signed)[:width]
-        b = self.extend(b, width, signed)[:width]
-        acc = [self.and_(x, b[0]) for x in a]
-        for i in range(1, width):
-            row = [self.and_(x, b[i]) for x in a[: width - i]]
-            acc = acc[:i] + self.add(acc[i:], row)[0]
+        """Array multiplier, `width` result bits: partial-product rows a & b[j] summed by
+        ripple-carry adders. Signed operands use Baugh-Wooley rows (the partial products with
+        exactly one sign bit inverted, plus the constant 2^(n-1) + 2^(m-1) + 2^(n+m-1)), whose
+        n+m-bit sum is the exact product, then truncated or sign-extended to `width`."""
+        n, m = len(a), len(b)
+        if not signed:
+            rows = [(j, [self.and_(x, y) for x in a]) for j, y in enumerate(b)]
+            return self.sum_rows(rows, width)
+        rows = []
+        for j, y in enumerate(b):
+            row = []
+            for i, x in enumerate(a):
+                pp = self.and_(x, y)
+                row.append(self.not_(pp) if (i == n - 1) != (j == m - 1) else pp)
+            rows.append((j, row))
+        full = n + m
+        constant = ((1 << (n - 1)) + (1 << (m - 1)) + (1 << (full - 1))) % (1 << full)
+        rows.append((0, self.const_bits(constant, full)))
+        product = self.sum_rows(rows, min(width, full))
+        return self.extend(product, width, True)
+
+    def sum_rows(self, rows: list[tuple[int, Bits]], width: int) -> Bits:
+        """The sum of rows (bit offset, bits) modulo 2^width, one ripple-carry adder per row."""
+        acc = [self.zero] * width
+        for offset, bits in rows:
+            if offset >= width:
+                continue
+            segment = list(bits[: width - offset])
+            segment += [self.zero] * (width - offset - len(segment))
+            acc = acc[:offset] + self.add(acc[offset:], segment)[0]
         return acc
 
     def extend(self, bits: Bits, width: int, signed: bool) -> Bits:

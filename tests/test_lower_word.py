@@ -139,6 +139,15 @@ def test_multiplier_8x8_structure_and_registry() -> None:
     assert 64 <= view.n_gates < 1000
 
 
+@pytest.mark.parametrize("signed", [False, True])
+def test_unequal_operand_widths_multiply(signed: bool) -> None:
+    def build(g: Graph, x: dict) -> dict:
+        return {f"p{w}": g.create(word.MulOp, [x["a"], x["b"]], [IntType(w)], {"signed": signed}).result
+                for w in (1, 4, 6, 8, 9, 12)}
+    m = _graph(build, {"a": 3, "b": 5})
+    _check(m, _exhaustive({"a": 3, "b": 5}))
+
+
 def test_graph_without_word_ops_is_untouched() -> None:
     m = _graph(lambda g, x: {"y": x["a"]}, {"a": 3})
     result = LowerWordPass().apply(PassContext(), m)
