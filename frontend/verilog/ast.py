@@ -13,7 +13,7 @@ __all__ = [
     "Always", "Assign", "Binary", "Block", "Call", "Case", "CaseItem", "Concat", "Decl", "Expr",
     "For", "GateInst", "GenFor", "GenIf", "Ident", "If", "Index", "IndexedSelect", "Initial",
     "Item", "ModuleDecl", "ModuleInst", "Node", "Number", "ParamDecl", "PartSelect",
-    "ProcAssign", "Replicate", "Stmt", "SysCall", "Ternary", "Unary",
+    "ProcAssign", "Replicate", "Stmt", "SysCall", "Ternary", "Timed", "Unary",
 ]
 
 
