@@ -20,6 +20,7 @@ quantized ones with their fixed scales and refreshing the `quant` integer view.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from torch import nn
 
 from .torch_ops import INT_RANGES, KERNELS, OPAQUE_KERNELS, fake_quantize
 
-__all__ = ["IRNet", "save_pt", "to_torch", "update_module_weights"]
+__all__ = ["IRNet", "register_torch_op", "save_pt", "to_torch", "update_module_weights"]
 
 _SHAPE_OPS = (nnd.ReshapeOp, nnd.TransposeOp, nnd.FlattenOp)
 _TRAINABLE_READERS: dict[type[Op], tuple[int, ...]] = {
@@ -45,6 +46,18 @@ def _fq_weight(args: list[torch.Tensor], attrs: dict[str, Any]) -> torch.Tensor:
 
 
 _LOCAL_KERNELS = {"fq_weight": _fq_weight}
+
+_OP_MODULES: dict[str, Callable[[Op], nn.Module]] = {}
+
+
+def register_torch_op(op_name: str, factory: Callable[[Op], nn.Module]) -> None:
+    """Let `to_torch` run ops named `op_name` (e.g. "approx.mul") through `factory(op)`.
+
+    The factory returns an `nn.Module` built from the op (its attributes, constant operands);
+    its `forward` takes the op's operands as tensors and returns the op's single result. The
+    module becomes a submodule of the `IRNet`, so its parameters train and save with it.
+    """
+    _OP_MODULES[op_name] = factory
 
 
 class IRNet(nn.Module):
@@ -74,6 +87,9 @@ class IRNet(nn.Module):
         for vid, attr in self.sources:
             env[vid] = getattr(self, attr)
         for kind, ins, out, attrs in self.steps:
+            if kind == "module":
+                env[out] = getattr(self, attrs["name"])(*[env[i] for i in ins])
+                continue
             kernel = KERNELS.get(kind) or _LOCAL_KERNELS.get(kind) or OPAQUE_KERNELS[kind[5:]]
             env[out] = kernel([env[i] for i in ins], attrs)
         outs = [env[i] for i in self.output_ids]
@@ -229,6 +245,11 @@ class _Builder:
                 trainable = self.trainable(v)
                 self.add_tensor(v, _const_array(op), trainable,
                                 {"kind": "float", "value": v.name} if trainable else None)
+                continue
+            if op.name in _OP_MODULES:
+                sub = self.attr_name(op.results[0].name if op.results else None, "m_")
+                net.add_module(sub, _OP_MODULES[op.name](op))
+                net.steps.append(("module", tuple(self.vid(v) for v in op.operands), self.vid(op.results[0]), {"name": sub}))
                 continue
             kind = _kernel_name(op)
             what = op.attr("op_type", op.name) if isinstance(op, nnd.OpaqueOp) else op.name

@@ -218,3 +218,23 @@ def test_packed_sub_byte_weights_give_the_same_outputs(data, bits: int, dtype: s
     model = export_model(packed).model
     assert {o.domain: o.version for o in model.opset_import}[""] >= opset
     assert np.array_equal(_runner(packed).run_batched(x[:200]), _runner(plain).run_batched(x[:200]))
+
+
+def test_quant_view_reads_and_stores_the_integer_view(data) -> None:
+    from axc.passes.quant_view import QuantView
+
+    calib = data[0]
+    m, _ = _quantized(calib, weight_bits=4)
+    conv = next(op for op in _quantized_ops(m) if isinstance(op, nn.ConvOp))
+    view = QuantView.of(conv)
+    assert view is not None and view.w_bits == 4 and not view.w_symmetric and view.w_axis == 0
+    dq = conv.operand(1).owner
+    assert np.array_equal(view.weight_real(), Q.dequantize(dq.operand(0).owner.attr("value").array,
+                                                           dq.operand(1).owner.attr("value").array,
+                                                           dq.operand(2).owner.attr("value").array, 0))
+    q = view.quantize_input(calib[:2])
+    assert q.min() >= 0 and q.max() <= 255
+    view.with_(calibration="edited").store(conv)
+    assert QuantView.of(conv).calibration == "edited"
+    assert QuantView.of(next(op for op in m.top_graph.ops if isinstance(op, nn.ReluOp))) is None
+    verify(m)

@@ -254,3 +254,32 @@ def test_resnet8_matches_onnx_runtime_float_and_quantized() -> None:
     diff = np.abs(_torch(to_torch(m), x) - q_ref)  # float sums may flip a rounding: one step
     assert np.median(diff) <= 1e-5 and np.max(diff) <= 1e-2
     assert np.array_equal(top1(q_ref), top1(ref))
+
+
+def test_registered_op_modules_run_and_train() -> None:
+    """Other passes' ops (e.g. approx.*) plug in through `register_torch_op`."""
+    from axc.backends.torch_module import register_torch_op
+    from axc.ir.dialects import nn as nnd
+
+    class Scaled(torch.nn.Module):
+        def __init__(self, op) -> None:
+            super().__init__()
+            self.gain = torch.nn.Parameter(torch.tensor(float(op.attr("gain"))))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * self.gain
+
+    m = _model([helper.make_node("Relu", ["x"], ["y"])], [("x", [4])], "y")
+    relu = next(iter(m.top_graph.ops_of(nnd.ReluOp)))
+    relu.set_attr("gain", 3.0)
+    register_torch_op("nn.relu", Scaled)
+    try:
+        net = to_torch(m)
+    finally:
+        from axc.backends import torch_module
+
+        torch_module._OP_MODULES.pop("nn.relu")
+    x = torch.tensor([1.0, -2.0, 0.5, 4.0])
+    assert torch.equal(net(x), 3 * x)
+    net(x).sum().backward()
+    assert any(n.endswith("gain") for n, _ in net.named_parameters())
