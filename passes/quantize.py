@@ -110,7 +110,7 @@ class QuantizePass(ModulePass):
         allowed = (*range(2, 9), 16)
         for label, value in (("bits", self.bits), ("weight_bits", self.weight_bits), ("act_bits", self.act_bits)):
             if value is not None and value not in allowed:
-                raise InputError(f"quantize: {label}={value} is not supported (2 to 8, or 16)")
+                raise InputError(f"{label}={value} is not supported (2 to 8, or 16)")
         wb = self.weight_bits or self.bits
         return wb, self.act_bits or self.bits
 
@@ -119,7 +119,7 @@ class QuantizePass(ModulePass):
         if module.top is None or module.top_graph.kind != "nn":
             raise InputError("quantize works on a network ('nn' graph)")
         if self.calib is not None and self.calib < 1:
-            raise InputError(f"quantize: calib={self.calib} must be at least 1")
+            raise InputError(f"calib={self.calib} must be at least 1")
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)
@@ -165,7 +165,7 @@ class QuantizePass(ModulePass):
         known = set(labels.values())
         for sel in (*self.layers, *self.exclude):
             if sel.lower() not in _TYPE_NAMES and sel not in known:
-                raise InputError(f"quantize: no layer named '{sel}' (layers: {', '.join(labels.values())})")
+                raise InputError(f"no layer named '{sel}' (layers: {', '.join(labels.values())})")
         chosen = []
         for op in candidates:
             if self.layers and not _matches(op, labels[op], self.layers):
@@ -188,7 +188,7 @@ class QuantizePass(ModulePass):
         assert g.module is not None
         x = dataset_for_module(str(data), g.module).x[: self.calib or DEFAULT_CALIB]
         if len(x) == 0:
-            raise InputError(f"quantize: the calibration data '{data}' holds no samples")
+            raise InputError(f"the calibration data '{data}' holds no samples")
         return x
 
     # -- one layer -------------------------------------------------------------------------
