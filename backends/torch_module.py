@@ -29,7 +29,7 @@ from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, O
 from axc.ir.dialects import nn as nnd
 from torch import nn
 
-from .torch_ops import INT_RANGES, KERNELS, OPAQUE_KERNELS, fake_quantize
+from .torch_ops import INT_RANGES, KERNELS, OPAQUE_KERNELS, fake_quantize, fake_quantize_activation
 
 __all__ = ["IRNet", "register_torch_op", "save_pt", "to_torch", "update_module_weights"]
 
@@ -45,7 +45,10 @@ def _fq_weight(args: list[torch.Tensor], attrs: dict[str, Any]) -> torch.Tensor:
     return fake_quantize(w, scale, zero, attrs["qmin"], attrs["qmax"], attrs["axis"])
 
 
-_LOCAL_KERNELS = {"fq_weight": _fq_weight}
+_LOCAL_KERNELS = {
+    "fq_weight": _fq_weight,
+    "fq_act": lambda args, attrs: fake_quantize_activation(args[0], args[1], attrs["lo"], attrs["hi"]),
+}
 
 _OP_MODULES: dict[str, Callable[[Op], nn.Module]] = {}
 
@@ -155,6 +158,7 @@ class _Builder:
         self.ids: dict[Value, int] = {}
         self.used_names: set[str] = set()
         self.count = 0
+        self.fused: dict[Op, tuple[str, tuple[int, ...], int, dict[str, Any]]] = {}
 
     def vid(self, v: Value) -> int:
         if v not in self.ids:
@@ -219,13 +223,46 @@ class _Builder:
         zero_name = self.attr_name(f"{q.name}_zero", "c_")
         self.net.register_parameter(weight, nn.Parameter(torch.from_numpy(real)))
         self.net.register_buffer(scale_name, torch.from_numpy(np.array(scale, np.float32)))
-        self.net.register_buffer(zero_name, torch.from_numpy(np.array(zero, np.int64)))
+        self.net.register_buffer(zero_name, torch.from_numpy(np.array(zero, np.float32)))
         self.net.ir_links[weight] = {"kind": "qweight", "value": q.name}
         w_id, s_id, z_id = self.fresh(), self.fresh(), self.fresh()
         self.net.sources += [(w_id, weight), (s_id, scale_name), (z_id, zero_name)]
         self.net.steps.append(("fq_weight", (w_id, s_id, z_id), self.vid(op.result),
                                {"qmin": qmin, "qmax": qmax, "axis": axis}))
         return True
+
+    def activation_fake_quant(self, dq: Op) -> tuple[Op, ...]:
+        """Fuse a per-tensor `quantize -> [clip] -> dequantize` chain into one step (emitted in
+        place of `dq`); returns the fused ops."""
+        chain = [dq]
+        src = dq.operand(0).owner
+        lo_hi: list[float] = []
+        if isinstance(src, nnd.ClipOp) and len(src.operands) == 3 and all(_is_const(v) for v in src.operands[1:]):
+            lo_hi = [float(_const_array(v.owner)) for v in src.operands[1:]]
+            chain.append(src)
+            src = src.operand(0).owner
+        if not isinstance(src, nnd.QuantizeOp) or len(src.operands) != len(dq.operands):
+            return ()
+        chain.append(src)
+        if any(len(op.result.users()) != 1 for op in chain[1:]):
+            return ()
+        params = []
+        for a, b in zip(src.operands[1:], dq.operands[1:]):
+            if not (_is_const(a) and _is_const(b)):
+                return ()
+            arr_a, arr_b = _const_array(a.owner), _const_array(b.owner)
+            if arr_a.size != 1 or not np.array_equal(arr_a, arr_b):
+                return ()
+            params.append(arr_a.reshape(()))
+        zero = int(params[1]) if len(params) > 1 else 0
+        qmin, qmax = INT_RANGES.get(src.result.type.dtype, (None, None))
+        if qmin is None:
+            return ()
+        if lo_hi:
+            qmin, qmax = max(qmin, lo_hi[0]), min(qmax, lo_hi[1])
+        self.fused[dq] = ("fq_act", (self.vid(src.operand(0)), self.vid(dq.operand(1))), self.vid(dq.result),
+                          {"lo": float(qmin - zero), "hi": float(qmax - zero)})
+        return tuple(chain)
 
     def build(self) -> IRNet:
         g, net = self.graph, self.net
@@ -237,7 +274,11 @@ class _Builder:
         for op in order:
             if isinstance(op, nnd.DequantizeOp) and self.weight_dequantize(op):
                 skip.update((op, op.operand(0).owner))
+            elif isinstance(op, nnd.DequantizeOp):
+                skip.update(self.activation_fake_quant(op))
         for op in order:
+            if op in self.fused:
+                net.steps.append(self.fused[op])
             if op in skip:
                 continue
             if isinstance(op, nnd.ConstantOp):

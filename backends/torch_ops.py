@@ -16,7 +16,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-__all__ = ["INT_RANGES", "KERNELS", "OPAQUE_KERNELS", "fake_quantize", "quantize_ste", "round_ste"]
+__all__ = [
+    "INT_RANGES", "KERNELS", "OPAQUE_KERNELS", "fake_quantize", "fake_quantize_activation", "quantize_ste",
+    "round_ste",
+]
 
 Tensor = torch.Tensor
 
@@ -29,7 +32,15 @@ INT_RANGES: dict[str, tuple[int, int]] = {
 
 def round_ste(x: Tensor) -> Tensor:
     """Round half to even; the gradient passes straight through."""
+    if not (x.requires_grad and torch.is_grad_enabled()):
+        return torch.round(x)
     return x + (torch.round(x) - x).detach()
+
+
+def fake_quantize_activation(x: Tensor, scale: Tensor, lo: float, hi: float) -> Tensor:
+    """A fused per-tensor QuantizeLinear -> (Clip) -> DequantizeLinear with a fixed zero point z:
+    clamp(round(x / s), qmin - z, qmax - z) * s, which equals the unfused chain exactly."""
+    return torch.clamp(round_ste(x / scale), lo, hi) * scale
 
 
 def _along(p: Tensor, ndim: int, axis: int | None) -> Tensor:
