@@ -342,7 +342,9 @@ def _refresh_view(dq: Op, key: str, array: np.ndarray) -> None:
     for user in dq.result.users():
         view = user.attr("quant")
         if isinstance(view, FrozenDict) and key in view:
-            user.set_attr("quant", {**view.to_dict(), key: DenseArray(array)})
+            old = view[key]
+            typed = array.astype(old.dtype) if isinstance(old, DenseArray) else array
+            user.set_attr("quant", {**view.to_dict(), key: DenseArray(typed)})
 
 
 def update_module_weights(module: Module, net: IRNet, graph: str | None = None) -> int:
