@@ -92,7 +92,8 @@ def test_every_op_exhaustive(w: int) -> None:
     _check(m, _exhaustive({"a": w, "b": w}))
 
 
-@pytest.mark.parametrize("w", [16, 33, 64, 70])
+@pytest.mark.parametrize("w", [16, 33, pytest.param(64, marks=pytest.mark.slow),
+                               pytest.param(70, marks=pytest.mark.slow)])
 def test_every_op_random_wide(w: int) -> None:
     m = _graph(lambda g, x: _ops(g, x["a"], x["b"], w), {"a": w, "b": w})
     _check(m, _random({"a": w, "b": w}, seed=w))
