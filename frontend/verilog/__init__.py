@@ -6,6 +6,13 @@ into a Module with one flattened "hw" graph. Gate-level code becomes `logic` gat
 word-level operators become `word` ops (lower them with the `lower-word` pass). Constructs
 outside the subset raise `ParseError`/`InputError` with the file position and a hint to use
 `--frontend yosys` (`options["frontend"] == "yosys"` delegates to `axc.frontend.yosys_route`).
+
+Options: `top` (module name), `group_ports` (regroup escaped `\\a[0]`.. scalar ports into vector
+ports), `frontend` ("yosys"). Semantics worth knowing: values are two-state, so `x`/`z` literal
+bits read as 0 (in `casez`/`casex` labels they are wildcards as usual); an `always` block's
+sensitivity list is taken as `@*` (a combinational block that misses a signal in it would
+simulate differently in an event-driven simulator); procedural assignments to nets declared
+`wire` are accepted; delays (`#5`) are ignored.
 """
 
 from __future__ import annotations
