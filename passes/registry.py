@@ -18,12 +18,14 @@ __all__ = ["BUILTIN_PASSES", "ENTRY_POINT_GROUP", "all_pass_names", "closest_pas
 ENTRY_POINT_GROUP = "axc_opt.passes"
 
 BUILTIN_PASSES: dict[str, str] = {
+    "approx-mul": "axc.passes.approx_mul:ApproxMulPass",
     "bmf": "axc.passes.bmf:BmfPass",
     "constant-fold": "axc.passes.constant_fold:ConstantFoldPass",
     "cse": "axc.passes.cse:CommonSubexpressionPass",
     "dce": "axc.passes.dce:DeadCodePass",
     "fold-batchnorm": "axc.passes.fold_batchnorm:FoldBatchNormPass",
     "fold-conv-bias": "axc.passes.fold_conv_bias:FoldConvBiasPass",
+    "htp": "axc.passes.htp:HtpPass",
     "lower-approx": "axc.passes.lower_approx:LowerApproxPass",
     "lower-word": "axc.passes.lower_word:LowerWordPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",

@@ -19,7 +19,10 @@ from axc.ir import Graph, InputError, Location, Module, NameLoc
 
 from .model import LUT_LIMIT_BITS, MultiplierModel, operand_range
 
-__all__ = ["circuit_cost", "model_from_circuit_file", "model_from_graph", "multiplier_ports"]
+__all__ = [
+    "circuit_cost", "exact_multiplier_cost", "model_from_circuit_file", "model_from_graph",
+    "multiplier_ports",
+]
 
 
 def multiplier_ports(
@@ -89,22 +92,42 @@ def _simulate_table(graph: Graph, x_name: str, w_name: str, out_name: str,
     return table.astype(np.int32)
 
 
+def _report_values(report: Any) -> dict[str, float]:
+    power = (report.power_uw or {}).get("total")
+    values = {"area": float(report.area_um2), "delay": float(report.delay_ns),
+              "cells": float(report.n_cells)}
+    if power is not None:
+        values["power"] = float(power)
+    return values
+
+
 def circuit_cost(module: Module, graph_name: str, options: Mapping[str, Any] | None = None
                  ) -> dict[str, float] | None:
-    """Area/power/delay of a circuit graph from the cost model (None if it is unavailable)."""
-    try:
-        from axc.runtime import cost as cost_model
-    except ImportError:
-        return None
-    estimate = getattr(cost_model, "estimate_cost", None) or getattr(cost_model, "estimate", None)
-    if estimate is None:
-        return None
-    sub = Module()
-    sub.add_graph(module.lookup(graph_name).clone(), top=True)
-    report = estimate(sub, dict(options or {}))
-    values = report if isinstance(report, Mapping) else vars(report)
-    return {k: float(v) for k, v in values.items()
-            if k in ("area", "power", "delay", "cells") and v is not None}
+    """Area (um^2), delay (ns), power (uW) and cell count of a circuit graph (cost model)."""
+    from axc.runtime.cost import estimate_cost
+
+    opts = dict(options or {})
+    report = estimate_cost(module.lookup(graph_name), genlib=opts.get("genlib"),
+                           liberty=opts.get("liberty"))
+    return _report_values(report)
+
+
+def exact_multiplier_cost(x_bits: int, w_bits: int, signed: bool,
+                          options: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """The cost of an exact x_bits x w_bits multiplier (`word.mul`, synthesised the same way)."""
+    from axc.ir import IntType
+    from axc.ir.dialects import word
+    from axc.runtime.cost import estimate_cost
+
+    width = x_bits + w_bits
+    g = Graph("exact_mul", kind="hw")
+    a = g.add_input("A", IntType(x_bits))
+    b = g.add_input("B", IntType(w_bits))
+    g.add_output("O", g.create(word.MulOp, [a, b], [IntType(width)], {"signed": signed}).result)
+    m = Module()
+    m.add_graph(g, top=True)
+    opts = dict(options or {})
+    return _report_values(estimate_cost(m, genlib=opts.get("genlib"), liberty=opts.get("liberty")))
 
 
 def model_from_graph(

@@ -42,14 +42,15 @@ def error_metrics(
     """MAE, WCE, EP, MRE, MSE, WCRE and bias of `approx` against `exact`, plus EvoApprox forms.
 
     Normalised forms follow EvoApproxLib: MAE% = MAE / 2^(x_bits+w_bits) * 100, likewise WCE%;
-    EP% is the share of operand pairs with any error; MRE% and WCRE% divide |error| by
-    max(1, |exact|).
+    EP% is the share of operand pairs with any error; MRE% and WCRE% are the mean and maximum of
+    |error| / |exact| over the pairs with a non-zero exact product (EvoApproxLib's definition).
     """
     a = np.asarray(approx, dtype=np.int64).ravel()
     e = np.asarray(exact, dtype=np.int64).ravel()
     err = a - e
     abs_err = np.abs(err)
-    rel = abs_err / np.maximum(1, np.abs(e))
+    nonzero = e != 0
+    rel = abs_err[nonzero] / np.abs(e[nonzero])
     scale = float(1 << (x_bits + w_bits))
     mae = float(abs_err.mean())
     wce = int(abs_err.max()) if abs_err.size else 0
@@ -57,7 +58,7 @@ def error_metrics(
         "mae": mae,
         "wce": wce,
         "ep%": 100.0 * float(np.count_nonzero(err)) / max(1, err.size),
-        "mre%": 100.0 * float(rel.mean()),
+        "mre%": 100.0 * float(rel.mean()) if rel.size else 0.0,
         "wcre%": 100.0 * float(rel.max()) if rel.size else 0.0,
         "mse": float((err.astype(np.float64) ** 2).mean()),
         "bias": float(err.mean()),

@@ -1,0 +1,257 @@
+"""The `approx-mul` pass: quantized conv/gemm/matmul layers multiply through a multiplier model.
+
+Every selected layer (one with the `quant` integer view of the `quantize` pass) becomes an
+`approx.mul` op with operands `(x, w, w_scale, w_zero_point, lut[, bias])`: `x` the dequantized
+activation, `w` the dequantized weight, `w_scale`/`w_zero_point` the weight's quantization
+constants, `lut` the multiplier's int32 table (rows: activation operand, columns: weight
+operand, offset by the operand minimum) and the bias. Its semantics are Eqs. 9-10 of the HTP
+paper: only the integer products go through f, the zero-point sums stay exact (see
+`axc.runtime.approx_layers`).
+
+Operand domains: a signed multiplier gets signed operands and an unsigned one unsigned operands.
+When the network's integers have the other signedness the pass re-quantizes them by a shift of
+2^(b-1) (zero point shifted alike, so the real values are unchanged: weights get new integer
+constants, activations only a new integer view) and says so in its notes and report. A network
+without quantized layers is refused; so is a layer wider than the multiplier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
+from axc.ir.dialects import approx, nn
+from axc.runtime.multipliers import MultiplierModel, load_multiplier
+from axc.runtime.multipliers.evoapprox import is_signed_name
+
+from .base import ModulePass, PassContext, PassResult
+
+__all__ = ["ApproxMulPass", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
+
+_TARGETS = (nn.ConvOp, nn.GemmOp, nn.MatMulOp)
+_TYPES = {"conv": nn.ConvOp, "gemm": nn.GemmOp, "matmul": nn.MatMulOp}
+_COPIED = ("strides", "pads", "dilations", "group", "auto_pad", "kernel_shape", "transA",
+           "transB", "alpha", "beta")
+ERROR_KEYS = ("mae", "wce", "ep%", "mre%", "mae%", "wce%", "bias")
+
+
+def _label(op: Op, index: int) -> str:
+    return op.loc.name if isinstance(op.loc, NameLoc) else f"{op.name.split('.')[-1]}{index}"
+
+
+def quantized_layers(graph: Graph, layers: tuple[str, ...] = ()) -> list[tuple[str, Op]]:
+    """(label, op) of the quantized conv/gemm/matmul ops, filtered by names or op types."""
+    candidates = [op for op in graph.topo_order() if isinstance(op, _TARGETS)]
+    labelled = [(_label(op, i), op) for i, op in enumerate(candidates)]
+    known = {label for label, _ in labelled}
+    for sel in layers:
+        if sel.lower() not in _TYPES and sel not in known:
+            raise InputError(f"no layer named '{sel}' (layers: {', '.join(sorted(known))})")
+    chosen = [(label, op) for label, op in labelled
+              if not layers or any(s == label or _TYPES.get(s.lower()) is type(op) for s in layers)]
+    return [(label, op) for label, op in chosen if isinstance(op.attr("quant"), FrozenDict)]
+
+
+def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
+                       signed: bool | None, x_port: str | None, w_port: str | None,
+                       options: dict[str, Any]) -> MultiplierModel:
+    """A model from `circuit` (a file) or `spec` (family or file) at the network's widths."""
+    source = circuit or spec
+    if signed is None:
+        signed = is_signed_name(source) if (circuit or "/" in source or "." in source) else True
+    return load_multiplier(source, x_bits=x_bits, w_bits=w_bits, signed=signed, x_port=x_port,
+                           w_port=w_port, options=options)
+
+
+def _const(graph: Graph, array: np.ndarray, dtype: str, name: str, before: Op) -> Value:
+    op = graph.create(nn.ConstantOp, [], [TensorType(tuple(array.shape), dtype)],
+                      {"value": DenseArray(array)}, names=[graph.module.unique_name(name)
+                                                           if graph.module else name])
+    return op.result
+
+
+def _shift_for(bits: int, signed_now: bool, signed_needed: bool) -> int:
+    if signed_now == signed_needed:
+        return 0
+    return (1 << (bits - 1)) if signed_needed is False else -(1 << (bits - 1))
+
+
+def _requantize_weight(graph: Graph, op: Op, view: FrozenDict, shift: int,
+                       model: MultiplierModel) -> tuple[Value, Value, np.ndarray, np.ndarray]:
+    """(weight value, zero-point value, integer weights, zero points) in the multiplier domain."""
+    w_index = int(view["weight_operand"])
+    dq = op.operand(w_index).owner
+    if not isinstance(dq, nn.DequantizeOp):
+        raise InputError(f"{op.name}: quantized weight is not read through nn.dequantize", op.loc)
+    w_int = np.asarray(view["w_int"].array).astype(np.int64) + shift
+    zero = np.asarray(view["w_zero_point"].array).astype(np.int64) + shift
+    lo, hi = model.w_range
+    if w_int.min() < lo or w_int.max() > hi:
+        raise InputError(f"{op.name}: {view['w_bits']}-bit weights do not fit the "
+                         f"{model.w_bits}-bit weight operand of '{model.name}'", op.loc)
+    if shift == 0:
+        zero_value = dq.operand(2) if len(dq.operands) > 2 else _const(
+            graph, zero.astype(np.int32), "i32", "w_zero_point", op)
+        return dq.result, zero_value, w_int, zero
+    dtype = ("i" if model.signed else "u") + ("8" if model.w_bits <= 8 else "16")
+    np_dtype = np.dtype(("int" if model.signed else "uint") + dtype[1:])
+    base = dq.operand(0).name or "w"
+    q = _const(graph, w_int.astype(np_dtype), dtype, f"{base}_{'s' if model.signed else 'u'}", op)
+    z = _const(graph, zero.astype(np_dtype), dtype, f"{base}_zero_point", op)
+    new_dq = graph.create(nn.DequantizeOp, [q, dq.operand(1), z], [dq.result.type],
+                          dict(dq.attributes), names=[graph.module.unique_name(f"{base}_dq")
+                                                      if graph.module else f"{base}_dq"])
+    return new_dq.result, z, w_int, zero
+
+
+def attach_multiplier(graph: Graph, label: str, op: Op, model: MultiplierModel, lut: Value,
+                      circuit: str | None = None) -> tuple[Op, dict[str, Any]]:
+    """Replace one quantized layer by `approx.mul`; returns the new op and its report entry."""
+    view = op.attr("quant")
+    if int(view["weight_operand"]) != 1 or (isinstance(op, nn.GemmOp) and op.attr("transA", 0)):
+        raise InputError(f"{label}: only layers whose second operand is the weight are supported",
+                         op.loc)
+    if isinstance(op, nn.GemmOp) and (op.attr("alpha", 1.0) != 1.0 or op.attr("beta", 1.0) != 1.0):
+        raise InputError(f"{label}: Gemm with alpha/beta != 1 is not supported", op.loc)
+    notes: list[str] = []
+    x_shift = _shift_for(int(view["x_bits"]), bool(view["x_signed"]), model.signed)
+    w_shift = _shift_for(int(view["w_bits"]), bool(view["w_signed"]), model.signed)
+    w_value, zero_value, w_int, zero = _requantize_weight(graph, op, view, w_shift, model)
+    if w_shift:
+        notes.append(f"weights re-quantized to {'signed' if model.signed else 'unsigned'} "
+                     f"(shift {w_shift:+d}, zero point follows; values unchanged)")
+    x_lo, x_hi = (int(round(v / float(view["x_scale"]))) + int(view["x_zero_point"])
+                  for v in view["x_range"])
+    x_zero = int(view["x_zero_point"]) + x_shift
+    x_lo, x_hi = x_lo + x_shift, x_hi + x_shift
+    lo, hi = model.x_range
+    x_lo, x_hi = max(x_lo, lo), min(x_hi, hi)
+    if not lo <= x_zero <= hi or int(view["x_bits"]) > model.x_bits:
+        raise InputError(f"{label}: {view['x_bits']}-bit activations do not fit the "
+                         f"{model.x_bits}-bit activation operand of '{model.name}'", op.loc)
+    if x_shift:
+        notes.append(f"activations re-quantized to {'signed' if model.signed else 'unsigned'} "
+                     f"(zero point {view['x_zero_point']} -> {x_zero}; values unchanged)")
+    w_scale = op.operand(1).owner.operand(1)
+    operands = [op.operand(0), w_value, w_scale, zero_value, lut]
+    if len(op.operands) > 2:
+        operands.append(op.operand(2))
+    new_view = {**view.to_dict(), "w_int": DenseArray(w_int.astype(np.int32)),
+                "w_zero_point": DenseArray(zero.astype(np.int32)), "w_signed": model.signed,
+                "x_signed": model.signed, "x_zero_point": x_zero}
+    metrics = model.metrics()
+    attrs: dict[str, Any] = {k: op.attr(k) for k in _COPIED if op.attr(k) is not None}
+    attrs.update({
+        "origin": op.name, "layer": label,
+        "error": {k: metrics[k] for k in ERROR_KEYS},
+        "op": op.name.split(".")[1], "multiplier": model.name, "multiplier_origin": model.origin,
+        "signed": model.signed, "x_bits": model.x_bits, "w_bits": model.w_bits,
+        "x_scale": float(view["x_scale"]), "x_zero_point": x_zero, "x_min": x_lo, "x_max": x_hi,
+        "mul_x_min": model.x_range[0], "mul_w_min": model.w_range[0],
+        "w_min": model.w_range[0], "w_max": model.w_range[1], "quant": new_view,
+    })
+    if circuit is not None:
+        attrs["circuit"] = circuit
+    new = graph.create(approx.MulOp, operands, [op.result.type], attrs, loc=op.loc)
+    op.result.replace_all_uses_with(new.result)
+    old_weight = op.operand(1)
+    graph.erase(op)
+    _erase_dead_chain(graph, old_weight)
+    return new, {"op": new.attr("op"), "requantized": notes}
+
+
+def _erase_dead_chain(graph: Graph, value: Value) -> None:
+    owner = value.owner
+    if owner is None or value.uses:
+        return
+    inputs = list(owner.operands)
+    graph.erase(owner)
+    for v in inputs:
+        _erase_dead_chain(graph, v)
+
+
+def lut_constant(graph: Graph, model: MultiplierModel, anchor: Op) -> Value:
+    table = model.lut()
+    return _const(graph, table, "i32", f"lut_{model.name}".replace("{", "_").replace("}", "")
+                  .replace("=", "").replace(",", "_"), anchor)
+
+
+@dataclass(frozen=True)
+class ApproxMulPass(ModulePass):
+    """Multiply the quantized conv/gemm/matmul layers through an approximate multiplier.
+
+    The model is a circuit (`circuit=mul.v`, Verilog/BLIF/IR, LUT by exhaustive simulation,
+    operand roles by `x_port`/`w_port`) or a family spec (`multiplier=drum{k=4}`, `trunc{l=2,m=2}`,
+    `mitchell{k=4}`, `exact`, or a file path). Layers become `approx.mul` with zero-point handling
+    as in Eqs. 9-10; operands are re-quantized (lossless shift) to the multiplier's signedness.
+    """
+
+    name: ClassVar[str] = "approx-mul"
+    multiplier: str | None = None
+    """Family spec or circuit file (the global --multiplier fills it)."""
+    circuit: str | None = None
+    """Circuit file of the multiplier (Verilog/BLIF/IR); takes precedence over `multiplier`."""
+    layers: tuple[str, ...] = ()
+    """Layers to approximate: node names or op types (conv, gemm, matmul); all if empty."""
+    x_port: str | None = None
+    """Circuit input port that takes the activation (default: the first input port)."""
+    w_port: str | None = None
+    """Circuit input port that takes the weight (default: the other input port)."""
+    signed: bool | None = None
+    """Multiplier signedness (default: from an EvoApproxLib name mulNs/mulNu, else signed)."""
+
+    def requires(self, module: Module) -> None:
+        if module.top is None or module.top_graph.kind != "nn":
+            raise InputError(f"{self.name} works on a network ('nn' graph)")
+        if not quantized_layers(module.top_graph, self.layers):
+            raise InputError(f"{self.name}: the network has no quantized conv/gemm/matmul layer; "
+                             "run 'quantize' first (e.g. -p quantize,approx-mul{...})")
+
+    def model(self, ctx: PassContext, module: Module) -> MultiplierModel:
+        spec = self.circuit or self.multiplier or ctx.options.get("multiplier")
+        if not spec:
+            raise InputError(f"{self.name}: give circuit=FILE or multiplier=SPEC (or --multiplier)")
+        layers = quantized_layers(module.top_graph, self.layers)
+        view = layers[0][1].attr("quant")
+        return resolve_multiplier(str(spec), None, max(8, int(view["x_bits"])),
+                                  max(8, int(view["w_bits"])), self.signed, self.x_port,
+                                  self.w_port, ctx.options)
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        self.requires(module)
+        model = self.model(ctx, module)
+        return run_attach(ctx, module, model, self.layers, self.name)
+
+
+def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers: tuple[str, ...],
+               pass_name: str) -> PassResult:
+    graph = module.top_graph
+    targets = quantized_layers(graph, layers)
+    lut = lut_constant(graph, model, targets[0][1])
+    entries: dict[str, Any] = {}
+    for label, op in ctx.progress(targets, f"{pass_name}: attaching {model.name}", len(targets)):
+        _, entries[label] = attach_multiplier(graph, label, op, model, lut)
+        for note in entries[label]["requantized"]:
+            ctx.log(f"{pass_name}: {label}: {note}")
+    described = model.describe()
+    ctx.report.setdefault(pass_name, {}).update({"multiplier": described, "layers": entries})
+    if model.cost:
+        from axc.runtime.multipliers.circuit import exact_multiplier_cost
+
+        exact = exact_multiplier_cost(model.x_bits, model.w_bits, model.signed, ctx.options)
+        saving = {k: 100.0 * (1 - model.cost[k] / exact[k]) for k in ("area", "power")
+                  if k in model.cost and exact.get(k)}
+        ctx.report[pass_name]["exact_multiplier_cost"] = exact
+        ctx.report[pass_name]["saving%"] = saving
+        ctx.log(f"{pass_name}: {model.name}: area {model.cost.get('area', 0):.1f} um2, power "
+                f"{model.cost.get('power', 0):.1f} uW; saving vs exact {saving}")
+    from axc.runtime.torch_approx import register_torch_kernels
+
+    register_torch_kernels()
+    m = model.metrics()
+    ctx.log(f"{pass_name}: {len(targets)} layers multiply through {model.name} "
+            f"(MAE {m['mae']:.3g}, WCE {m['wce']}, EP {m['ep%']:.2f} %)")
+    return PassResult(True, {"layers": len(targets), "multiplier": model.name},
+                      errors={k: m[k] for k in ERROR_KEYS})

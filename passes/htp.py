@@ -1,0 +1,157 @@
+"""The `htp` pass: approximate layers evaluated as sums of transformed products (HTP models).
+
+Each `approx.mul` layer (from an earlier `approx-mul`) becomes an `approx.htp` op with operands
+`(x, w, w_scale, w_zero_point[, bias])` and the attribute `terms` ((c, g_x, g_w), ...): the
+multiplier f(x, w) is replaced by h(x, w) = sum c g_x(x) g_w(w), executed as a few ordinary
+convs/matmuls on transformed operands (weights constant-folded). Family multipliers use their
+analytic form when it is exact, any other multiplier (a circuit's LUT) a least-squares fit.
+
+The model's fidelity against the LUT over all operand pairs (mean/max |h - f|, bias, share of
+bit-exact products) is reported. A model that is not exact within `tolerance` (max |h - f|) is
+refused, or with `allow_surrogate=true` used with a warning and labelled a surrogate.
+
+Without `approx.mul` layers the pass attaches a multiplier itself: `multiplier=` (family spec or
+circuit file), else the global `--multiplier`, else the default `drum{k=6}` (signed DRUM with
+6-bit segments: MAE 0.08 % of the output range, mean relative error 1 %, and an exact HTP form
+with one conv per layer). It says which one it used in its log and report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from axc.ir import FrozenDict, InputError, Module, PassError
+from axc.ir.dialects import approx
+from axc.runtime.htp import HtpModel, best_htp
+from axc.runtime.multipliers import MultiplierModel, load_multiplier
+
+from .approx_mul import quantized_layers, resolve_multiplier, run_attach
+from .base import ModulePass, PassContext, PassResult
+
+__all__ = ["DEFAULT_MULTIPLIER", "HtpPass"]
+
+DEFAULT_MULTIPLIER = "drum{k=6}"
+"""The low-error multiplier `htp` uses when none is given (see the module docstring)."""
+
+FIDELITY_KEYS = ("mean_abs", "max_abs", "bias", "bit_exact%")
+
+
+def _model_of(op: Any) -> MultiplierModel:
+    """The multiplier model of an `approx.mul` op (family spec, else its LUT operand)."""
+    name = str(op.attr("multiplier"))
+    signed = bool(op.attr("signed"))
+    x_bits, w_bits = int(op.attr("x_bits")), int(op.attr("w_bits"))
+    if op.attr("multiplier_origin") == "analytic":
+        return load_multiplier(name, x_bits=x_bits, w_bits=w_bits, signed=signed)
+    table = np.asarray(op.operand(4).owner.attr("value").array, dtype=np.int32)
+    return MultiplierModel(name, x_bits, w_bits, signed, table=table,
+                           origin=str(op.attr("multiplier_origin")))
+
+
+@dataclass(frozen=True)
+class HtpPass(ModulePass):
+    """Replace LUT emulation of approximate multipliers by HTP models (a few exact convs).
+
+    Works on `approx.mul` layers, or attaches `multiplier=` / --multiplier / the default
+    drum{k=6} to every quantized layer first. Refuses inexact (surrogate) models unless
+    `allow_surrogate=true`; reports each model's fidelity against the LUT.
+    """
+
+    name: ClassVar[str] = "htp"
+    multiplier: str | None = None
+    """Multiplier to attach when the network has no approx.mul layers (family spec or file)."""
+    allow_surrogate: bool = False
+    """Use an HTP model that is not exact (warn instead of refusing)."""
+    tolerance: float = 0.0
+    """Largest max |h - f| over all operand pairs that still counts as exact."""
+    signed: bool | None = None
+    """Signedness of an attached multiplier (default: EvoApproxLib name, else signed)."""
+
+    def requires(self, module: Module) -> None:
+        if module.top is None or module.top_graph.kind != "nn":
+            raise InputError("htp works on a network ('nn' graph)")
+        g = module.top_graph
+        if not g.ops_of(approx.MulOp) and not quantized_layers(g):
+            raise InputError("htp: the network has no quantized conv/gemm/matmul layer and no "
+                             "approx.mul layer; run 'quantize' first (e.g. -p quantize,htp)")
+        if self.tolerance < 0:
+            raise InputError(f"htp: tolerance={self.tolerance} must be >= 0")
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        self.requires(module)
+        g = module.top_graph
+        report: dict[str, Any] = ctx.report.setdefault(self.name, {})
+        if not g.ops_of(approx.MulOp):
+            spec, source = self.choose_multiplier(ctx)
+            view = quantized_layers(g)[0][1].attr("quant")
+            model = resolve_multiplier(spec, None, max(8, int(view["x_bits"])),
+                                       max(8, int(view["w_bits"])), self.signed, None, None,
+                                       ctx.options)
+            ctx.log(f"htp: multiplier {model.name} ({source})")
+            report["multiplier_source"] = source
+            run_attach(ctx, module, model, (), self.name)
+        models: dict[int, HtpModel] = {}
+        converted = 0
+        for op in ctx.progress(list(g.ops_of(approx.MulOp)), "htp: fitting", None):
+            lut_value = op.operand(4)
+            key = id(lut_value)
+            if key not in models:
+                models[key] = self.htp_model(ctx, _model_of(op), report)
+            self.replace(op, models[key])
+            converted += 1
+        _erase_unused_luts(g)
+        fidelity = {m.multiplier: m.fidelity for m in models.values()}
+        return PassResult(True, {"layers": converted, "models": len(models)},
+                          errors={f"{name}:{k}": f[k] for name, f in fidelity.items()
+                                  for k in FIDELITY_KEYS})
+
+    def choose_multiplier(self, ctx: PassContext) -> tuple[str, str]:
+        if self.multiplier:
+            return self.multiplier, "htp{multiplier=...}"
+        if ctx.options.get("multiplier"):
+            return str(ctx.options["multiplier"]), "--multiplier"
+        return DEFAULT_MULTIPLIER, "default (low-error drum{k=6})"
+
+    def htp_model(self, ctx: PassContext, model: MultiplierModel, report: dict[str, Any]) -> HtpModel:
+        h = best_htp(model)
+        exact = h.fidelity["max_abs"] <= self.tolerance + 1e-9
+        described = h.describe()
+        described["within_tolerance"] = exact
+        report.setdefault("models", {})[model.name] = described
+        f = h.fidelity
+        line = (f"htp: {model.name}: {h.label} {h.source} model with {len(h.terms)} terms "
+                f"({h.n_convs} conv/matmul per layer); |h - f| mean {f['mean_abs']:.3g}, max "
+                f"{f['max_abs']:.3g}, bias {f['bias']:.3g}, {f['bit_exact%']:.1f} % bit-exact")
+        ctx.log(line)
+        if not exact:
+            if not self.allow_surrogate:
+                raise PassError(f"htp: the HTP model of {model.name} is a surrogate (max |h - f| = "
+                                f"{f['max_abs']:.3g} > tolerance {self.tolerance:g}); use "
+                                "htp{allow_surrogate=true} to accept it, or keep the LUT")
+            ctx.log(f"htp: warning: {model.name} runs with a surrogate HTP model")
+        return h
+
+    def replace(self, op: Any, h: HtpModel) -> None:
+        g = op.graph
+        attrs = {k: v for k, v in op.attributes.items()}
+        error = dict(attrs["error"].to_dict() if isinstance(attrs["error"], FrozenDict)
+                     else attrs["error"])
+        error.update({f"htp_{k}": h.fidelity[k] for k in FIDELITY_KEYS})
+        attrs.update({"origin": "approx.mul", "error": error, "terms": h.plain_terms(),
+                      "htp_label": h.label, "htp_source": h.source})
+        operands = list(op.operands[:4]) + list(op.operands[5:])
+        new = g.create(approx.HtpOp, operands, [op.result.type], attrs, loc=op.loc)
+        op.result.replace_all_uses_with(new.result)
+        g.erase(op)
+
+
+def _erase_unused_luts(g: Any) -> None:
+    for op in list(g.ops):
+        if op.name == "nn.constant" and not op.result.uses and \
+                str(op.result.name or "").startswith("lut_"):
+            g.erase(op)
+
+
+

@@ -1,0 +1,293 @@
+"""Execution of `approx.mul` / `approx.htp` layers (Eqs. 9-10) in torch, with numba LUT kernels.
+
+A layer is a quantized conv/gemm/matmul whose integer products go through a multiplier model
+f(x_q, w_q) while the zero-point sums stay exact:
+
+    acc = sum f(x_q, w_q) - Z_w sum x_q - Z_x sum w_q + N Z_x Z_w,    y = S_x S_w acc + bias
+
+with x_q = clip(round(x / S_x) + Z_x, x_min, x_max) in the multiplier's operand range, padding
+positions holding Z_x (real 0), S_w and Z_w per output channel or per tensor, N the window size.
+
+- `lut_forward`: sum f via the bit-exact numba kernels (`axc.runtime.lut_kernels`), weight-expanded
+  tables cached per weight content.
+- `htp_forward`: the HTP form sum_g conv(g_x(x_q), W_g) + C with W_g = sum c_j g_wj(w_q) merged
+  with the zero-point terms and constant-folded (`htp_plan`), as ordinary torch convs/matmuls.
+- `approx_forward`: either, with the exact-product straight-through gradient: the value is the
+  approximate one, the gradient that of the float layer y = conv(x, w) + b.
+
+`LayerSpec.from_attrs` reads the plain attributes the passes put on the approx ops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .htp import ONE, HtpModel, Transform
+from .lut_kernels import conv_weight_matrices, expand_weights, lut_conv2d, lut_matmul
+
+__all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward", "htp_plan", "lut_forward"]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Geometry and integer view of one approximate layer (plain values only)."""
+
+    op: str
+    """`conv`, `gemm` or `matmul`."""
+    x_scale: float
+    x_zero: int
+    x_min: int
+    x_max: int
+    mul_x_min: int
+    """Smallest multiplier activation operand (LUT row 0)."""
+    mul_w_min: int
+    """Smallest multiplier weight operand (LUT column 0)."""
+    strides: tuple[int, ...] = (1, 1)
+    pads: tuple[int, ...] = (0, 0, 0, 0)
+    dilations: tuple[int, ...] = (1, 1)
+    group: int = 1
+    auto_pad: str = "NOTSET"
+    trans_b: bool = False
+
+    @staticmethod
+    def from_attrs(attrs: Mapping[str, Any]) -> LayerSpec:
+        def ints(key: str, default: tuple[int, ...]) -> tuple[int, ...]:
+            value = attrs.get(key)
+            return tuple(int(v) for v in value) if value else default
+
+        return LayerSpec(
+            op=str(attrs["op"]), x_scale=float(attrs["x_scale"]), x_zero=int(attrs["x_zero_point"]),
+            x_min=int(attrs["x_min"]), x_max=int(attrs["x_max"]),
+            mul_x_min=int(attrs["mul_x_min"]), mul_w_min=int(attrs["mul_w_min"]),
+            strides=ints("strides", (1, 1)), pads=ints("pads", (0, 0, 0, 0)),
+            dilations=ints("dilations", (1, 1)), group=int(attrs.get("group", 1)),
+            auto_pad=str(attrs.get("auto_pad", "NOTSET")), trans_b=bool(attrs.get("transB", 0)),
+        )
+
+    def conv_pads(self, height: int, width: int, kernel: tuple[int, int]) -> tuple[int, ...]:
+        """Explicit (top, left, bottom, right) pads, resolving ONNX `auto_pad`."""
+        if self.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            begins, ends = [], []
+            for size, k, s, d in zip((height, width), kernel, self.strides, self.dilations):
+                out = -(-size // s)
+                total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+                begin = total // 2 if self.auto_pad == "SAME_UPPER" else total - total // 2
+                begins.append(begin)
+                ends.append(total - begin)
+            return (begins[0], begins[1], ends[0], ends[1])
+        if self.auto_pad == "VALID":
+            return (0, 0, 0, 0)
+        return self.pads
+
+
+def _channel_view(p: torch.Tensor, ndim: int, axis: int) -> torch.Tensor:
+    if p.ndim == 0:
+        return p
+    shape = [1] * ndim
+    shape[axis] = -1
+    return p.reshape(shape)
+
+
+def quantize_input(x: torch.Tensor, spec: LayerSpec) -> torch.Tensor:
+    q = torch.round(x.detach() / spec.x_scale) + spec.x_zero
+    return q.clamp(spec.x_min, spec.x_max)
+
+
+def weight_integers(w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
+                    spec: LayerSpec) -> torch.Tensor:
+    """The integer weights (in the multiplier domain) from the dequantized float weights."""
+    axis = 0 if spec.op == "conv" or (spec.op == "gemm" and spec.trans_b) else 1
+    scale = _channel_view(w_scale.float(), w.ndim, axis)
+    zero = _channel_view(w_zero.float(), w.ndim, axis)
+    return torch.round(w.detach() / scale) + zero
+
+
+def _as_kn(wq: torch.Tensor, spec: LayerSpec) -> torch.Tensor:
+    """A gemm/matmul weight as (K, N)."""
+    return wq.t() if spec.op == "gemm" and spec.trans_b else wq
+
+
+def _out_channel_params(w_scale: torch.Tensor, w_zero: torch.Tensor, n_out: int
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    return (w_scale.float().reshape(-1).expand(n_out) if w_scale.numel() == 1 else w_scale.float(),
+            w_zero.float().reshape(-1).expand(n_out) if w_zero.numel() == 1 else w_zero.float())
+
+
+def _finish(acc: torch.Tensor, spec: LayerSpec, w_scale: torch.Tensor, bias: torch.Tensor | None,
+            channel_axis: int) -> torch.Tensor:
+    """y = S_x S_w acc + bias, in float32, the same arithmetic for LUT and HTP."""
+    scale = _channel_view(w_scale.float() * spec.x_scale, acc.ndim, channel_axis)
+    y = acc.float() * scale
+    if bias is not None:
+        y = y + _channel_view(bias.float(), acc.ndim, channel_axis)
+    return y
+
+
+def _zero_point_terms(xq: torch.Tensor, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.Tensor,
+                      pads: tuple[int, ...]) -> torch.Tensor:
+    """-Z_w sum x_q - Z_x sum w_q + N Z_x Z_w (float64, exact)."""
+    n_out = wq.shape[0] if spec.op == "conv" else _as_kn(wq, spec).shape[1]
+    zw = _out_channel_params(torch.ones(()), w_zero, n_out)[1].double()
+    if spec.op == "conv":
+        ones = torch.ones((1, wq.shape[1], *wq.shape[2:]), dtype=torch.float64)
+        padded = F.pad(xq.double(), (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
+        group_sums = [F.conv2d(part, ones, stride=spec.strides, dilation=spec.dilations)
+                      for part in padded.chunk(spec.group, dim=1)]
+        per_group = wq.shape[0] // spec.group
+        x_sum = torch.cat([s.expand(-1, per_group, -1, -1) for s in group_sums], dim=1)
+        w_sum = wq.double().sum(dim=(1, 2, 3))
+        n = wq[0].numel()
+        view = (1, -1, 1, 1)
+    else:
+        w_kn = _as_kn(wq, spec).double()
+        x_sum = xq.double().sum(dim=-1, keepdim=True)
+        w_sum = w_kn.sum(dim=0)
+        n = w_kn.shape[0]
+        view = (1,) * (xq.ndim - 1) + (-1,)
+    return (-zw.reshape(view) * x_sum - spec.x_zero * w_sum.reshape(view)
+            + n * spec.x_zero * zw.reshape(view))
+
+
+_TABLE_CACHE: dict[tuple[str, int], list[np.ndarray]] = {}
+
+
+def _cached_tables(wi: np.ndarray, lut: np.ndarray, group: int, conv: bool) -> list[np.ndarray]:
+    key = (hashlib.blake2b(wi.tobytes() + lut.tobytes()[:4096] + bytes(str(wi.shape), "ascii"),
+                           digest_size=16).hexdigest(), group)
+    tables = _TABLE_CACHE.get(key)
+    if tables is None:
+        matrices = conv_weight_matrices(wi, group) if conv else [wi]
+        tables = [expand_weights(m, lut) for m in matrices]
+        if len(_TABLE_CACHE) > 64:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = tables
+    return tables
+
+
+def lut_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
+                lut: torch.Tensor | np.ndarray, bias: torch.Tensor | None,
+                spec: LayerSpec) -> torch.Tensor:
+    """The layer with every product looked up in `lut` (bit-exact integer sums)."""
+    xq = quantize_input(x, spec)
+    wq = weight_integers(w, w_scale, w_zero, spec)
+    table = np.ascontiguousarray(np.asarray(lut), dtype=np.int32)
+    xi = (xq - spec.mul_x_min).to(torch.int32).numpy()
+    if spec.op == "conv":
+        pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
+        wi = (wq - spec.mul_w_min).to(torch.int32).numpy()
+        tables = None if spec.group == x.shape[1] == w.shape[0] and spec.group > 1 else \
+            _cached_tables(wi, table, spec.group, True)
+        acc = lut_conv2d(xi, wi, table, spec.strides, pads, spec.dilations, spec.group,
+                         spec.x_zero - spec.mul_x_min, tables)
+        channel_axis = 1
+    else:
+        pads = (0, 0, 0, 0)
+        wi = (_as_kn(wq, spec) - spec.mul_w_min).to(torch.int32).numpy()
+        rows = xi.reshape(-1, xi.shape[-1])
+        acc = lut_matmul(rows, wi, table, _cached_tables(wi, table, 1, False)[0])
+        acc = acc.reshape(*xi.shape[:-1], wi.shape[1])
+        channel_axis = acc.ndim - 1
+    total = torch.from_numpy(acc).double() + _zero_point_terms(xq, wq, spec, w_zero, pads)
+    return _finish(total, spec, w_scale, bias, channel_axis)
+
+
+def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
+    if g.kind == "id":
+        return v
+    if g.kind in ("mod", "floor", "sqmod"):
+        c = float(1 << g.p)
+        residue = v - c * torch.floor(v / c)
+        return residue if g.kind == "mod" else residue * residue if g.kind == "sqmod" else v - residue
+    values = torch.from_numpy(g(np.arange(lo, hi + 1))).to(v.dtype)
+    return values[(v - lo).long()]
+
+
+def htp_plan(model: HtpModel, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.Tensor,
+             w_lo: int, w_hi: int) -> tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]:
+    """[(g_x, folded weight)] and the per-channel constant, zero-point terms merged in.
+
+    Weights keep the layer's layout (OIHW for conv, as stored for gemm/matmul).
+    """
+    conv = spec.op == "conv"
+    n_out = wq.shape[0] if conv else _as_kn(wq, spec).shape[1]
+    zw = _out_channel_params(torch.ones(()), w_zero, n_out)[1].double()
+    wd = wq.double()
+    axis = 0 if conv or (spec.op == "gemm" and spec.trans_b) else 1
+    reduce_dims = tuple(d for d in range(wd.ndim) if d != axis)
+    groups: list[tuple[Transform, torch.Tensor]] = []
+    constant = torch.zeros(n_out, dtype=torch.float64)
+    identity_seen = False
+    for gx, weights in model.groups():
+        folded = torch.zeros_like(wd)
+        for coef, gw in weights:
+            folded = folded + coef * _apply_transform(gw, wd, w_lo, w_hi)
+        if gx.kind == "id":
+            folded = folded - _channel_view(zw, wd.ndim, axis)
+            identity_seen = True
+        if gx == ONE:
+            constant += folded.sum(dim=reduce_dims)
+        else:
+            groups.append((gx, folded))
+    if not identity_seen:
+        groups.append((Transform("id"), -_channel_view(zw, wd.ndim, axis).expand_as(wd).clone()))
+    n = wd[0].numel() if conv else _as_kn(wd, spec).shape[0]
+    constant += -spec.x_zero * wd.sum(dim=reduce_dims) + n * spec.x_zero * zw
+    return groups, constant
+
+
+def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
+                model: HtpModel, bias: torch.Tensor | None, spec: LayerSpec,
+                w_range: tuple[int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The layer as sum_g op(g_x(x_q), W_g) + C: a few ordinary convs/matmuls."""
+    xq = quantize_input(x, spec)
+    wq = weight_integers(w, w_scale, w_zero, spec)
+    groups, constant = htp_plan(model, wq, spec, w_zero, *w_range)
+    if spec.op == "conv":
+        pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
+        padded = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
+        acc = None
+        for gx, folded in groups:
+            term = F.conv2d(_apply_transform(gx, padded, spec.x_min, spec.x_max).to(dtype),
+                            folded.to(dtype), stride=spec.strides, dilation=spec.dilations,
+                            groups=spec.group)
+            acc = term if acc is None else acc + term
+        assert acc is not None
+        acc = acc + constant.to(dtype).reshape(1, -1, 1, 1)
+        return _finish(acc, spec, w_scale, bias, 1)
+    acc = None
+    for gx, folded in groups:
+        term = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype) @ \
+            _as_kn(folded, spec).to(dtype)
+        acc = term if acc is None else acc + term
+    assert acc is not None
+    acc = acc + constant.to(dtype)
+    return _finish(acc, spec, w_scale, bias, acc.ndim - 1)
+
+
+def exact_forward(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None,
+                  spec: LayerSpec) -> torch.Tensor:
+    """The float layer (for the straight-through gradient)."""
+    if spec.op == "conv":
+        pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
+        xp = F.pad(x, (pads[1], pads[3], pads[0], pads[2]))
+        return F.conv2d(xp, w, bias, stride=spec.strides, dilation=spec.dilations,
+                        groups=spec.group)
+    y = x @ _as_kn(w, spec)
+    return y if bias is None else y + bias
+
+
+def approx_forward(approx: torch.Tensor, x: torch.Tensor, w: torch.Tensor,
+                   bias: torch.Tensor | None, spec: LayerSpec) -> torch.Tensor:
+    """`approx` in value, the exact-product float layer in gradient (straight-through)."""
+    if not torch.is_grad_enabled() or not (x.requires_grad or w.requires_grad or
+                                           (bias is not None and bias.requires_grad)):
+        return approx
+    exact = exact_forward(x, w, bias, spec)
+    return exact + (approx - exact).detach()

@@ -1,0 +1,137 @@
+"""approx-mul, htp and lower-approx on mnist8: torch LUT path, ONNX Runtime, HTP, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from axc.ir import InputError, PassError, verify
+from axc.ir.dialects import approx
+from axc.passes.approx_mul import ApproxMulPass
+from axc.passes.base import PassContext
+from axc.passes.htp import DEFAULT_MULTIPLIER, HtpPass
+from axc.passes.lower_approx import LowerApproxPass
+from axc.passes.quantize import QuantizePass
+
+from axc.formats import get_loader, get_saver
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+MNIST8 = CORPORA / "onnx" / "mnist8" / "model.onnx"
+MNIST = CORPORA / "datasets" / "mnist"
+GTR = CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_GTR.v"
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    module = get_loader("onnx")(str(MNIST8), {})
+    QuantizePass(calib=64).apply(PassContext(quiet=True, options={"data": str(MNIST)}), module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def images(quantized) -> np.ndarray:
+    from axc.runtime.nn_eval import dataset_for_module
+
+    return dataset_for_module(str(MNIST), quantized).x[1000:1012].astype(np.float32)
+
+
+def _torch_outputs(module, x: np.ndarray) -> np.ndarray:
+    from axc.backends.torch_module import to_torch
+
+    net = to_torch(module)
+    with torch.no_grad():
+        return np.concatenate([net(torch.from_numpy(x[i:i + 1])).numpy() for i in range(len(x))])
+
+
+def _ort_outputs(module, x: np.ndarray, tmp_path: Path) -> np.ndarray:
+    import onnxruntime as ort
+
+    lowered = module.clone()
+    LowerApproxPass().apply(PassContext(quiet=True), lowered)
+    verify(lowered)
+    assert not lowered.top_graph.ops_of(approx.MulOp, approx.HtpOp)
+    path = tmp_path / "out.onnx"
+    get_saver("onnx")(lowered, str(path), {})
+    session = ort.InferenceSession(str(path))
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
+
+
+@pytest.mark.parametrize("spec", ["exact", "drum{k=4}"])
+def test_lut_layers_agree_in_torch_and_onnxruntime(quantized, images, tmp_path, spec) -> None:
+    module = quantized.clone()
+    ctx = PassContext(quiet=True)
+    result = ApproxMulPass(multiplier=spec).apply(ctx, module)
+    verify(module)
+    layers = module.top_graph.ops_of(approx.MulOp)
+    assert len(layers) == 3 and result.stats["layers"] == 3
+    assert all(op.attr("origin").startswith("nn.") and "mae" in op.attr("error") for op in layers)
+    assert any("re-quantized to signed" in m for m in ctx.messages)  # uint8 activations
+    lut = _torch_outputs(module, images)
+    assert np.array_equal(lut, _ort_outputs(module, images, tmp_path))
+    if spec == "exact":  # the exact multiplier reproduces the fake-quantized network
+        assert np.abs(lut - _torch_outputs(quantized, images)).max() < 1e-2
+
+
+def test_htp_of_exact_models_is_bit_identical_to_lut(quantized, images, tmp_path) -> None:
+    module = quantized.clone()
+    ApproxMulPass(multiplier="trunc{l=2,m=2}").apply(PassContext(quiet=True), module)
+    lut = _torch_outputs(module, images)
+    ctx = PassContext(quiet=True)
+    HtpPass().apply(ctx, module)
+    verify(module)
+    assert len(module.top_graph.ops_of(approx.HtpOp)) == 3
+    assert ctx.report["htp"]["models"]["trunc{l=2,m=2}"]["label"] == "exact"
+    htp = _torch_outputs(module, images)
+    assert np.array_equal(lut, htp)
+    assert np.array_equal(htp, _ort_outputs(module, images, tmp_path))
+
+
+def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
+    module = quantized.clone()
+    ctx = PassContext(quiet=True)
+    ApproxMulPass(circuit=str(GTR)).apply(ctx, module)
+    op = module.top_graph.ops_of(approx.MulOp)[0]
+    view = op.attr("quant")
+    assert not op.attr("signed") and np.asarray(view["w_int"].array).min() >= 0
+    assert any("weights re-quantized to unsigned" in m for m in ctx.messages)
+    assert ctx.report["approx-mul"]["multiplier"]["metrics"]["wce"] == 125  # EvoApprox header
+    assert ctx.report["approx-mul"]["saving%"]["area"] > 0
+    with pytest.raises(PassError, match="surrogate"):
+        HtpPass().apply(PassContext(quiet=True), module.clone())
+    warned = PassContext(quiet=True)
+    HtpPass(allow_surrogate=True).apply(warned, module)
+    assert any("warning" in m for m in warned.messages)
+    out = _torch_outputs(module, images)
+    assert np.isfinite(out).all()
+
+
+def test_htp_without_multiplier_uses_the_default(quantized) -> None:
+    module = quantized.clone()
+    ctx = PassContext(quiet=True)
+    HtpPass().apply(ctx, module)
+    assert ctx.report["htp"]["multiplier_source"].startswith("default")
+    assert DEFAULT_MULTIPLIER in ctx.report["htp"]["models"]
+    ctx2 = PassContext(quiet=True, options={"multiplier": "trunc{l=1,m=1}"})
+    HtpPass().apply(ctx2, quantized.clone())
+    assert ctx2.report["htp"]["multiplier_source"] == "--multiplier"
+
+
+def test_bad_input(quantized) -> None:
+    float_net = get_loader("onnx")(str(MNIST8), {})
+    with pytest.raises(InputError, match="no quantized"):
+        ApproxMulPass(multiplier="exact").apply(PassContext(quiet=True), float_net)
+    with pytest.raises(InputError, match="no quantized"):
+        HtpPass().apply(PassContext(quiet=True), float_net)
+    with pytest.raises(InputError, match="unknown multiplier family"):
+        ApproxMulPass(multiplier="booth{k=2}").apply(PassContext(quiet=True), quantized.clone())
+    with pytest.raises(InputError, match="no layer named"):
+        ApproxMulPass(multiplier="exact", layers=("nope",)).apply(PassContext(quiet=True),
+                                                                  quantized.clone())
+    add8 = CORPORA / "evoapprox" / "lite_master"
+    adders = sorted(add8.rglob("add8u_*.v"))
+    if adders:
+        with pytest.raises(InputError, match="not a two-operand multiplier"):
+            ApproxMulPass(circuit=str(adders[0])).apply(PassContext(quiet=True), quantized.clone())
