@@ -452,7 +452,7 @@ def _flatten(items: list) -> list:
 
 @cache
 def _parser() -> tuple[lark.Lark, _Build]:
-    build = _Build("<string>")
+    build = _Build("<verilog>")  # shared by every parse: it keeps no per-file state
     grammar = (Path(__file__).with_name("grammar.lark")).read_text()
     parser = lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=build,
                        maybe_placeholders=False)
@@ -487,13 +487,13 @@ def parse_verilog(text: str, file: str = "<string>") -> list[ast.ModuleDecl]:
             col = at - (text.rfind("\n", 0, at) + 1) + 1
             raise ParseError(f"compiler directive '{directive}' is not supported; {YOSYS_HINT}",
                              FileLoc(file, line, col), source=text)
-    parser, build = _parser()
-    build.file = file
+    parser, _ = _parser()
     try:
         return parser.parse(text)
-    except ParseError as err:
-        err.source = text
-        raise
+    except ParseError as err:  # raised by a callback, which does not know the file name
+        loc = err.loc
+        where = FileLoc(file, loc.line, loc.col) if isinstance(loc, FileLoc) else loc
+        raise ParseError(err.message, where, source=text, span=err.span) from None
     except lark.exceptions.UnexpectedCharacters as err:
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "end of file"
         raise ParseError(f"unexpected character {ch!r}; {YOSYS_HINT}",
