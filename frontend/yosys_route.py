@@ -1,0 +1,86 @@
+"""The Yosys route (`--frontend yosys`): full behavioural Verilog through Yosys, imported as BLIF.
+
+Yosys reads the file, flattens the hierarchy from the top module (`options["top"]`, else the
+one Yosys finds), synthesises it to simple gates, ties undriven bits to 0 and writes BLIF,
+which `axc.frontend.blif` imports (vector ports come back as `iN` ports). What the built-in
+frontend refuses (division, functions, memories read combinationally, SystemVerilog, ...)
+loads this way. Sequential designs are refused: the BLIF would hold latches.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from axc.ir import FileLoc, InputError, Module
+from axc.runtime.yosys import run_yosys
+
+__all__ = ["load_verilog_via_yosys", "yosys_script"]
+
+_ERROR_AT = re.compile(r"(?:^|\s)(?:\S*?)input\.s?v:(\d+):\s*(?:ERROR:\s*)?(.*)")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def yosys_script(source: str, top: str | None) -> str:
+    """The Yosys commands that turn `source` (a file beside the script) into `out.blif`."""
+    sv = "-sv " if source.endswith(".sv") else ""
+    select_top = f"-top {top}" if top else "-auto-top"
+    return "\n".join([
+        f"read_verilog {sv}-DSYNTHESIS {source}",
+        f"hierarchy -check {select_top}",
+        "proc",
+        f"synth -flatten {select_top}",
+        "setundef -undriven -zero",
+        "opt_clean -purge",
+        "write_blif out.blif",
+        "",
+    ])
+
+
+def load_verilog_via_yosys(path: str, options: dict[str, Any] | None = None) -> Module:
+    """Read any Verilog Yosys reads: synthesise it to gates and import the BLIF it writes."""
+    options = dict(options or {})
+    file = Path(path)
+    try:
+        text = file.read_text(errors="replace")
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror}") from None
+    top = options.get("top")
+    if top is not None and not _NAME.match(str(top)):
+        raise InputError(f"top module name '{top}' is not a plain identifier")
+    source = "input.sv" if file.suffix.lower() == ".sv" else "input.v"
+    try:
+        result = run_yosys(yosys_script(source, top), {source: text}, outputs=("out.blif",))
+    except InputError as err:
+        raise _located(err, str(path), text) from None
+    blif = result.outputs["out.blif"]
+    cells = sorted(set(re.findall(r"^\.subckt\s+(\S+)", blif, re.MULTILINE)))
+    if re.search(r"^\.latch\b", blif, re.MULTILINE) or any(
+            re.search(r"DFF|LATCH|_SR_", c) for c in cells):
+        raise InputError("sequential logic (flip-flops or latches) is not supported: axc-opt "
+                         "reads combinational circuits", FileLoc(str(path), 1, 1), source=text)
+    if cells:
+        raise InputError(f"Yosys left cells that are not logic: {', '.join(cells[:4])}",
+                         FileLoc(str(path), 1, 1), source=text)
+    try:
+        from axc.frontend.blif import parse_blif
+    except ImportError:
+        raise InputError("the Yosys route needs the BLIF frontend (axc.frontend.blif), "
+                         "which is not installed") from None
+    blif_options = {k: v for k, v in options.items() if k not in ("frontend", "top", "genlib")}
+    module = parse_blif(blif, f"{path} (via Yosys)", blif_options)
+    module.attributes["source"] = str(path)
+    module.attributes["frontend"] = "yosys"
+    return module
+
+
+def _located(err: InputError, path: str, text: str) -> InputError:
+    """Yosys' error, pointing at the line of the user's file it names."""
+    message = err.message.removeprefix("Yosys failed: ")
+    match = _ERROR_AT.search(message)
+    if match:
+        line = int(match.group(1))
+        detail = match.group(2).strip() or message
+        return InputError(f"Yosys: {detail}", FileLoc(path, line, 1), source=text)
+    return InputError(f"Yosys: {message.removeprefix('ERROR: ')}", FileLoc(path, 1, 1), source=text)
