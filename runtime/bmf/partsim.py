@@ -290,6 +290,90 @@ def _errors(exact, approx, tail, n_vectors, numeric=True):
     return out
 
 
+@nb.njit(cache=True)
+def _numeric(exact, approx, tail, n_vectors, which):
+    """One numeric metric (2 mae, 3 mre, 4 wce, 5 mse) for outputs of at most 62 bits: |A − E|
+    bit-sliced per word, then read per differing lane as an integer."""
+    n_out, n_words = exact.shape
+    d = np.zeros(n_out, dtype=np.uint64)
+    r = np.zeros(n_out, dtype=np.uint64)
+    total = 0.0
+    worst = 0
+    for w in range(n_words):
+        mask = tail if w == n_words - 1 else ~np.uint64(0)
+        borrow = np.uint64(0)
+        anyd = np.uint64(0)
+        for j in range(n_out):
+            a = approx[j, w]
+            e = exact[j, w]
+            x = a ^ e
+            anyd |= x
+            d[j] = x ^ borrow
+            borrow = (~a & e) | (~x & borrow)
+        anyd &= mask
+        if anyd == 0:
+            continue
+        neg = borrow & mask
+        carry = neg
+        for j in range(n_out):
+            v = d[j] ^ neg
+            r[j] = v ^ carry
+            carry = v & carry
+        for t in range(64):
+            bit = np.uint64(1) << np.uint64(t)
+            if not anyd & bit:
+                continue
+            ad = 0
+            ref = 0
+            for j in range(n_out):
+                if r[j] & bit:
+                    ad += np.int64(1) << j
+                if which == 3 and exact[j, w] & bit:
+                    ref += np.int64(1) << j
+            if which == 2:
+                total += ad
+            elif which == 3:
+                total += ad / max(1.0, float(ref))
+            elif which == 4:
+                if ad > worst:
+                    worst = ad
+            else:
+                total += float(ad) * float(ad)
+    full = 2.0 ** n_out
+    if which == 2:
+        return total / n_vectors / full
+    if which == 3:
+        return total / n_vectors
+    if which == 4:
+        return worst / full
+    return total / n_vectors / (full * full)
+
+
+@nb.njit(cache=True)
+def _mae_sliced(exact, approx, tail, n_vectors):
+    """Normalised MAE by bit-sliced subtraction and conditional negation (64 lanes per word)."""
+    n_out, n_words = exact.shape
+    d = np.zeros(n_out, dtype=np.uint64)
+    total = 0
+    for w in range(n_words):
+        mask = tail if w == n_words - 1 else ~np.uint64(0)
+        borrow = np.uint64(0)
+        for j in range(n_out):
+            a = approx[j, w]
+            e = exact[j, w]
+            x = a ^ e
+            d[j] = x ^ borrow
+            borrow = (~a & e) | (~x & borrow)
+        neg = borrow & mask
+        carry = neg
+        for j in range(n_out):
+            v = d[j] ^ neg
+            r = v ^ carry
+            carry = v & carry
+            total += _popcount64(r & mask) << j
+    return total / n_vectors / 2.0 ** n_out
+
+
 def error_of(exact: np.ndarray, approx: np.ndarray, n_vectors: int) -> dict[str, float]:
     """Every metric between packed exact and approximate output rows (all outputs form one
     unsigned number, output 0 least significant; numeric metrics normalised by 2^outputs)."""
@@ -381,6 +465,11 @@ class DesignSim:
 
     def error(self, values: np.ndarray) -> float:
         numeric = self.metric_index >= 2
+        if self.metric_index == 2 and self.outputs.size <= 62:
+            return float(_mae_sliced(self.exact_out, values[self.outputs], self.tail, self.n_vectors))
+        if numeric and self.outputs.size <= 62:
+            return float(_numeric(self.exact_out, values[self.outputs], self.tail, self.n_vectors,
+                                  self.metric_index))
         return float(_errors(self.exact_out, values[self.outputs], self.tail, self.n_vectors,
                              numeric)[self.metric_index])
 
