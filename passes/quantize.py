@@ -282,7 +282,10 @@ def _layer_spec(op: Op) -> dict[str, Any] | None:
         else:
             return None
     w = _float_const(op.operand(w_index))
+    x_type = op.operand(x_index).type
     if w is None or _float_const(op.operand(x_index)) is not None:
+        return None
+    if not isinstance(x_type, TensorType) or x_type.dtype not in ("f32", "f16", "f64"):
         return None
     if isinstance(op, nn.MatMulOp):
         axis = w.ndim - 1 if w_index == 1 else max(w.ndim - 2, 0)
