@@ -58,6 +58,8 @@ def _quantized(calib: np.ndarray, **options: object) -> tuple[Module, PassContex
         ({"bits": 8, "per_channel": True}, 0.5),
         ({"bits": 4, "per_channel": True}, 1.5),
         ({"bits": 8, "weight_bits": 2, "per_channel": True}, 15.0),
+        ({"bits": 16}, 0.2),
+        ({"bits": 4, "act_signed": True, "calibration": "entropy"}, 2.0),
     ],
 )
 def test_qdq_model_runs_in_ort_with_sane_accuracy(data, float_accuracy, options, max_drop) -> None:
