@@ -1,6 +1,7 @@
 """Area, delay and power of a circuit, by technology mapping through Yosys+ABC.
 
-Flow: the circuit (a `LogicView`, or Verilog/BLIF text) goes to Yosys, `synth -flatten`, then
+Flow: the circuit (a `LogicView`, or Verilog/BLIF text) goes to Yosys (`synth -flatten` for
+Verilog; a gate-level BLIF is only flattened and tech-mapped to Yosys gates), then
 `abc -genlib LIB` (or `-liberty LIB`) with the ABC script `script`; the mapped cell netlist comes
 back as BLIF. From it:
 
@@ -47,7 +48,7 @@ DEFAULT_SCRIPT = "strash;dch -f;map -a;topo"
 DEFAULT_LIBERTY_SCRIPT = "strash;dch -f;amap;topo"
 """The same for a Liberty library (ABC's `map` needs a genlib; `amap` works on both)."""
 
-_FLOW_VERSION = "1"
+_FLOW_VERSION = "2"
 
 
 def cache_dir() -> Path:
@@ -140,9 +141,12 @@ class CostModel:
         option = "-liberty" if self.library.kind == "liberty" else "-genlib"
         reader = "read_blif" if fmt == "blif" else "read_verilog"
         top_arg = f"-top {top}" if top else "-auto-top"
+        # a BLIF of gates needs no coarse synthesis (slow on large netlists): gates go to ABC
+        prepare = (f"hierarchy {top_arg}\nflatten\ntechmap\nopt_clean" if fmt == "blif"
+                   else f"synth -flatten {top_arg}")
         script = "\n".join([
             f"{reader} design.{fmt}",
-            f"synth -flatten {top_arg}",
+            prepare,
             f'abc {option} {lib_name} -script "+{self.script}"',
             "opt_clean -purge",
             "write_blif -gates mapped.blif",
