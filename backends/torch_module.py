@@ -122,7 +122,7 @@ def _step_attrs(op: Op, legacy_softmax: bool) -> dict[str, Any]:
         if isinstance(v, DenseArray) and v.size <= 16:
             attrs[k] = v.array.reshape(-1).tolist()
     if isinstance(op, nnd.QuantizeOp):
-        attrs["_dtype"] = op.result.type.dtype
+        attrs["_dtype"] = _quantized_dtype(op)
     if isinstance(op, nnd.SoftmaxOp) and legacy_softmax:
         attrs["legacy_axis_semantics"] = True
     if isinstance(op, nnd.ReshapeOp):
@@ -130,6 +130,14 @@ def _step_attrs(op: Op, legacy_softmax: bool) -> dict[str, Any]:
         if src.rank and dst.rank and src.shape[0] == dst.shape[0]:
             attrs["_keep_batch"] = True
     return attrs
+
+
+def _quantized_dtype(op: Op) -> str:
+    """The integer type a QuantizeLinear produces: its result type, else its zero point's, else u8."""
+    for t in (op.result.type, op.operand(2).type if len(op.operands) > 2 else None):
+        if isinstance(t, TensorType) and t.dtype in INT_RANGES:
+            return t.dtype
+    return "u8"
 
 
 def _const_array(op: Op) -> np.ndarray:
@@ -255,9 +263,7 @@ class _Builder:
                 return ()
             params.append(arr_a.reshape(()))
         zero = int(params[1]) if len(params) > 1 else 0
-        qmin, qmax = INT_RANGES.get(src.result.type.dtype, (None, None))
-        if qmin is None:
-            return ()
+        qmin, qmax = INT_RANGES[_quantized_dtype(src)]
         if lo_hi:
             qmin, qmax = max(qmin, lo_hi[0]), min(qmax, lo_hi[1])
         self.fused[dq] = ("fq_act", (self.vid(src.operand(0)), self.vid(dq.operand(1))), self.vid(dq.result),

@@ -283,3 +283,23 @@ def test_registered_op_modules_run_and_train() -> None:
     assert torch.equal(net(x), 3 * x)
     net(x).sum().backward()
     assert any(n.endswith("gain") for n, _ in net.named_parameters())
+
+
+def test_onnx_runtime_quantized_model_runs_bit_exactly(tmp_path: Path, mnist) -> None:
+    """A QDQ model made by onnxruntime.quantization (int8 activations and weights, int32 bias)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    x = mnist[0]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter([{"Input3": s[None]} for s in x[:50]])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.items, None)
+
+    path = tmp_path / "ort_qdq.onnx"
+    quantize_static(str(MNIST8), str(path), Reader(), quant_format=QuantFormat.QDQ)
+    m = load_onnx(str(path))
+    ref = OnnxRunner(str(path)).run_batched(x[100:300])
+    assert np.array_equal(_torch(to_torch(m), x[100:300]), ref)
