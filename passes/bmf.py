@@ -165,7 +165,9 @@ class BmfPass(ModulePass):
             executor.close()
         points = list(explorer.points.values())
         cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
-        best = self._choose(original, view, partition, explorer, points, threshold, vectors, metric, cost_opts)
+        chosen = self._choose_all(original, view, partition, explorer, points, threshold, vectors, metric,
+                                  cost_opts)
+        best = chosen[threshold][0]
         report = self._rewrite(module, view, partition, explorer, best, vectors, metric)
         measured = report.value(metric)
         if abs(measured - best.error) > 1e-9 or measured > threshold:
@@ -178,14 +180,7 @@ class BmfPass(ModulePass):
         summary = self._summary(ctx, view, partition, metric, threshold, vectors, before, after, report,
                                 best, front, points, explorer, time.perf_counter() - started)
         ctx.report[self.name] = summary
-        extra = {}
-        for t in sorted(set(self.thresholds)):
-            within = [p for p in points if p.error <= t]
-            if not within:
-                extra[str(t)] = None
-                continue
-            pt = min(within, key=lambda p: (p.area, p.error))
-            extra[str(t)] = self._mapped(original, view, partition, explorer, pt, vectors, metric, cost_opts)
+        extra = {str(t): (None if chosen[t] is None else chosen[t][1]) for t in sorted(set(self.thresholds))}
         if extra:
             summary["thresholds"] = extra
         if self.map_front:
@@ -207,15 +202,29 @@ class BmfPass(ModulePass):
                                  "explored": len(points), "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
 
-    def _choose(self, original: Module, view: LogicView, partition, explorer: Explorer, points: list[Point],
-                threshold: float, vectors: VectorSet, metric: str, cost_opts: dict) -> Point:
-        within = sorted((p for p in points if p.error <= threshold), key=lambda p: (p.area, p.error))
-        picks = within[:max(1, self.final_candidates)]
-        if len(picks) == 1:
-            return picks[0]
-        mapped = [(self._mapped(original, view, partition, explorer, p, vectors, metric, cost_opts)["area"],
-                   p.error, i) for i, p in enumerate(picks)]
-        return picks[min(mapped)[2]]
+    def _choose_all(self, original: Module, view: LogicView, partition, explorer: Explorer,
+                    points: list[Point], threshold: float, vectors: VectorSet, metric: str,
+                    cost_opts: dict) -> dict[float, tuple[Point, dict] | None]:
+        """Per threshold (ascending), the smallest mapped design among the few smallest by proxy
+        area within it and the designs chosen for the lower thresholds."""
+        mapped: dict[tuple[int, ...], dict] = {}
+        result: dict[float, tuple[Point, dict] | None] = {}
+        earlier: list[Point] = []
+        by_area = sorted(points, key=lambda p: (p.area, p.error))
+        for t in sorted(set(self.thresholds) | {threshold}):
+            picks = [p for p in by_area if p.error <= t][:max(1, self.final_candidates)]
+            picks += [p for p in earlier if p not in picks]
+            if not picks:
+                result[t] = None
+                continue
+            for p in picks:
+                if p.degrees not in mapped:
+                    mapped[p.degrees] = self._mapped(original, view, partition, explorer, p, vectors, metric,
+                                                     cost_opts)
+            best = min(picks, key=lambda p: (mapped[p.degrees]["area"], p.error))
+            earlier.append(best)
+            result[t] = (best, mapped[best.degrees])
+        return result
 
     def _mapped(self, original: Module, view: LogicView, partition, explorer: Explorer, point: Point,
                 vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:
