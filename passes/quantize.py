@@ -3,12 +3,13 @@
 Each quantized layer reads its activation through `nn.quantize -> [nn.clip] -> nn.dequantize`
 (per-tensor affine, calibrated on `--data`) and its weight (and bias) through `nn.dequantize`
 of an integer constant, which is the QDQ form stock ONNX Runtime runs. Weights take int8
-(uint8 when `weight_signed=false`) for 2 to 8 bits, int16/uint16 for 9 to 16; fewer than 8
+(uint8 when `weight_signed=false`) for 2 to 8 bits, int16/uint16 for 16 (opset 21); fewer than 8
 bits keep the 8-bit storage type with values restricted to the b-bit range by the scale (and, for
 activations, by an `nn.clip` of the integers), so the graph still runs at opset 13 instead of
 needing opset 21 (int4) or 25 (int2); `packed=true` stores such weights in those sub-byte types
 (ONNX Runtime 1.31 runs both; the IR keeps them as int8/uint8 arrays typed `i4`/`u2`/...). Bias
-is int32 at the product scale S_x * S_w.
+is int32 at the product scale S_x * S_w. Activation ranges come from running the float model in
+ONNX Runtime on the calibration samples with the layer inputs exposed (`axc.runtime.calibrate`).
 
 The integer view for the approximate-multiplier passes is the attribute `quant` (a dict) on every
 quantized `nn.conv`/`nn.gemm`/`nn.matmul`:
@@ -227,7 +228,7 @@ class QuantizePass(ModulePass):
         noise = float(np.mean((recon - w) ** 2))
         signal = float(np.mean(w.astype(np.float64) ** 2))
         return {"op": op.name, "x_scale": s_x, "x_zero_point": z_x, "x_range": list(x_range),
-                "weight_sqnr_db": 10 * np.log10(signal / noise) if noise > 0 else float("inf")}
+                "weight_sqnr_db": round(float(10 * np.log10(signal / noise)), 2) if noise > 0 else None}
 
 
 def _label(op: Op, index: int) -> str:
