@@ -54,6 +54,8 @@ def _block_words(n_signals: int) -> int:
     while block > 4 and n_signals * block * 8 > _SCRATCH_BYTES:
         block //= 2
     return block
+
+
 @dataclass(frozen=True)
 class Gate:
     """A gate for `Simulator.with_gates`: a `logic` op name or code, fan-in signals, LUT table."""
@@ -74,13 +76,24 @@ class Gate:
         return GATE_CODES[name]
 
     def table_bits(self) -> np.ndarray:
-        if self.table is None:
+        """The LUT table as uint8 per pattern (empty for other gates); checks the arity."""
+        code, n = self.code, len(self.fanin)
+        arity = {GATE_CODES["logic.not"]: (1, 1), GATE_CODES["logic.buf"]: (1, 1),
+                 GATE_CODES["logic.mux"]: (3, 3), GATE_CODES["logic.maj"]: (3, 3),
+                 GATE_CODES["logic.lut"]: (0, 24), GATE_CODES["logic.const"]: (0, 0)}
+        lo, hi = arity.get(code, (2, 1 << 30))
+        if not lo <= n <= hi:
+            raise InputError(f"gate '{self.kind}' cannot take {n} inputs")
+        if code != GATE_CODES["logic.lut"]:
             return np.zeros(0, dtype=np.uint8)
+        if self.table is None:
+            raise InputError("a LUT gate needs a table")
         if isinstance(self.table, TruthTable):
-            return self.table.to_array()
-        bits = np.asarray(self.table, dtype=np.uint8).ravel()
-        if bits.size != 1 << len(self.fanin):
-            raise InputError(f"LUT table has {bits.size} entries for {len(self.fanin)} inputs")
+            bits = self.table.to_array()
+        else:
+            bits = np.asarray(self.table, dtype=np.uint8).ravel()
+        if bits.size != 1 << n:
+            raise InputError(f"LUT table has {bits.size} entries for {n} inputs")
         return bits
 
 

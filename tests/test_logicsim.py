@@ -104,6 +104,18 @@ def test_incremental_rerun_equals_full_run(seed: int) -> None:
     assert np.array_equal(base.packed, sim.run(vectors).packed)  # the base result is untouched
 
 
+def test_bad_gates_are_refused() -> None:
+    sim = Simulator(LogicView.from_graph(ripple_adder(3).top_graph))
+    with pytest.raises(InputError, match="cannot take"):
+        sim.with_gates(add=[Gate("mux", (2, 3))])
+    with pytest.raises(InputError, match="entries"):
+        sim.with_gates(add=[Gate("lut", (2, 3), [0, 1])])
+    with pytest.raises(InputError, match="unknown gate"):
+        sim.with_gates(add=[Gate("nope", (2, 3))])
+    with pytest.raises(InputError, match="does not exist"):
+        sim.with_gates(add=[Gate("and", (2, 999))])
+
+
 def test_loops_are_refused() -> None:
     view = LogicView.from_graph(ripple_adder(3).top_graph)
     sim = Simulator(view)
