@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from axc.ir import InputError, i1
@@ -157,3 +159,27 @@ def test_resimulate_after_graph_edit(seed: int) -> None:
     mask = full.valid_mask
     assert np.array_equal(incremental.packed & mask, full.packed & mask)
     assert np.array_equal(incremental.signals & mask, full.signals & mask)
+
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+
+
+def _scalar_ports_value(values: dict[str, np.ndarray], prefix: str, width: int) -> np.ndarray:
+    total = np.zeros(next(iter(values.values())).size, dtype=object)
+    for i in range(width):
+        total += values[f"{prefix}[{i}]"].astype(object) << i
+    return total
+
+
+def test_epfl_adder_adds() -> None:
+    verilog = pytest.importorskip("axc.frontend.verilog")
+    view = LogicView.from_graph(
+        verilog.load_verilog(str(CORPORA / "epfl" / "arithmetic" / "adder.v"), {}).top_graph)
+    vectors = VectorSet.random(view, 3000, seed=5)
+    result = Simulator(view).run(vectors, keep_signals=False)
+    ins = {name: vectors.port_values(name) for name, _ in view.input_ports}
+    outs = {name: result.port_values(name) for name, _ in view.output_ports}
+    a = _scalar_ports_value(ins, "a", 128)
+    b = _scalar_ports_value(ins, "b", 128)
+    total = _scalar_ports_value(outs, "f", 128) + (outs["cOut"].astype(object) << 128)
+    assert (a + b == total).all()
