@@ -183,3 +183,12 @@ def test_epfl_adder_adds() -> None:
     b = _scalar_ports_value(ins, "b", 128)
     total = _scalar_ports_value(outs, "f", 128) + (outs["cOut"].astype(object) << 128)
     assert (a + b == total).all()
+
+
+def test_toggle_rates_across_words() -> None:
+    view = LogicView.from_graph(ripple_adder(4).top_graph)
+    vectors = VectorSet.random(view, 200, seed=9)
+    result = Simulator(view).run(vectors)
+    bits = _unpack(result.signals, 200)
+    expected = (bits[:, 1:] != bits[:, :-1]).sum(axis=1) / 199
+    assert np.allclose(result.toggle_rates(), expected)
