@@ -97,11 +97,14 @@ def test_save_load_and_state_dict(tmp_path: Path, mnist) -> None:
     assert not np.array_equal(_torch(fresh, x), _torch(loaded, x))
 
 
-def test_qat_raises_two_bit_accuracy_and_writes_back(mnist) -> None:
+@pytest.mark.parametrize(("per_channel", "gain"), [(True, 0.003), (False, 0.05)])
+def test_qat_raises_two_bit_accuracy_and_writes_back(mnist, per_channel: bool, gain: float) -> None:
+    """One epoch of QAT on images 0-7999 raises 2-bit accuracy on 8000-9999 (96.8 -> 97.7 %
+    per channel, 67.6 -> 86.8 % per tensor when measured)."""
     x, y = mnist
     torch.manual_seed(0)
     m = load_onnx(str(MNIST8))
-    QuantizePass(bits=8, weight_bits=2).run(PassContext(quiet=True), m, x[:500])
+    QuantizePass(bits=8, weight_bits=2, per_channel=per_channel).run(PassContext(quiet=True), m, x[:500])
     net = to_torch(m)
     held_x, held_y = x[8000:], y[8000:]
     before = float(np.mean(top1(_torch(net, held_x)) == held_y))
@@ -120,7 +123,7 @@ def test_qat_raises_two_bit_accuracy_and_writes_back(mnist) -> None:
     finally:
         torch.set_num_threads(threads)
     after = float(np.mean(top1(_torch(net, held_x)) == held_y))
-    assert after >= before + 0.005, (before, after)
+    assert after >= before + gain, (before, after)
     # write the trained weights back: the ONNX model now scores what the torch module scores
     assert update_module_weights(m, net) >= 3
     ort_after = float(np.mean(top1(_ort(m, held_x)) == held_y))
