@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from axc.ir import Graph, InputError, Module, i1
-from axc.ir.dialects import logic
+from axc.ir import Graph, InputError, IntType, Module, TruthTable, i1
+from axc.ir.dialects import hw, logic
 from axc.ir.views import LogicView
 from axc.runtime.cost import CostModel, load_library
 from axc.runtime.cost.model import _netlist_view
@@ -63,9 +63,23 @@ def test_constant_inputs_do_not_switch(model: CostModel) -> None:
     assert p_busy["switching"] > 0
 
 
+def _wide_gates() -> Module:
+    """A 12-input LUT and an 8-input XNOR (the BLIF writer splits both)."""
+    g = Graph("wide", kind="hw")
+    bits = g.create(hw.SplitOp, [g.add_input("x", IntType(12))], [i1] * 12).results
+    table = TruthTable.from_array(np.random.default_rng(3).integers(0, 2, size=1 << 12))
+    lut = g.create(logic.LutOp, list(bits), [i1], {"table": table}).result
+    xnor = g.create(logic.XnorOp, list(bits[:8]), [i1]).result
+    g.add_output("y", g.create(hw.JoinOp, [lut, xnor], [IntType(2)]).result)
+    m = Module()
+    m.add_graph(g, top=True)
+    return m
+
+
 def test_mapped_netlist_is_equivalent(model: CostModel) -> None:
-    for seed in (1, 2, 3):
-        view = LogicView.from_graph(random_circuit(seed, n_gates=60).top_graph)
+    circuits = [random_circuit(seed, n_gates=60) for seed in (1, 2, 3)] + [_wide_gates()]
+    for seed, circuit in enumerate(circuits):
+        view = LogicView.from_graph(circuit.top_graph)
         net = model.map_view(view).netlist
         vectors = VectorSet.random(view, 500, seed)
         expected = Simulator(view).run(vectors).packed
