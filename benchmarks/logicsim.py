@@ -159,7 +159,7 @@ def _from_words32(raw: np.ndarray, width: int) -> list[int]:
 
 
 def run_circuit(name: str, path: Path, n_vectors: int, icarus_vectors: int, seed: int,
-                tools: set[str]) -> dict:
+                tools: set[str], threads: int = 1) -> dict:
     from axc.frontend.verilog import load_verilog
 
     module = load_verilog(str(path), {})
@@ -174,9 +174,19 @@ def run_circuit(name: str, path: Path, n_vectors: int, icarus_vectors: int, seed
         ours = sim.run(vectors, keep_signals=False)
         best = min(best, time.process_time() - start)
     ours_out = unpack_ints(ours.packed, n_vectors)
+    if threads != 1:
+        sim.run(vectors, keep_signals=False, threads=threads)
+        wall = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            par = sim.run(vectors, keep_signals=False, threads=threads)
+            wall = min(wall, time.perf_counter() - start)
+        assert unpack_ints(par.packed, n_vectors).tolist() == ours_out.tolist()
     inputs = unpack_ints(vectors.words, n_vectors)
     row = {"circuit": name, "aig_nodes": nodes, "gates": view.n_gates, "vectors": n_vectors,
            "ours_s": best, "ours_evals": nodes * n_vectors / best}
+    if threads != 1:
+        row["threads_evals"] = nodes * n_vectors / wall
     aig = path.with_suffix(".aig")
     if aig.is_file():
         row["aig_file_nodes"] = int(aig.read_bytes().split(b"\n", 1)[0].split()[5])
@@ -231,9 +241,11 @@ def main() -> int:
     ap.add_argument("--circuits", nargs="*", default=["multiplier", "c6288", "adder"],
                     choices=sorted(CIRCUITS))
     ap.add_argument("--tools", nargs="*", default=["icarus", "verilator"])
+    ap.add_argument("--threads", type=int, default=1,
+                    help="also time ours on this many threads (wall clock; 0 = every core)")
     args = ap.parse_args()
-    rows = [run_circuit(c, CIRCUITS[c], args.vectors, args.icarus_vectors, args.seed, set(args.tools))
-            for c in args.circuits]
+    rows = [run_circuit(c, CIRCUITS[c], args.vectors, args.icarus_vectors, args.seed,
+                        set(args.tools), args.threads) for c in args.circuits]
     print("AIG-node evaluations per second (AIG nodes from Yosys aigmap of each file; "
           f"{args.vectors} random vectors, seed {args.seed}; ours single-threaded; CPU time)\n")
     print(f"{'circuit':<11} {'AIG nodes':>9} {'ours':>9} {'verilator':>9} {'icarus':>9}  "
@@ -251,6 +263,9 @@ def main() -> int:
               f"{r['ours_evals'] / ver if ver else float('nan'):11.1f} "
               f"{r['ours_evals'] / ica if ica else float('nan'):11.0f}  "
               f"{r['vectors'] / r['ours_s']:14.3e}  {', '.join(match)}")
+        if "threads_evals" in r:
+            print(f"{'':<11} ours on {args.threads or 'all'} threads: {r['threads_evals']:.2e} "
+                  "node-evals/s (wall clock)")
         if "aig_file_nodes" in r:
             print(f"{'':<11} (EPFL .aig file: {r['aig_file_nodes']} nodes; our IR has {r['gates']} gates)")
     ok = all(r.get("verilator_match", True) and r.get("icarus_match", True) for r in rows)

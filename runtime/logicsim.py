@@ -174,8 +174,12 @@ class Simulator:
             raise InputError(f"vectors have {vectors.words.shape[0]} input bits, "
                              f"the circuit has {self.view.n_inputs}")
 
-    def run(self, vectors: VectorSet, keep_signals: bool = True) -> SimResult:
-        """Simulate every vector; keep all signal words unless `keep_signals` is False."""
+    def run(self, vectors: VectorSet, keep_signals: bool = True, threads: int = 1) -> SimResult:
+        """Simulate every vector; keep all signal words unless `keep_signals` is False.
+
+        Output-only runs (`keep_signals=False`) can spread blocks of vectors over `threads`
+        threads (0: numba's default, every core).
+        """
         self._check(vectors)
         n_words = vectors.n_words
         packed = np.empty((self.outputs.size, n_words), dtype=np.uint64)
@@ -188,6 +192,18 @@ class Simulator:
                           self.n_signals, words, self.outputs,
                           np.zeros(self.outputs.size, np.uint64), packed, full,
                           _block_words(self.n_signals))
+        elif threads != 1:
+            import numba
+
+            codes, ptr, fanin, fmask, lut_ptr, lut_bits, outs, omask, n_signals = self._program()
+            previous = numba.get_num_threads()
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS) if threads > 0
+                                  else numba.config.NUMBA_NUM_THREADS)
+            try:
+                K.run_parallel(codes, ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, words,
+                               outs, omask, packed, _block_words(n_signals))
+            finally:
+                numba.set_num_threads(previous)
         else:
             codes, ptr, fanin, fmask, lut_ptr, lut_bits, outs, omask, n_signals = self._program()
             K.run_blocked(np.arange(codes.size, dtype=np.int64), codes, ptr, fanin, fmask,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from axc.ir.views import GATE_CODES
-from numba import njit
+from numba import njit, prange
 
 __all__ = [
     "compile_fast",
@@ -20,6 +20,7 @@ __all__ = [
     "gather_ints",
     "match_old_signals",
     "run_blocked",
+    "run_parallel",
     "toggle_counts",
     "topo_order",
 ]
@@ -226,6 +227,33 @@ def run_blocked(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_sign
             m = omask[o]
             for w in range(lo, hi):
                 packed[o, w0 + w - lo] = sig[s, w] ^ m
+
+
+@njit(cache=True, parallel=True)
+def run_parallel(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, in_words,
+                 outputs, omask, packed, block):
+    """`run_blocked` of an output-only program with blocks spread over threads (own scratch)."""
+    n_in = in_words.shape[0]
+    n_words = in_words.shape[1]
+    base = 2 + n_in
+    order = np.arange(codes.size)
+    n_blocks = (n_words + block - 1) // block
+    for b in prange(n_blocks):
+        w0 = b * block
+        width = min(w0 + block, n_words) - w0
+        sig = np.empty((n_signals, width), dtype=np.uint64)
+        for w in range(width):
+            sig[0, w] = 0
+            sig[1, w] = ONES
+        for i in range(n_in):
+            for w in range(width):
+                sig[2 + i, w] = in_words[i, w0 + w]
+        eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width)
+        for o in range(outputs.size):
+            s = outputs[o]
+            m = omask[o]
+            for w in range(width):
+                packed[o, w0 + w] = sig[s, w] ^ m
 
 
 @njit(cache=True)

@@ -29,6 +29,16 @@ def test_random_circuits_match_reference(seed: int, n_vectors: int, keep: bool) 
     assert np.array_equal(_unpack(result.packed, n_vectors), expected)
 
 
+def test_threads_give_the_same_outputs() -> None:
+    view = LogicView.from_graph(random_circuit(7, n_gates=200).top_graph)
+    vectors = VectorSet.random(view, 70_000, seed=2)
+    sim = Simulator(view)
+    single = sim.run(vectors, keep_signals=False)
+    assert np.array_equal(sim.run(vectors, keep_signals=False, threads=2).packed, single.packed)
+    assert np.array_equal(sim.run(vectors, keep_signals=True).packed & single.valid_mask,
+                          single.packed & single.valid_mask)
+
+
 def test_every_gate_code_is_exercised() -> None:
     codes = set()
     for seed in range(20):
