@@ -21,10 +21,14 @@ LOADERS: dict[str, str] = {
     "ir": "axc.ir.parser:load_ir",
     "onnx": "axc.frontend.onnx_import:load_onnx",
     "v": "axc.frontend.verilog:load_verilog",
+    "blif": "axc.frontend.blif:load_blif",
+    "bench": "axc.frontend.bench:load_bench",
 }
 
 EMITTERS: dict[str, str] = {
     "ir": "axc.ir.printer:save_ir",
+    "v": "axc.backends.verilog:save_verilog",
+    "blif": "axc.backends.blif:save_blif",
     "onnx": "axc.backends.onnx_export:save_onnx",
     "pt": "axc.backends.torch_module:save_pt",
     "dot": "axc.backends.graphviz:save_dot",

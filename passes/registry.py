@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "axc_opt.passes"
 BUILTIN_PASSES: dict[str, str] = {
     "approx-mul": "axc.passes.approx_mul:ApproxMulPass",
     "bmf": "axc.passes.bmf:BmfPass",
+    "check-equiv": "axc.passes.check_equiv:CheckEquivPass",
     "constant-fold": "axc.passes.constant_fold:ConstantFoldPass",
     "cse": "axc.passes.cse:CommonSubexpressionPass",
     "dce": "axc.passes.dce:DeadCodePass",

@@ -1,0 +1,127 @@
+"""Net names for netlist emitters: ports, port bits, wires, all legal and unique.
+
+Both the Verilog and the BLIF emitter name a circuit graph the same way: ports keep their
+(legalised) names; a gate that drives bit i of output port `p` is named `p[i]` directly (so the
+emitted netlist reads like the original); every other value gets its own name (its IR name
+legalised, else `n<k>`); output bits that cannot take a driver's name (inputs, constants, values
+that drive several bits) get an extra assignment. `bit_ref(port, i)` is written `p[i]` in both
+formats: a bit-select in Verilog, a plain net name in BLIF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from axc.ir import Graph, IntType, Value
+from axc.ir.dialects import hw, logic
+
+__all__ = ["NetNames", "Namer"]
+
+
+class Namer:
+    """Hands out unique names, legalised by `legal`."""
+
+    def __init__(self, legal: Callable[[str], str], reserved: set[str] | None = None) -> None:
+        self.legal = legal
+        self.taken: set[str] = set(reserved or ())
+
+    def take(self, hint: str) -> str:
+        base = self.legal(hint)
+        name = base
+        k = 1
+        while name in self.taken:
+            name = f"{base}_{k}"
+            k += 1
+        self.taken.add(name)
+        return name
+
+
+def _width(v: Value) -> int:
+    t = v.type
+    return t.width if isinstance(t, IntType) else 0
+
+
+def bit_ref(name: str, width: int, i: int) -> str:
+    return name if width == 1 else f"{name}[{i}]"
+
+
+@dataclass
+class NetNames:
+    """Names of one graph's ports and values (see the module docstring)."""
+
+    inputs: list[tuple[str, int]] = field(default_factory=list)
+    outputs: list[tuple[str, int]] = field(default_factory=list)
+    ref: dict[Value, str] = field(default_factory=dict)
+    wires: list[Value] = field(default_factory=list)
+    """Values that need a declaration of their own (in definition order)."""
+    extra: list[tuple[str, Value]] = field(default_factory=list)
+    """Output bits (or whole ports) assigned from a value named elsewhere."""
+
+    @classmethod
+    def of(cls, graph: Graph, namer: Namer, inline_const: Callable[[Value], str | None]) -> NetNames:
+        """Name `graph`'s nets; `inline_const(v)` gives a literal for constants written inline."""
+        names = cls()
+        for v in graph.inputs:
+            port = namer.take(v.name or f"in{v.index}")
+            names.inputs.append((port, _width(v)))
+            namer.taken.update(bit_ref(port, _width(v), i) for i in range(_width(v)))
+            names.ref[v] = port
+        out_ports = []
+        for name, v in zip(graph.output_names, graph.outputs):
+            port = namer.take(name)
+            names.outputs.append((port, _width(v)))
+            namer.taken.update(bit_ref(port, _width(v), i) for i in range(_width(v)))
+            out_ports.append((port, v))
+        for v in graph.inputs:
+            for op in v.users():
+                if isinstance(op, hw.SplitOp):
+                    for i, r in enumerate(op.results):
+                        names.ref[r] = bit_ref(names.ref[v], _width(v), i)
+        for op in graph.ops:
+            if isinstance(op, logic.ConstOp):
+                literal = inline_const(op.result)
+                if literal is not None:
+                    names.ref[op.result] = literal
+
+        def claimable(v: Value) -> bool:
+            return v.owner is not None and v not in names.ref and not isinstance(
+                v.owner, hw.SplitOp | logic.ConstOp
+            )
+
+        for port, v in out_ports:
+            width = _width(v)
+            if isinstance(v.owner, hw.JoinOp) and v not in names.ref:
+                names.ref[v] = port
+                for i, bit in enumerate(v.owner.operands):
+                    target = bit_ref(port, width, i)
+                    if claimable(bit):
+                        names.ref[bit] = target
+                    else:
+                        names.extra.append((target, bit))
+            elif claimable(v):
+                names.ref[v] = port
+            else:
+                names.extra.append((port, v))
+
+        unnamed: list[Value] = []
+        internal_splits: list[hw.SplitOp] = []
+        for op in graph.topo_order():
+            for r in op.results:
+                if r in names.ref:
+                    continue
+                if isinstance(op, hw.SplitOp):
+                    internal_splits.append(op)
+                    break
+                names.wires.append(r)
+                if r.name:
+                    names.ref[r] = namer.take(r.name)
+                else:
+                    unnamed.append(r)
+        for k, r in enumerate(unnamed):
+            names.ref[r] = namer.take(f"t{k}")
+        for op in internal_splits:
+            src = op.operand(0)
+            for i, r in enumerate(op.results):
+                names.ref.setdefault(r, bit_ref(names.ref[src], _width(src), i))
+        return names

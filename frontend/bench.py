@@ -1,0 +1,90 @@
+"""The ISCAS `.bench` frontend: `INPUT(x)`, `OUTPUT(y)`, `y = NAND(a, b)` into a "hw" graph.
+
+Gates: AND OR NAND NOR XOR XNOR (two or more inputs), NOT, BUF/BUFF. Flip-flops (`DFF`) are
+refused: axc-opt works on combinational logic. Vector ports are restored from `x[i]` names as
+for BLIF (see `frontend.netlist`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from axc.ir import FileLoc, InputError, Module, ParseError
+from axc.ir.dialects import logic
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from .netlist import FlatCell, build_graph
+
+__all__ = ["load_bench", "parse_bench"]
+
+_GATES: dict[str, type] = {
+    "AND": logic.AndOp, "OR": logic.OrOp, "NAND": logic.NandOp, "NOR": logic.NorOp,
+    "XOR": logic.XorOp, "XNOR": logic.XnorOp, "NOT": logic.NotOp, "INV": logic.NotOp,
+    "BUF": logic.BufOp, "BUFF": logic.BufOp,
+}
+_SEQUENTIAL = frozenset({"DFF", "DFFR", "DFFS", "LATCH", "FF"})
+
+
+@cache
+def _parser() -> Lark:
+    return Lark((Path(__file__).parent / "bench.lark").read_text(), parser="lalr", lexer="contextual")
+
+
+def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] | None = None) -> Module:
+    """Parse `.bench` text into a Module with one "hw" graph."""
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        token = getattr(exc, "token", None)
+        what = f"'{token}'" if token is not None and token.type != "$END" else (
+            "end of file" if token is not None else f"character '{getattr(exc, 'char', '?')}'"
+        )
+        raise ParseError(f"malformed .bench: unexpected {what}", FileLoc(filename, exc.line, exc.column), source=text) from None
+    inputs: list[tuple[str, FileLoc]] = []
+    outputs: list[tuple[str, FileLoc]] = []
+    cells: list[FlatCell] = []
+    for stmt in tree.children:
+        first = stmt.children[0]
+        loc = FileLoc(filename, first.line, first.column)
+        if stmt.data == "input":
+            inputs.append((str(first), loc))
+        elif stmt.data == "output":
+            outputs.append((str(first), loc))
+        else:
+            out, kind_tok, *ins = stmt.children
+            kind = str(kind_tok).upper()
+            args = tuple(str(i) for i in ins if i is not None)
+            kind_loc = FileLoc(filename, kind_tok.line, kind_tok.column)
+            if kind in _SEQUENTIAL:
+                raise InputError(
+                    f"sequential elements ({kind}) are not supported: axc-opt works on combinational logic",
+                    kind_loc, source=text, span=len(kind),
+                )
+            cls = _GATES.get(kind)
+            if cls is None:
+                raise InputError(f"unknown .bench gate '{kind_tok}'", kind_loc, source=text, span=len(kind))
+            single = cls in (logic.NotOp, logic.BufOp)
+            if (single and len(args) != 1) or (not single and len(args) < 1):
+                raise InputError(f"{kind} takes {'one input' if single else 'one or more inputs'}, got {len(args)}", kind_loc, source=text)
+            if not single and len(args) == 1:
+                cells.append(FlatCell("gate", args, str(out), logic.BufOp if cls in (logic.AndOp, logic.OrOp, logic.XorOp) else logic.NotOp, loc))
+            else:
+                cells.append(FlatCell("gate", args, str(out), cls, loc))
+    name = Path(filename).stem if filename != "<string>" else "top"
+    graph = build_graph(name, inputs, outputs, cells, source=text)
+    module = Module({"source": filename, "format": "bench"})
+    module.add_graph(graph, top=True)
+    return module
+
+
+def load_bench(path: str, options: dict[str, Any] | None = None) -> Module:
+    """Read a `.bench` file (see `parse_bench`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"cannot read '{path}': no such file")
+    return parse_bench(p.read_text(errors="replace"), str(path), options)

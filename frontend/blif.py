@@ -1,0 +1,268 @@
+"""The BLIF frontend: `.model .inputs .outputs .names .gate .subckt .barbuf` into a "hw" graph.
+
+The lark grammar (`blif.lark`) gives the line structure; this module checks each statement and
+elaborates the top model. Covers may list the ON-set (`01 1`) or the OFF-set (`00 0`) with `-`
+don't-cares; a `.names` without rows is constant 0. `.gate` cells take their functions from a
+genlib file (`options["genlib"]`). `.subckt` instances of models in the same file are flattened
+(internal nets are named `<model>_<k>.<net>`). The top model is `options["top"]`, else the first
+model that no other model instantiates. Sequential elements (`.latch`) are refused.
+Vector ports are restored from `name[i]` bit names (see `frontend.netlist`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from axc.ir import FileLoc, InputError, Module, ParseError
+from lark import Lark, Token
+from lark.exceptions import UnexpectedInput
+
+from .genlib import Genlib, load_genlib
+from .netlist import FlatCell, build_graph
+
+__all__ = ["load_blif", "parse_blif"]
+
+_IGNORED_DIRECTIVES = frozenset({
+    ".area", ".delay", ".wire_load_slope", ".wire", ".input_arrival", ".default_input_arrival",
+    ".output_required", ".default_output_required", ".input_drive", ".default_input_drive",
+    ".output_load", ".default_output_load", ".max_input_load", ".default_max_input_load",
+    ".attr", ".param", ".cname", ".search", ".blackbox", ".spec",
+})
+
+
+@dataclass
+class _Model:
+    name: str
+    loc: FileLoc
+    inputs: list[tuple[str, FileLoc]] = field(default_factory=list)
+    outputs: list[tuple[str, FileLoc]] = field(default_factory=list)
+    cells: list[FlatCell] = field(default_factory=list)
+    instances: list[tuple[str, list[tuple[str, str]], FileLoc]] = field(default_factory=list)
+
+
+@cache
+def _parser() -> Lark:
+    grammar = (Path(__file__).parent / "blif.lark").read_text()
+    return Lark(grammar, parser="lalr", lexer="contextual")
+
+
+def _words(tok: Token) -> list[str]:
+    return tok.replace("\\\r\n", " ").replace("\\\n", " ").split()
+
+
+class _Reader:
+    """Turns the parse tree of one file into `_Model`s, checking each statement."""
+
+    def __init__(self, text: str, filename: str, genlib: Genlib | None) -> None:
+        self.text = text
+        self.filename = filename
+        self.genlib = genlib
+
+    def loc(self, tok: Token, word: str | None = None) -> FileLoc:
+        if word is None or tok.type != "SIGNALS":
+            return FileLoc(self.filename, tok.line, tok.column)
+        offset = tok.find(word)
+        before = tok[: max(offset, 0)]
+        line = tok.line + before.count("\n")
+        col = (len(before) - before.rfind("\n")) if "\n" in before else tok.column + len(before)
+        return FileLoc(self.filename, line, col)
+
+    def error(self, message: str, tok: Token, word: str | None = None, cls: type = InputError) -> Exception:
+        return cls(message, self.loc(tok, word), source=self.text, span=len(word or tok.split()[0]))
+
+    def models(self, tree: Any) -> list[_Model]:
+        models = []
+        for node in tree.children:
+            models.append(self.model(node))
+        return models
+
+    def model(self, node: Any) -> _Model:
+        head, *rest = node.children
+        name_tok = rest[0] if rest and isinstance(rest[0], Token) and rest[0].type == "SIGNALS" else None
+        names = _words(name_tok) if name_tok is not None else []
+        model = _Model(names[0] if names else "top", self.loc(head))
+        for stmt in rest:
+            if isinstance(stmt, Token):
+                continue
+            if stmt.data == "exdc" or stmt.data == "end":
+                continue
+            getattr(self, f"stmt_{stmt.data}")(model, stmt.children)
+        return model
+
+    def stmt_inputs(self, model: _Model, children: list[Token]) -> None:
+        for tok in children:
+            model.inputs.extend((w, self.loc(tok, w)) for w in _words(tok))
+
+    def stmt_outputs(self, model: _Model, children: list[Token]) -> None:
+        for tok in children:
+            model.outputs.extend((w, self.loc(tok, w)) for w in _words(tok))
+
+    def stmt_latch(self, model: _Model, children: list[Token]) -> None:
+        raise self.error(
+            "sequential elements (.latch) are not supported: axc-opt works on combinational logic",
+            children[0],
+        )
+
+    def stmt_directive(self, model: _Model, children: list[Token]) -> None:
+        if children[0] not in _IGNORED_DIRECTIVES:
+            raise self.error(f"unsupported BLIF construct '{children[0]}'", children[0])
+
+    def stmt_barbuf(self, model: _Model, children: list[Token]) -> None:
+        words = _words(children[1])
+        if len(words) != 2:
+            raise self.error(f"'{children[0]}' takes an input and an output net", children[0])
+        model.cells.append(FlatCell("buf", (words[0],), words[1], None, self.loc(children[0])))
+
+    def stmt_names(self, model: _Model, children: list[Token]) -> None:
+        head = children[0]
+        if len(children) < 2 or children[1].type != "SIGNALS":
+            raise self.error("'.names' needs at least an output net", head)
+        nets = _words(children[1])
+        n = len(nets) - 1
+        cubes: list[str] = []
+        out_value: str | None = None
+        for row in children[2:]:
+            parts = row.split()
+            if n == 0:
+                if len(parts) != 1:
+                    raise self.error("a constant '.names' row is a single 0 or 1", row, cls=ParseError)
+                cube, value = "", parts[0]
+            else:
+                if len(parts) != 2 or len(parts[0]) != n:
+                    raise self.error(
+                        f"cover row must have {n} input column{'s' if n != 1 else ''} and an output",
+                        row, cls=ParseError,
+                    )
+                cube, value = parts
+            if out_value is None:
+                out_value = value
+            elif value != out_value:
+                raise self.error("cover mixes ON-set (output 1) and OFF-set (output 0) rows", row)
+            cubes.append(cube)
+        on_set = out_value != "0"
+        model.cells.append(
+            FlatCell("cover", tuple(nets[:-1]), nets[-1], (tuple(cubes), on_set), self.loc(head))
+        )
+
+    def stmt_gate(self, model: _Model, children: list[Token]) -> None:
+        head, sig = children
+        words = _words(sig)
+        cell_name, pins = words[0], self.pins(sig, words[1:])
+        if self.genlib is None:
+            raise self.error("'.gate' needs a cell library: give one with --genlib FILE", head)
+        if cell_name in self.genlib.latches:
+            raise self.error(
+                f"'{cell_name}' is a latch: sequential elements are not supported", sig, cell_name
+            )
+        cell = self.genlib.cells.get(cell_name)
+        if cell is None:
+            raise self.error(f"unknown gate '{cell_name}' (not in {self.genlib.path})", sig, cell_name)
+        bound = dict(pins)
+        for formal, _ in pins:
+            if formal != cell.output and formal not in cell.inputs:
+                raise self.error(f"gate '{cell_name}' has no pin '{formal}'", sig, f"{formal}=")
+        missing = [p for p in (*cell.inputs, cell.output) if p not in bound]
+        if missing:
+            raise self.error(f"pin '{missing[0]}' of gate '{cell_name}' is not connected", sig, cell_name)
+        ins = tuple(bound[p] for p in cell.inputs)
+        model.cells.append(FlatCell("table", ins, bound[cell.output], cell.table, self.loc(head)))
+
+    def stmt_subckt(self, model: _Model, children: list[Token]) -> None:
+        head, sig = children
+        words = _words(sig)
+        model.instances.append((words[0], self.pins(sig, words[1:]), self.loc(sig, words[0])))
+
+    def pins(self, tok: Token, words: list[str]) -> list[tuple[str, str]]:
+        pins = []
+        for w in words:
+            formal, eq, actual = w.partition("=")
+            if not eq or not formal or not actual:
+                raise self.error(f"expected formal=actual, got '{w}'", tok, w, ParseError)
+            pins.append((formal, actual))
+        return pins
+
+
+def _flatten(
+    models: dict[str, _Model], top: _Model, source: str
+) -> list[FlatCell]:
+    cells: list[FlatCell] = []
+    counters: dict[str, int] = {}
+
+    def emit(model: _Model, rename: dict[str, str] | None, prefix: str, path: tuple[str, ...]) -> None:
+        def net(n: str) -> str:
+            if rename is None:
+                return n
+            return rename.get(n) or prefix + n
+
+        for c in model.cells:
+            cells.append(FlatCell(c.kind, tuple(net(i) for i in c.ins), net(c.out), c.payload, c.loc))
+        for callee, pins, loc in model.instances:
+            sub = models.get(callee)
+            if sub is None:
+                raise InputError(f"'.subckt' of unknown model '{callee}'", loc, source=source)
+            if callee in path:
+                raise InputError(f"model '{callee}' instantiates itself", loc, source=source)
+            ports = {n for n, _ in sub.inputs} | {n for n, _ in sub.outputs}
+            inner: dict[str, str] = {}
+            for formal, actual in pins:
+                if formal not in ports:
+                    raise InputError(f"model '{callee}' has no port '{formal}'", loc, source=source)
+                inner[formal] = net(actual)
+            for formal, _ in sub.inputs:
+                if formal not in inner:
+                    raise InputError(f"input '{formal}' of '{callee}' is not connected", loc, source=source)
+            k = counters.get(callee, 0)
+            counters[callee] = k + 1
+            emit(sub, inner, f"{prefix}{callee}_{k}.", (*path, callee))
+
+    emit(top, None, "", (top.name,))
+    return cells
+
+
+def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | None = None) -> Module:
+    """Parse BLIF `text` into a Module with one flattened "hw" graph."""
+    options = options or {}
+    genlib_path = options.get("genlib")
+    genlib = load_genlib(str(genlib_path)) if genlib_path else None
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        token = getattr(exc, "token", None)
+        what = "end of file" if token is not None and token.type == "$END" else (
+            f"'{token}'" if token is not None else f"character '{getattr(exc, 'char', '?')}'"
+        )
+        raise ParseError(f"malformed BLIF: unexpected {what}", FileLoc(filename, exc.line, exc.column), source=text) from None
+    reader = _Reader(text, filename, genlib)
+    models = reader.models(tree)
+    by_name: dict[str, _Model] = {}
+    for m in models:
+        if m.name in by_name:
+            raise InputError(f"model '{m.name}' is defined twice", m.loc, source=text)
+        by_name[m.name] = m
+    top_name = options.get("top")
+    if top_name:
+        if top_name not in by_name:
+            raise InputError(f"no model '{top_name}' in {filename}")
+        top = by_name[top_name]
+    else:
+        called = {callee for m in models for callee, _, _ in m.instances}
+        top = next((m for m in models if m.name not in called), models[0])
+    cells = _flatten(by_name, top, text)
+    graph = build_graph(top.name, top.inputs, top.outputs, cells, source=text)
+    graph.loc = top.loc
+    module = Module({"source": filename, "format": "blif"})
+    module.add_graph(graph, top=True)
+    return module
+
+
+def load_blif(path: str, options: dict[str, Any] | None = None) -> Module:
+    """Read a BLIF file (see `parse_blif`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"cannot read '{path}': no such file")
+    return parse_blif(p.read_text(errors="replace"), str(path), options)

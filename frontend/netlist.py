@@ -1,0 +1,170 @@
+"""Building a bit-level "hw" graph from a flat list of named nets and the cells that drive them.
+
+BLIF and `.bench` importers reduce a file to primary input names, primary output names and one
+`FlatCell` per driven net (its fan-in nets and its function). `build_graph` checks the netlist
+(one driver per net, every read net defined, no combinational cycle), creates the ops in
+dependency order, and restores vector ports: bits named `a[0] a[1] ...` (all indices 0..N-1, no
+clash with a scalar port) become one `iN` port `a`, reached through `hw.split` / built with
+`hw.join`; each bit keeps its name as the value name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from axc.ir import FileLoc, Graph, InputError, IntType, Value, i1
+from axc.ir.dialects import hw, logic
+
+from .logic_builder import FunctionBuilder
+
+__all__ = ["FlatCell", "PortBits", "build_graph", "group_ports"]
+
+_BIT_NAME = re.compile(r"^(.+)\[(\d+)\]$")
+
+
+@dataclass(slots=True)
+class FlatCell:
+    """The driver of net `out`.
+
+    `kind` is "cover" (payload `(cubes, on_set)`), "table" (payload: truth-table int),
+    "gate" (payload: a logic op class applied to the fan-ins as they are) or "buf".
+    """
+
+    kind: str
+    ins: tuple[str, ...]
+    out: str
+    payload: Any
+    loc: FileLoc
+
+
+@dataclass(frozen=True)
+class PortBits:
+    """A port: its name and the net names of its bits (LSB first); one bit for a scalar."""
+
+    name: str
+    bits: tuple[str, ...]
+    vector: bool
+
+
+def group_ports(names: Sequence[str]) -> list[PortBits]:
+    """Group `x[0] x[1] ...` bit names into vector ports, in order of first appearance."""
+    scalars = set(names)
+    groups: dict[str, dict[int, str]] = {}
+    counts: dict[str, int] = {}
+    for n in names:
+        m = _BIT_NAME.match(n)
+        if m:
+            groups.setdefault(m.group(1), {})[int(m.group(2))] = n
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    vectors = {
+        base: bits for base, bits in groups.items()
+        if base not in scalars and counts[base] == len(bits) and max(bits) == len(bits) - 1
+    }
+    ports: list[PortBits] = []
+    seen: set[str] = set()
+    for n in names:
+        m = _BIT_NAME.match(n)
+        base = m.group(1) if m else None
+        if base is not None and base in vectors:
+            if base not in seen:
+                seen.add(base)
+                bits = vectors[base]
+                ports.append(PortBits(base, tuple(bits[i] for i in range(len(bits))), True))
+        else:
+            ports.append(PortBits(n, (n,), False))
+    return ports
+
+
+def build_graph(
+    name: str,
+    inputs: Sequence[tuple[str, FileLoc]],
+    outputs: Sequence[tuple[str, FileLoc]],
+    cells: Sequence[FlatCell],
+    source: str | None = None,
+) -> Graph:
+    """A "hw" graph for the netlist (see the module docstring); `InputError` on a broken one."""
+    graph = Graph(name, "hw")
+    values: dict[str, Value] = {}
+    input_locs: dict[str, FileLoc] = {}
+    for net, loc in inputs:
+        if net in input_locs:
+            raise InputError(f"input '{net}' is declared twice", loc, source=source)
+        input_locs[net] = loc
+    for port in group_ports([n for n, _ in inputs]):
+        value = graph.add_input(port.name, IntType(len(port.bits)))
+        if port.vector:
+            split = graph.create(hw.SplitOp, [value], [i1] * len(port.bits), names=list(port.bits))
+            values.update(zip(port.bits, split.results))
+        else:
+            values[port.name] = value
+
+    driver: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        if cell.out in input_locs:
+            raise InputError(f"net '{cell.out}' is a primary input and cannot be driven", cell.loc, source=source)
+        first = driver.setdefault(cell.out, index)
+        if first != index:
+            raise InputError(
+                f"net '{cell.out}' has more than one driver", cell.loc, source=source,
+                notes=[f"{cells[first].loc}: first driver"],
+            )
+
+    builder = FunctionBuilder(graph)
+    state = bytearray(len(cells))
+    for start in range(len(cells)):
+        if state[start]:
+            continue
+        stack = [start]
+        while stack:
+            c = stack[-1]
+            if state[c] == 0:
+                state[c] = 1
+                for net in cells[c].ins:
+                    if net in values:
+                        continue
+                    d = driver.get(net)
+                    if d is None:
+                        raise InputError(f"signal '{net}' is used but never driven", cells[c].loc, source=source)
+                    if state[d] == 1:
+                        raise InputError(f"combinational cycle through net '{net}'", cells[d].loc, source=source)
+                    if state[d] == 0:
+                        stack.append(d)
+                continue
+            stack.pop()
+            if state[c] == 1:
+                values[cells[c].out] = _build_cell(builder, cells[c], values)
+                state[c] = 2
+
+    out_values: list[Value] = []
+    out_names: list[str] = []
+    output_nets = [n for n, _ in outputs]
+    out_locs = dict((n, loc) for n, loc in reversed(list(outputs)))
+    for port in group_ports(output_nets):
+        for net in port.bits:
+            if net not in values:
+                raise InputError(f"output '{net}' is never driven", out_locs[net], source=source)
+        if port.name in out_names:
+            raise InputError(f"output '{port.name}' is declared twice", out_locs[port.bits[0]], source=source)
+        if port.vector:
+            bits = [values[b] for b in port.bits]
+            out_values.append(graph.create(hw.JoinOp, bits, [IntType(len(bits))], names=[port.name]).result)
+        else:
+            out_values.append(values[port.bits[0]])
+        out_names.append(port.name)
+    graph.set_outputs(out_values, out_names)
+    return graph
+
+
+def _build_cell(builder: FunctionBuilder, cell: FlatCell, values: dict[str, Value]) -> Value:
+    operands = [values[n] for n in cell.ins]
+    if cell.kind == "cover":
+        cubes, on_set = cell.payload
+        return builder.build_cover(cubes, on_set, operands, cell.out, cell.loc)
+    if cell.kind == "table":
+        return builder.build(cell.payload, operands, cell.out, cell.loc)
+    if cell.kind == "buf":
+        return builder.gate(logic.BufOp, operands, cell.out, cell.loc)
+    return builder.gate(cell.payload, operands, cell.out, cell.loc)

@@ -1,0 +1,139 @@
+"""`check-equiv`: prove the circuit equivalent to the one loaded at the start (or to a file).
+
+Small circuits (at most `max_sim_inputs` input bits, bit-level) are checked by exhaustive
+simulation; the others formally with Yosys (`runtime.equiv`). The pipeline fails with a
+counterexample when they differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from axc.ir import Graph, InputError, IntType, Module, PassError
+from axc.runtime.equiv import EquivResult, prove_equivalent
+
+from .base import ModulePass, PassContext, PassResult
+
+__all__ = ["CheckEquivPass", "exhaustive_equivalence"]
+
+
+def _ports(values: tuple, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: v.type for n, v in zip(names, values)}
+
+
+def check_interfaces(gold: Graph, gate: Graph) -> None:
+    """Raise `PassError` unless both graphs have the same port names and types."""
+    for what, a, b in (
+        ("inputs", _ports(tuple(gold.inputs), tuple(v.name for v in gold.inputs)),
+         _ports(tuple(gate.inputs), tuple(v.name for v in gate.inputs))),
+        ("outputs", _ports(gold.outputs, gold.output_names), _ports(gate.outputs, gate.output_names)),
+    ):
+        if a != b:
+            only_gold = sorted(set(a) - set(b))
+            only_gate = sorted(set(b) - set(a))
+            differ = sorted(n for n in set(a) & set(b) if a[n] != b[n])
+            raise PassError(
+                f"the circuits have different {what}: only in the reference {only_gold}, "
+                f"only in the current circuit {only_gate}, different widths {differ}"
+            )
+
+
+def exhaustive_equivalence(gold: Graph, gate: Graph, max_inputs: int = 16) -> EquivResult:
+    """Compare two bit-level graphs on every input pattern (ports matched by name)."""
+    from axc.ir.views import LogicView
+    from axc.runtime.logicsim import Simulator, VectorSet
+
+    gold_view = LogicView.from_graph(gold)
+    gate_view = LogicView.from_graph(gate)
+    if gold_view.n_inputs > max_inputs:
+        raise InputError(f"{gold_view.n_inputs} input bits are too many for exhaustive simulation")
+    vectors = VectorSet.exhaustive(gold_view)
+    offsets, lo = {}, 0
+    for name, width in gold_view.input_ports:
+        offsets[name] = (lo, width)
+        lo += width
+    gate_rows = [vectors.words[offsets[n][0]:offsets[n][0] + w] for n, w in gate_view.input_ports]
+    gate_words = np.concatenate(gate_rows) if gate_rows else vectors.words[:0]
+    gate_vectors = VectorSet.from_words(gate_words, vectors.n_vectors, "exhaustive")
+    gold_res = Simulator(gold_view).run(vectors, keep_signals=False)
+    gate_res = Simulator(gate_view).run(gate_vectors, keep_signals=False)
+    mask = gold_res.valid_mask
+    for name, _ in gold_view.output_ports:
+        diff = (gold_res.port_rows(name) ^ gate_res.port_rows(name)) & mask
+        if diff.any():
+            word = int(np.flatnonzero(diff.any(axis=0))[0])
+            bits = np.bitwise_or.reduce(diff[:, word])
+            index = word * 64 + (int(bits) & -int(bits)).bit_length() - 1
+            inputs = {n: int(vectors.port_values(n)[index]) for n, _ in gold_view.input_ports}
+            outputs = {
+                n: (int(gold_res.port_values(n)[index]), int(gate_res.port_values(n)[index]))
+                for n, _ in gold_view.output_ports
+            }
+            return EquivResult(False, "exhaustive simulation", inputs, outputs)
+    return EquivResult(True, f"exhaustive simulation of {vectors.n_vectors} vectors")
+
+
+def _bit_level(graph: Graph) -> bool:
+    return all(op.dialect in ("logic", "hw") and not op.name == "hw.instance" for op in graph.ops) and all(
+        isinstance(v.type, IntType) for v in graph.inputs
+    )
+
+
+@dataclass(frozen=True)
+class CheckEquivPass(ModulePass):
+    """Prove the current circuit equivalent to the one loaded at the start of the pipeline
+    (or to `against=FILE`); fail the pipeline with a counterexample when it is not.
+
+    Circuits with few input bits are simulated exhaustively; larger ones are proven with Yosys
+    (name-matched `equiv_*` proofs, then a SAT miter after ABC fraiging).
+    """
+
+    name: ClassVar[str] = "check-equiv"
+    requires_dialects: ClassVar[tuple[str, ...]] = ("hw",)
+
+    against: str | None = None
+    """Reference design file (any format axc reads); default: the module as loaded."""
+    method: Literal["auto", "sim", "sat"] = "auto"
+    """`sim`: exhaustive simulation; `sat`: Yosys formal proof; `auto`: sim when small."""
+    max_sim_inputs: int = 16
+    """Largest input bit count checked by exhaustive simulation under `auto`."""
+    timeout: float = 600.0
+    """Seconds allowed for the formal proof."""
+    genlib: str | None = None
+    """Cell library for a BLIF reference with `.gate` cells."""
+
+    def requires(self, module: Module) -> None:
+        if module.top is None or module.top_graph.kind != "hw":
+            raise InputError("check-equiv works on circuits: the top graph is not a circuit")
+
+    def _reference(self, ctx: PassContext) -> tuple[Module, str]:
+        if self.against:
+            from axc.formats import format_of, get_loader
+
+            options = dict(ctx.options)
+            if self.genlib:
+                options["genlib"] = self.genlib
+            return get_loader(format_of(self.against))(self.against, options), self.against
+        if ctx.original is None:
+            raise InputError("check-equiv needs a reference: the pipeline has no original module; give against=FILE")
+        return ctx.original, "the module as loaded"
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        reference, what = self._reference(ctx)
+        gold, gate = reference.top_graph, module.top_graph
+        check_interfaces(gold, gate)
+        n_inputs = sum(v.type.width for v in gold.inputs)
+        small = n_inputs <= self.max_sim_inputs and _bit_level(gold) and _bit_level(gate)
+        if self.method == "sim" and not (_bit_level(gold) and _bit_level(gate)):
+            raise InputError("method=sim needs bit-level circuits (run lower-word first)")
+        if self.method == "sim" or (self.method == "auto" and small):
+            result = exhaustive_equivalence(gold, gate, max(self.max_sim_inputs, n_inputs))
+        else:
+            result = prove_equivalent(reference, module, timeout=self.timeout)
+        ctx.report[self.name] = {"equivalent": result.equivalent, "method": result.method, "reference": what}
+        if not result.equivalent:
+            raise PassError(f"the circuit is not equivalent to {what} ({result.method}): {result.describe()}")
+        ctx.log(f"check-equiv: equivalent to {what} ({result.method})")
+        return PassResult(False, stats={"method": result.method, "input_bits": n_inputs})
