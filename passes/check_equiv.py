@@ -76,7 +76,7 @@ def exhaustive_equivalence(gold: Graph, gate: Graph, max_inputs: int = 16) -> Eq
 
 
 def _bit_level(graph: Graph) -> bool:
-    return all(op.dialect in ("logic", "hw") and not op.name == "hw.instance" for op in graph.ops) and all(
+    return all(op.dialect in ("logic", "hw") and op.name != "hw.instance" for op in graph.ops) and all(
         isinstance(v.type, IntType) for v in graph.inputs
     )
 

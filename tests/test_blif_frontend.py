@@ -3,7 +3,6 @@ flattening, vector ports, located errors, and the LGSynth'91 / EPFL corpora."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -253,7 +252,7 @@ def test_all_patterns_of_a_two_input_cover_match_the_table() -> None:
         rows = [f"{p & 1}{p >> 1} 1" for p in range(4) if (bits >> p) & 1]
         text = ".model t\n.inputs a b\n.outputs y\n.names a b y\n" + "\n".join(rows) + "\n.end\n"
         assert one_output(text) == [(bits >> p) & 1 for p in range(4)], bits
-    for bits, rows in itertools.product(range(16), [None]):
+    for bits in range(16):
         off = [f"{p & 1}{p >> 1} 0" for p in range(4) if not (bits >> p) & 1]
         if not off:
             continue
