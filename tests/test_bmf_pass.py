@@ -124,3 +124,26 @@ def test_adder_built_in_ir_reaches_budget() -> None:
     module = ripple_adder(6)
     res = BmfPass(err=0.02).apply(PassContext(), module)
     assert 0 < res.errors["mae"] <= 0.02
+
+
+def test_word_level_input_is_lowered_first(tmp_path: Path) -> None:
+    from axc.frontend.verilog import load_verilog
+
+    src = tmp_path / "mul4.v"
+    src.write_text("module mul4(input [3:0] a, input [3:0] b, output [7:0] y);\n"
+                   "  assign y = a * b;\nendmodule\n")
+    module = load_verilog(str(src), {})
+    res = BmfPass(err=0.02, k=6, m=4).apply(PassContext(), module)
+    assert res.errors["mae"] <= 0.02
+    assert not any(op.name.startswith("word.") for op in module.top_graph.ops)
+
+
+def test_extra_thresholds_are_monotone_and_front_is_mapped() -> None:
+    ctx = PassContext()
+    BmfPass(err=0.08, metric="hd", thresholds=(0.02, 0.04), map_front=4, k=6, m=5).apply(ctx, array_multiplier(5))
+    rep = ctx.report["bmf"]
+    areas = [rep["thresholds"]["0.02"]["area"], rep["thresholds"]["0.04"]["area"], rep["final"]["area"]]
+    assert areas == sorted(areas, reverse=True)
+    assert rep["thresholds"]["0.02"]["error"] <= 0.02 and rep["thresholds"]["0.04"]["error"] <= 0.04
+    mapped = [r for r in rep["front"] if "mapped_area" in r]
+    assert 1 <= len(mapped) <= 4 and all(r["mapped_area"] > 0 or r["error"] > 0 for r in mapped)
