@@ -28,6 +28,7 @@ from axc.ir import InputError
 from axc.ir.attributes import TruthTable
 from axc.ir.views import GATE_CODES, LogicView
 
+from . import simgraph as G
 from . import simkernels as K
 from .simvectors import (
     MAX_EXHAUSTIVE_INPUTS,
@@ -214,7 +215,7 @@ class Simulator:
     def _program(self) -> tuple:
         """The NOT/BUF-free program for output-only runs (compiled once per simulator)."""
         if self._fast is None:
-            self._fast = K.compile_fast(self.order, self.codes, self.fanin_ptr, self.fanin,
+            self._fast = G.compile_fast(self.order, self.codes, self.fanin_ptr, self.fanin,
                                         self.lut_ptr, self.lut_bits, self.base, self.n_signals,
                                         self.outputs)
         return self._fast
@@ -261,7 +262,7 @@ class Simulator:
             raise InputError("a gate reads a signal that does not exist")
         sim._output_offsets = self._output_offsets
         sim._fast = None
-        sim.order = K.topo_order(sim.codes, sim.fanin_ptr, sim.fanin, sim.base)
+        sim.order = G.topo_order(sim.codes, sim.fanin_ptr, sim.fanin, sim.base)
         if sim.order.size != len(gates):
             raise InputError("the replaced gates form a combinational loop")
         return sim, new_ids
@@ -291,7 +292,7 @@ class Simulator:
             sig[:old.shape[0]] = old
         else:
             sig = old
-        cone = K.fanout_cone(self.order, self.fanin_ptr, self.fanin, self.base, self.n_signals,
+        cone = G.fanout_cone(self.order, self.fanin_ptr, self.fanin, self.base, self.n_signals,
                              seeds)
         K.eval_blocked(cone, self.codes, self.fanin_ptr, self.fanin,
                        np.zeros(self.fanin.size, np.uint64), self.lut_ptr, self.lut_bits,
@@ -318,7 +319,7 @@ class Simulator:
             og = old_index.get(id(op), -1)
             if og >= 0 and old.view.gate_ops[og] is op:
                 old_of[g] = og
-        mapped = K.match_old_signals(self.order, self.codes, self.fanin_ptr, self.fanin,
+        mapped = G.match_old_signals(self.order, self.codes, self.fanin_ptr, self.fanin,
                                      self.lut_ptr, self.lut_bits, self.base, old_of, old.codes,
                                      old.fanin_ptr, old.fanin, old.lut_ptr, old.lut_bits, old.base)
         sig = np.empty((self.n_signals, result.signals.shape[1]), dtype=np.uint64)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from axc.ir import InputError
 from axc.ir.views import GATE_CODES, LogicView
-from axc.runtime import simkernels as K
+from axc.runtime import simgraph as G
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.yosys import run_yosys
 
@@ -281,7 +281,7 @@ def _cell_order(net: MappedNetlist) -> np.ndarray:
     ptr = np.concatenate([[0], np.cumsum([len(i) for i in net.cell_inputs])]).astype(np.int64)
     fanin = np.array([n for ins in net.cell_inputs for n in ins], dtype=np.int64)
     base = 2 + len(net.inputs)
-    order = K.topo_order(np.zeros(len(net.cell_type), np.int8), ptr, fanin, base)
+    order = G.topo_order(np.zeros(len(net.cell_type), np.int8), ptr, fanin, base)
     if order.size != len(net.cell_type):
         raise InputError("the mapped netlist has a combinational loop")
     return order
