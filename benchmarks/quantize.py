@@ -68,7 +68,7 @@ def ort_static(calib: np.ndarray, per_channel: bool, workdir: Path) -> tuple[ort
     try:
         return _session(str(out)), "", seconds
     except Exception as exc:  # ORT refuses some of its own per-channel models
-        return None, str(exc).splitlines()[0][:150], seconds
+        return None, str(exc).splitlines()[0][-170:], seconds
 
 
 def ours(calib: np.ndarray, pipeline_prefix: str, **options: object) -> tuple[Module, float]:
@@ -128,7 +128,7 @@ def main() -> None:
             label = f"ORT quantize_static QDQ MinMax int8 {'per channel' if per_channel else 'per tensor'}"
             session, error, seconds = ort_static(calib, per_channel, Path(tmp))
             if session is None:
-                print(f"{label:62s} {'--':>8s} {seconds:8.2f}  ORT refuses it: {error}")
+                print(f"{label:62s} {'--':>8s} {seconds:8.2f}  ORT refuses it: ...{error}")
             else:
                 rows[label] = _top1(session, x, y)
                 print(f"{label:62s} {100 * rows[label]:8.2f} {seconds:8.2f}")
