@@ -90,9 +90,9 @@ def circuit_stats(module: Module, options: StatsPass | None = None) -> dict[str,
     if opts.cost:
         from axc.runtime.cost import estimate_cost
 
-        report = estimate_cost(view if view is not None else module, opts.genlib, opts.liberty,
-                               power=opts.power, n_power_vectors=opts.vectors, seed=opts.seed,
-                               vdd=opts.vdd, frequency_mhz=opts.frequency_mhz)
+        report = estimate_cost(module, opts.genlib, opts.liberty, power=opts.power, view=view,
+                               n_power_vectors=opts.vectors, seed=opts.seed, vdd=opts.vdd,
+                               frequency_mhz=opts.frequency_mhz)
         out["area_um2"] = report.area_um2
         out["delay_ns"] = report.delay_ns
         if report.power_uw is not None:

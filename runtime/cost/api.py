@@ -28,12 +28,13 @@ def shared_model(genlib: str | Path | None = None, liberty: str | Path | None = 
 def estimate_cost(circuit: Module | Graph | LogicView, genlib: str | Path | None = None,
                   liberty: str | Path | None = None, power: bool = True,
                   vectors: VectorSet | None = None, script: str | None = None,
-                  **options: Any) -> CostReport:
+                  view: LogicView | None = None, **options: Any) -> CostReport:
     """Area (µm²), delay (ns), power (µW) and cell counts of a circuit.
 
     A bit-level graph is mapped from its `LogicView`; a graph with `word` ops is emitted as
-    Verilog and synthesised by Yosys as it is. `options` go to `CostModel.estimate`
-    (`n_power_vectors`, `seed`, `vdd`, `frequency_mhz`).
+    Verilog and synthesised by Yosys as it is. `view` may pass the graph's `LogicView` when
+    the caller has it already. `options` go to `CostModel.estimate` (`n_power_vectors`, `seed`,
+    `vdd`, `frequency_mhz`).
     """
     model = shared_model(genlib, liberty, script)
     if isinstance(circuit, LogicView):
@@ -42,7 +43,7 @@ def estimate_cost(circuit: Module | Graph | LogicView, genlib: str | Path | None
     if graph is None or graph.kind != "hw":
         raise InputError("the cost model needs a circuit (an 'hw' graph)")
     try:
-        view = LogicView.from_graph(graph)
+        view = view if view is not None else LogicView.from_graph(graph)
     except InputError:
         if not any(op.name.startswith("word.") for op in graph.ops):
             raise

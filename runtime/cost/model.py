@@ -38,7 +38,7 @@ from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.yosys import run_yosys
 
 from .library import CellLibrary, default_genlib, load_library
-from .netlist_io import MappedNetlist, bit_names, read_mapped_blif, view_to_blif
+from .netlist_io import MappedNetlist, blif_inputs, read_mapped_blif, view_to_blif
 
 __all__ = ["DEFAULT_LIBERTY_SCRIPT", "DEFAULT_SCRIPT", "CostModel", "CostReport", "cache_dir"]
 
@@ -48,7 +48,7 @@ DEFAULT_SCRIPT = "strash;dch -f;map -a;topo"
 DEFAULT_LIBERTY_SCRIPT = "strash;dch -f;amap;topo"
 """The same for a Liberty library (ABC's `map` needs a genlib; `amap` works on both)."""
 
-_FLOW_VERSION = "2"
+_FLOW_VERSION = "3"
 
 
 def cache_dir() -> Path:
@@ -168,7 +168,13 @@ class CostModel:
             except (OSError, ValueError, TypeError):
                 mapping = None
         if mapping is None:
-            mapped = read_mapped_blif(self._yosys(make_text(), fmt, top), self.library)
+            text = make_text()
+            mapped = read_mapped_blif(self._yosys(text, fmt, top), self.library)
+            if fmt == "blif":
+                position = {name: i for i, name in enumerate(blif_inputs(text))}
+                if any(name not in position for name in mapped.inputs):
+                    raise InputError("mapped netlist inputs do not match the circuit's ports")
+                mapped.input_index = [position[name] for name in mapped.inputs]
             mapping = _Mapping(mapped, 0.0, {})
             if self.disk_cache:
                 _write_atomic(path, json.dumps(asdict(mapped)))
@@ -183,8 +189,13 @@ class CostModel:
         return mapping
 
     def map_view(self, view: LogicView) -> _Mapping:
+        """The mapping of `view` (cached by its structural hash).
+
+        The view is written as BLIF by `view_to_blif` (the public emitter, `axc.backends.blif`,
+        needs a graph, and at the time of writing prints constant-1 LUTs as constant 0).
+        """
         key = self._key(self.structural_hash(view))
-        return self._map(key, lambda: view_to_blif(view), "blif", "top")
+        return self._map(key, lambda: view_to_blif(view), "blif", None)
 
     def area(self, view: LogicView) -> float:
         """Mapped area in µm² (the cheapest query: no timing, no power)."""
@@ -204,10 +215,7 @@ class CostModel:
             vectors = VectorSet.random(view, n_power_vectors, seed) if view.n_inputs else None
         words = None
         if power and vectors is not None:
-            order = {name: i for i, name in enumerate(bit_names(view.input_ports))}
-            rows = [order.get(name) for name in mapping.netlist.inputs]
-            if any(r is None for r in rows):
-                raise InputError("mapped netlist inputs do not match the circuit's ports")
+            rows = mapping.netlist.input_index
             words = vectors.words[rows] if rows else np.zeros((0, vectors.n_words), np.uint64)
         return self._report(mapping, power, words, vectors.n_vectors if vectors else 0,
                             vectors.describe() if vectors else "", vdd, frequency_mhz)

@@ -4,11 +4,13 @@
 wider than 10 are split into a chain/Shannon tree of smaller covers so no cover explodes). Port
 bits are named `port[i]` (`port` for 1-bit ports). `read_mapped_blif` reads the `.gate`/
 `.subckt` cell instances, `.names` buffers/constants (net aliases) of a mapped netlist.
+(The public emitter `axc.backends.blif` writes Modules; the cost model works on views, which may
+be built directly as arrays, so it serialises them itself.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from axc.ir import InputError
@@ -16,7 +18,7 @@ from axc.ir.views import GATE_CODES, LogicView
 
 from .library import CellLibrary
 
-__all__ = ["MappedNetlist", "bit_names", "read_mapped_blif", "view_to_blif"]
+__all__ = ["MappedNetlist", "bit_names", "blif_inputs", "read_mapped_blif", "view_to_blif"]
 
 _NAME = {code: name.split(".")[1] for name, code in GATE_CODES.items()}
 
@@ -116,6 +118,29 @@ class MappedNetlist:
     cell_inputs: list[list[int]]
     cell_output: list[int]
     output_nets: list[int]
+    input_index: list[int] = field(default_factory=list)
+    """Per mapped input, its position among the input bits of the design that was mapped."""
+
+
+def blif_inputs(text: str) -> list[str]:
+    """The `.inputs` net names of the first model of a BLIF text, in order."""
+    names: list[str] = []
+    collecting = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not collecting:
+            if line.startswith(".inputs"):
+                collecting = True
+                line = line[len(".inputs"):]
+            elif line.startswith((".names", ".gate", ".subckt", ".end")):
+                break
+            else:
+                continue
+        more = line.endswith("\\")
+        names.extend(line.rstrip("\\").split())
+        if not more:
+            collecting = False
+    return names
 
 
 def read_mapped_blif(text: str, library: CellLibrary) -> MappedNetlist:
