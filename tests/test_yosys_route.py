@@ -22,7 +22,6 @@ from iverilog_harness import HAVE_IVERILOG, ports_of, simulate  # noqa: E402
 DATA = Path(__file__).parent / "data"
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 pytestmark = pytest.mark.tools
-pytest.importorskip("axc.frontend.blif", reason="the Yosys route imports through the BLIF frontend")
 
 
 def _vectors(graph, n: int, seed: int) -> dict[str, np.ndarray]:
