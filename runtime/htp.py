@@ -239,8 +239,9 @@ def fit_htp(model: MultiplierModel, max_gap: int = 2, rich: bool = True,
         for m in range(1, model.w_bits + 1):
             if abs(l - m) > max_gap:
                 continue
-            gxs = [ONE, IDENTITY, Transform("mod", l)] + ([Transform("sqmod", l)] if rich else [])
-            gws = [ONE, IDENTITY, Transform("mod", m)] + ([Transform("sqmod", m)] if rich else [])
+            # (v mod 2)^2 == v mod 2: squares only from l = 2 on
+            gxs = [ONE, IDENTITY, Transform("mod", l)] + ([Transform("sqmod", l)] if rich and l > 1 else [])
+            gws = [ONE, IDENTITY, Transform("mod", m)] + ([Transform("sqmod", m)] if rich and m > 1 else [])
             pairs = list(itertools.product(gxs, gws))
             xcols = {gx: gx(xr) for gx in gxs}
             wcols = {gw: gw(wr) for gw in gws}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic
-from axc.runtime.multipliers import model_from_graph
+from axc.runtime.multipliers import model_from_circuit_file, model_from_graph
+from axc.runtime.multipliers.evoapprox import is_signed_name, published_metrics
 
 
 def array_multiplier(n: int, drop_a_bit0: bool = False, out_bits: int | None = None) -> Module:
@@ -72,3 +75,41 @@ def test_bad_ports_are_refused() -> None:
     m.add_graph(g, top=True)
     with pytest.raises(InputError, match="two-operand multiplier"):
         model_from_graph(m, with_cost=False)
+
+
+EVOAPPROX = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "evoapprox" / "v2022"
+ALL_EVO = sorted(EVOAPPROX.glob("8x8_*/mul8*.v"))
+ALL_EVO = [p for p in ALL_EVO if not p.stem.endswith("_pdk45")]
+FAST_EVO = ("mul8u_1JJQ", "mul8u_GTR", "mul8s_1L12", "mul8s_1KV8")
+
+
+def check_against_header(path: Path) -> None:
+    """Our exhaustive LUT reproduces the metrics EvoApproxLib publishes in the file header."""
+    model = model_from_circuit_file(str(path), signed=is_signed_name(path), with_cost=False)
+    ours = model.metrics()
+    published = published_metrics(path)
+    assert ours["wce"] == published["WCE"]
+    assert ours["mae"] == pytest.approx(published["MAE"], abs=0.5 + 0.005 * published["MAE"])
+    assert ours["ep%"] == pytest.approx(published["EP%"], abs=0.006)
+    assert ours["mse"] == pytest.approx(published["MSE"], rel=0.01, abs=0.5)
+    assert ours["mre%"] == pytest.approx(published["MRE%"], rel=0.01, abs=0.006)
+    assert ours["mae%"] == pytest.approx(published["MAE%"], rel=0.06, abs=0.0006)
+
+
+@pytest.mark.parametrize("name", FAST_EVO)
+def test_evoapprox_tables_match_published_metrics(name: str) -> None:
+    check_against_header(next(p for p in ALL_EVO if p.stem == name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ALL_EVO, ids=lambda p: p.stem)
+def test_every_evoapprox_multiplier_matches(path: Path) -> None:
+    check_against_header(path)
+
+
+def test_evoapprox_truncation_multiplier_has_exact_htp() -> None:
+    from axc.runtime.htp import fit_htp
+
+    path = next(p for p in ALL_EVO if p.stem == "mul8s_1L2J")
+    h = fit_htp(model_from_circuit_file(str(path), signed=True, with_cost=False))
+    assert h.exact and h.n_convs == 1
