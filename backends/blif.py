@@ -77,6 +77,50 @@ def _line(keyword: str, words: list[str], width: int = 78) -> list[str]:
     return lines
 
 
+MAX_NAMES_INPUTS = 12
+"""Widest `.names` written (Yosys' BLIF reader takes fewer than 13 inputs): wider and/or/xor
+gates are split into a tree of such covers."""
+
+_CHUNKED = {
+    "logic.and": "logic.and", "logic.nand": "logic.and", "logic.or": "logic.or",
+    "logic.nor": "logic.or", "logic.xor": "logic.xor", "logic.xnor": "logic.xor",
+}
+
+
+def _cover(nets: list[str], cubes: list[str], on_set: bool) -> list[str]:
+    value = "1" if on_set else "0"
+    return _line(".names", nets) + [f"{c} {value}" if c else value for c in cubes]
+
+
+def _positive_cover(kind: str, n: int) -> tuple[list[str], bool]:
+    if kind == "logic.and":
+        return ["1" * n], True
+    if kind == "logic.or":
+        return ["0" * n], False
+    return _parity_rows(n, True), True
+
+
+def _wide_cover(op: Op, n: int) -> tuple[list[str], bool]:
+    cubes, on_set = _positive_cover(_CHUNKED[op.name], n)
+    return cubes, on_set != (op.name in ("logic.nand", "logic.nor", "logic.xnor"))
+
+
+def _chunks(out: list[str], namer: Namer, name: str, nets: list[str], kind: str) -> list[str]:
+    """Reduce `nets` with `kind` in groups until at most MAX_NAMES_INPUTS remain."""
+    while len(nets) > MAX_NAMES_INPUTS:
+        grouped = []
+        for k in range(0, len(nets), MAX_NAMES_INPUTS):
+            group = nets[k:k + MAX_NAMES_INPUTS]
+            if len(group) == 1:
+                grouped.append(group[0])
+                continue
+            part = namer.take(f"{name}_part")
+            out += _cover(group + [part], *_positive_cover(kind, len(group)))
+            grouped.append(part)
+        nets = grouped
+    return nets
+
+
 def _model(graph: Graph) -> list[str]:
     namer = Namer(legal_net)
     names = NetNames.of(graph, namer, lambda v: None)
@@ -95,10 +139,11 @@ def _model(graph: Graph) -> list[str]:
             if isinstance(op, hw.JoinOp) and ref[op.result] not in dict(names.outputs):
                 raise InputError("hw.join outside an output port: lower word-level ops first", op.loc)
             continue
-        cubes, on_set = gate_cover(op)
-        out += _line(".names", [ref[v] for v in op.operands] + [ref[op.result]])
-        value = "1" if on_set else "0"
-        out += [f"{c} {value}" if c else value for c in cubes]
+        operands = [ref[v] for v in op.operands]
+        if len(operands) > MAX_NAMES_INPUTS and op.name in _CHUNKED:
+            operands = _chunks(out, namer, ref[op.result], operands, _CHUNKED[op.name])
+        cubes, on_set = gate_cover(op) if len(operands) == len(op.operands) else _wide_cover(op, len(operands))
+        out += _cover(operands + [ref[op.result]], cubes, on_set)
     for target, v in names.extra:
         _check_bit(v)
         out += [f".names {ref[v]} {target}", "1 1"]

@@ -27,11 +27,10 @@ class Namer:
         self.taken: set[str] = set(reserved or ())
 
     def take(self, hint: str) -> str:
-        base = self.legal(hint)
-        name = base
+        name = self.legal(hint)
         k = 1
         while name in self.taken:
-            name = f"{base}_{k}"
+            name = self.legal(f"{hint}_{k}")
             k += 1
         self.taken.add(name)
         return name
@@ -59,17 +58,24 @@ class NetNames:
     """Output bits (or whole ports) assigned from a value named elsewhere."""
 
     @classmethod
-    def of(cls, graph: Graph, namer: Namer, inline_const: Callable[[Value], str | None]) -> NetNames:
-        """Name `graph`'s nets; `inline_const(v)` gives a literal for constants written inline."""
+    def of(
+        cls, graph: Graph, namer: Namer, inline_const: Callable[[Value], str | None],
+        port_namer: Namer | None = None,
+    ) -> NetNames:
+        """Name `graph`'s nets; `inline_const(v)` gives a literal for constants written inline.
+
+        `port_namer` (sharing `namer`'s taken names) may legalise port names differently.
+        """
         names = cls()
+        port_namer = port_namer or namer
         for v in graph.inputs:
-            port = namer.take(v.name or f"in{v.index}")
+            port = port_namer.take(v.name or f"in{v.index}")
             names.inputs.append((port, _width(v)))
             namer.taken.update(bit_ref(port, _width(v), i) for i in range(_width(v)))
             names.ref[v] = port
         out_ports = []
         for name, v in zip(graph.output_names, graph.outputs):
-            port = namer.take(name)
+            port = port_namer.take(name)
             names.outputs.append((port, _width(v)))
             namer.taken.update(bit_ref(port, _width(v), i) for i in range(_width(v)))
             out_ports.append((port, v))
