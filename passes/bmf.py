@@ -113,6 +113,9 @@ class BmfPass(ModulePass):
     """Decompressor algebra: OR, XOR, or the better of both per output column."""
     time_budget: float = 0.0
     """Stop exploring after this many seconds (0 = no limit)."""
+    sample: int = 0
+    """Try only this many random subcircuits per track and iteration (0 = all; BLASYS'
+    fast_random, for circuits with thousands of parts)."""
     jobs: int = 1
     """Processes synthesizing subcircuit realisations."""
     scheduler: str | None = None
@@ -158,7 +161,8 @@ class BmfPass(ModulePass):
         try:
             explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
                                 metric in NUMERIC_METRICS, self.algebra, executor)
-            for _line in ctx.progress(explorer.iterate(threshold, self.step, self.tracks, self.time_budget),
+            for _line in ctx.progress(explorer.iterate(threshold, self.step, self.tracks, self.time_budget,
+                                                       self.sample, self.seed),
                                       "bmf exploration"):
                 pass
         finally:

@@ -147,3 +147,9 @@ def test_extra_thresholds_are_monotone_and_front_is_mapped() -> None:
     assert rep["thresholds"]["0.02"]["error"] <= 0.02 and rep["thresholds"]["0.04"]["error"] <= 0.04
     mapped = [r for r in rep["front"] if "mapped_area" in r]
     assert 1 <= len(mapped) <= 4 and all(r["mapped_area"] > 0 or r["error"] > 0 for r in mapped)
+
+
+def test_sampled_exploration_stays_within_budget() -> None:
+    ctx = PassContext()
+    res = BmfPass(err=0.05, metric="er", sample=3, seed=5, k=5, m=3).apply(ctx, random_logic(20, 200, 12, seed=9))
+    assert res.errors["er"] <= 0.05 and ctx.report["bmf"]["parts"] > 3

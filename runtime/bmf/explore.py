@@ -32,6 +32,8 @@ from .synth import netlist_area, realise, synthesize
 __all__ = ["Explorer", "Point", "make_executor", "output_weights"]
 
 _LOOKAHEAD = 10
+_LOOKAHEAD_LARGE = 2
+_LARGE_PARTS = 400
 _MAX_WEIGHT_EXP = 24
 
 
@@ -248,7 +250,8 @@ class Explorer:
         """Realise every (part, degree) in `wanted` (and a few lower degrees) in one batch."""
         todo: list[tuple[int, int]] = []
         for i, f in wanted:
-            for g in range(f, max(-1, f - _LOOKAHEAD), -1):
+            ahead = _LOOKAHEAD if len(self.partition) <= _LARGE_PARTS else _LOOKAHEAD_LARGE
+            for g in range(f, max(-1, f - ahead), -1):
                 if (i, g) not in self.cache and (i, g) not in todo:
                     todo.append((i, g))
         if not todo:
@@ -280,16 +283,22 @@ class Explorer:
             self.support_table[i, f, :rel.support.size] = rel.support
 
     # ------------------------------------------------------------------ the greedy loop
-    def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0) -> list[Point]:
+    def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
+            sample: int = 0, seed: int = 0) -> list[Point]:
         """Explore to the end; return every explored point."""
-        for _ in self.iterate(threshold, step, tracks, time_budget):
+        for _ in self.iterate(threshold, step, tracks, time_budget, sample, seed):
             pass
         return list(self.points.values())
 
-    def iterate(self, threshold: float, step: int = 1, tracks: int = 3,
-                time_budget: float = 0.0) -> Iterator[str]:
-        """The greedy loop, one yield (a summary line) per iteration; fills `self.points`."""
+    def iterate(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
+                sample: int = 0, seed: int = 0) -> Iterator[str]:
+        """The greedy loop, one yield (a summary line) per iteration; fills `self.points`.
+
+        With `sample` > 0, each track tries only that many randomly chosen parts per iteration
+        (BLASYS' `--fast_random`, for circuits with thousands of parts).
+        """
         parts = self.partition.parts
+        rng = np.random.default_rng(seed)
         start = time.monotonic()
         exact = tuple(p.m for p in parts)
         self.area0 = self.area(exact)
@@ -305,16 +314,19 @@ class Explorer:
                 self.stopped_by_budget = True
                 break
             iteration += 1
-            self.ensure((i, max(d[i] - step, 0)) for d in current for i in range(len(parts))
-                        if d[i] > 0 and self.can_lower(i))
+            tried = {}
+            for d in current:
+                movable = [i for i in range(len(parts)) if d[i] > 0 and self.can_lower(i)]
+                if sample and len(movable) > sample:
+                    movable = sorted(rng.choice(movable, sample, replace=False).tolist())
+                tried[d] = movable
+            self.ensure((i, max(d[i] - step, 0)) for d in current for i in tried[d])
             candidates: list[tuple[Point, tuple[int, ...], int]] = []
             for d in current:
                 base = states[d]
                 scratch = base.copy()
                 rids = self.rids(d)
-                for i in range(len(parts)):
-                    if d[i] == 0 or not self.can_lower(i):
-                        continue
+                for i in tried[d]:
                     nd = d[:i] + (max(d[i] - step, 0),) + d[i + 1:]
                     if nd in points:
                         continue
