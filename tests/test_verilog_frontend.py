@@ -109,6 +109,18 @@ def test_corpus_every_file_imports(path: Path) -> None:
     assert view.n_outputs > 0  # some EvoApproxLib adders are pure wiring (no gates)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bar", "max", "sin", "square"])
+def test_epfl_circuits_match_icarus(name: str, request: pytest.FixtureRequest) -> None:
+    for mark in needs_icarus:
+        request.applymarker(mark)
+    path = CORPORA / "epfl" / "arithmetic" / f"{name}.v"
+    graph = load_verilog(str(path)).top_graph
+    ins, outs = ports_of(graph)
+    vectors = _random_vectors(graph, 300, seed=13)
+    assert _same(evaluate(graph, vectors), simulate([path], graph.name, ins, outs, vectors)) == []
+
+
 def test_iscas_gate_counts_match_the_file_headers() -> None:
     """Gate primitives map one to one onto gates (buffers are wiring in the view)."""
     for name in ("c17", "c432", "c880", "c6288"):
