@@ -80,3 +80,27 @@ def test_c880_from_verilog(tmp_path, monkeypatch) -> None:
     stats = ctx.report["stats"]
     assert stats["inputs"] == 60 and stats["outputs"] == 26
     assert 200 < stats["area_um2"] < 2000 and stats["power_uw"] > 0
+
+
+@pytest.mark.tools
+def test_cli_stats_report(tmp_path, monkeypatch, capsys) -> None:
+    cli = pytest.importorskip("axc.cli")
+    pytest.importorskip("axc.frontend.verilog")
+    monkeypatch.setenv("AXC_CACHE", str(tmp_path))
+    report = tmp_path / "r.json"
+    path = CORPORA / "iscas85" / "verilog_circuitgraph" / "c880.v"
+    assert cli.main([str(path), "-p", "stats{vectors=512}", "--report", str(report)]) == 0
+    data = json.loads(report.read_text())
+    found = [v for v in _walk(data) if isinstance(v, dict) and "area_um2" in v and "cells" in v]
+    assert found and found[0]["area_um2"] > 0 and found[0]["power_uw"] > 0
+    assert "area" in capsys.readouterr().err
+
+
+def _walk(value):
+    yield value
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
