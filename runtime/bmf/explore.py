@@ -283,6 +283,25 @@ class Explorer:
             self.support_table[i, f, :rel.support.size] = rel.support
 
     # ------------------------------------------------------------------ the greedy loop
+    def _neighbours(self, current: list[tuple[int, ...]], tried: dict[tuple[int, ...], list[int]],
+                    states: dict[tuple[int, ...], np.ndarray], step: int) -> list[tuple[Point, tuple[int, ...], int]]:
+        """Evaluate, for each design, lowering each part in `tried[design]` by `step`."""
+        self.ensure((i, max(d[i] - step, 0)) for d in current for i in tried[d])
+        candidates: list[tuple[Point, tuple[int, ...], int]] = []
+        for d in current:
+            base = states[d]
+            scratch = base.copy()
+            rids = self.rids(d)
+            for i in tried[d]:
+                nd = d[:i] + (max(d[i] - step, 0),) + d[i + 1:]
+                if nd in self.points:
+                    continue
+                err = self.sim.try_pooled(base, rids, i, self.cache[(i, nd[i])].rid, scratch)
+                pt = Point(nd, err, self.area(nd))
+                self.points[nd] = pt
+                candidates.append((pt, d, i))
+        return candidates
+
     def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
             sample: int = 0, seed: int = 0) -> list[Point]:
         """Explore to the end; return every explored point."""
@@ -314,27 +333,18 @@ class Explorer:
                 self.stopped_by_budget = True
                 break
             iteration += 1
+            movable = {d: [i for i in range(len(parts)) if d[i] > 0 and self.can_lower(i)] for d in current}
             tried = {}
-            for d in current:
-                movable = [i for i in range(len(parts)) if d[i] > 0 and self.can_lower(i)]
-                if sample and len(movable) > sample:
-                    movable = sorted(rng.choice(movable, sample, replace=False).tolist())
-                tried[d] = movable
-            self.ensure((i, max(d[i] - step, 0)) for d in current for i in tried[d])
-            candidates: list[tuple[Point, tuple[int, ...], int]] = []
-            for d in current:
-                base = states[d]
-                scratch = base.copy()
-                rids = self.rids(d)
-                for i in tried[d]:
-                    nd = d[:i] + (max(d[i] - step, 0),) + d[i + 1:]
-                    if nd in points:
-                        continue
-                    err = self.sim.try_pooled(base, rids, i, self.cache[(i, nd[i])].rid, scratch)
-                    pt = Point(nd, err, self.area(nd))
-                    points[nd] = pt
-                    candidates.append((pt, d, i))
+            for d, options in movable.items():
+                if sample and len(options) > sample:
+                    options = sorted(rng.choice(options, sample, replace=False).tolist())
+                tried[d] = options
+            candidates = self._neighbours(current, tried, states, step)
             feasible = [c for c in candidates if c[0].error <= threshold]
+            if not feasible and sample:  # the sample found nothing: try every other part first
+                rest = {d: sorted(set(movable[d]) - set(tried[d])) for d in current}
+                candidates += self._neighbours(current, rest, states, step)
+                feasible = [c for c in candidates if c[0].error <= threshold]
             if not feasible:
                 break
             feasible.sort(key=lambda c: (_loss(c[0], self.area0), c[0].area))
