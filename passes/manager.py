@@ -161,7 +161,6 @@ class PassManager:
     def run(self, module: Module, ctx: PassContext | None = None) -> RunResult:
         """Run every pass on `module` (in place); raise `PassError` when one fails."""
         ctx = ctx if ctx is not None else self.make_context()
-        ctx.original = module.clone()
         records: list[PassRecord] = []
         text = str(self.pipeline)
         if self.verify:
@@ -169,6 +168,7 @@ class PassManager:
                 verify(module)
             except VerifyError as exc:
                 raise _located(exc, f"the input module is invalid: {exc.message}", VerifyError) from exc
+        ctx.original = module.clone()
         for spec, pass_ in zip(self.pipeline.passes, self.passes):
             record = PassRecord(spec.name, str(spec))
             records.append(record)

@@ -1,0 +1,67 @@
+"""The Python API: load and save modules in any registered format.
+
+```python
+import axc
+
+module = axc.load("examples/adder.v")
+result = axc.PassManager.parse("dce,cse").run(module)
+axc.save(result.module, "out.v")
+```
+
+Formats come from the file extension (see `axc.formats`). Saving is atomic: the backend writes
+into a private temporary folder beside the destination, and only a complete result (the file and
+any sidecar, such as the `.npz` of an `.ir` file) is renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from axc.formats import format_of, get_loader, get_saver
+from axc.ir import FileLoc, InputError, Module
+
+__all__ = ["load", "save"]
+
+
+def load(path: str | os.PathLike[str], *, format: str | None = None, **options: Any) -> Module:
+    """Read `path` into a `Module`; `format` overrides the extension (`ir`, `v`, `onnx`, ...).
+
+    Options are passed to the frontend (`frontend="yosys"`, `genlib=...`). Raises
+    `InputError` for a missing file or an unknown format, `ParseError` for malformed text.
+    """
+    text_path = os.fspath(path)
+    if not Path(text_path).is_file():
+        reason = "is a directory" if Path(text_path).is_dir() else "no such file"
+        raise InputError(f"cannot read input: {reason}", FileLoc(text_path, 1, 1))
+    loader = get_loader(format or format_of(text_path))
+    return loader(text_path, dict(options))
+
+
+def save(
+    module: Module, path: str | os.PathLike[str], *, format: str | None = None, **options: Any
+) -> None:
+    """Write `module` to `path` atomically, in the format of its extension (or `format`).
+
+    On any error nothing is left behind: neither a partial file nor a temporary one.
+    """
+    dest = Path(os.fspath(path))
+    saver = get_saver(format or format_of(dest))
+    parent = dest.parent if str(dest.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"cannot write output: folder '{parent}' does not exist", FileLoc(str(dest), 1, 1))
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
+    try:
+        staged = staging / dest.name
+        saver(module, str(staged), dict(options))
+        if not staged.is_file():
+            raise InputError(f"the backend wrote no file for '{dest.name}'", FileLoc(str(dest), 1, 1))
+        for extra in staging.iterdir():
+            if extra != staged:
+                os.replace(extra, parent / extra.name)
+        os.replace(staged, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

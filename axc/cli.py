@@ -1,0 +1,272 @@
+"""The `axc-opt` command line: load a file, run a pass pipeline, write the result.
+
+Exit status: 0 on success, 1 when the input or a pass fails (the located message is printed,
+no traceback, no output file), 2 for usage errors (bad flags, a malformed pipeline, an unknown
+pass or output format). Set `AXC_DEBUG=1` to see the Python traceback behind an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import traceback
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from axc.ir import AxcError, ParseError
+
+__all__ = ["build_parser", "main"]
+
+USAGE_ERROR = 2
+FAILURE = 1
+_GLOBAL_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("--err", float, "error budget for approximation passes (e.g. 0.01)"),
+    ("--metric", str, "error metric (mae, mre, er, wce, hd, mse, ...)"),
+    ("--data", str, "data set for NN passes (.npz, a corpus name, ...)"),
+    ("--calib", str, "calibration samples or file for quantization"),
+    ("--accuracy-loss", float, "allowed accuracy loss for NN passes"),
+    ("--multiplier", str, "approximate multiplier model, e.g. mul8u_FTA or 'drum{k=6}'"),
+    ("--scheduler", str, "Dask scheduler address for distributed exploration"),
+    ("--genlib", str, "cell library (genlib) for mapping and costs"),
+    ("--liberty", str, "Liberty file for mapping and costs"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="axc-opt",
+        description="Approximate-computing compiler: read a netlist or model, run passes, write it.",
+        epilog="Pipeline syntax: 'a,b{k=v k2=v},c{k=v,k2=[x,y]}'. See --list-passes.",
+    )
+    p.add_argument("input", nargs="?", help="input file (.ir .v .blif .bench .onnx)")
+    p.add_argument("-p", "--pipeline", default="", help="pass pipeline spec")
+    p.add_argument("-o", "--output", help="output file; its extension selects the backend")
+    p.add_argument("--emit", metavar="FORMAT", help="output format (default: from -o); without -o print to stdout")
+    p.add_argument("--report", metavar="JSON", help="write a JSON run report")
+    p.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass (stderr)")
+    p.add_argument("--print-debuginfo", action="store_true", help="print source locations in textual IR")
+    p.add_argument("--no-verify", action="store_true", help="do not verify the IR between passes")
+    p.add_argument("--list-passes", action="store_true", help="list the passes and exit")
+    p.add_argument("--help-pass", metavar="NAME", help="describe a pass and its options and exit")
+    p.add_argument("--seed", type=int, help="random seed for every pass that draws random numbers")
+    p.add_argument("--jobs", type=int, help="parallel workers")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    p.add_argument("--frontend", help="frontend choice for the input (e.g. 'yosys' for Verilog)")
+    for flag, kind, text in _GLOBAL_FLAGS:
+        p.add_argument(flag, type=kind, help=text)
+    return p
+
+
+def _list_passes() -> str:
+    from axc.passes.registry import all_pass_names, get_pass
+
+    names = all_pass_names()
+    width = max((len(n) for n in names), default=0)
+    lines = []
+    for name in names:
+        cls = get_pass(name)
+        doc = inspect.cleandoc(cls.__doc__ or "") if cls is not None else ""
+        lines.append(f"  {name.ljust(width)}  {doc.splitlines()[0] if doc else ''}".rstrip())
+    return "\n".join(lines)
+
+
+def _help_pass(name: str) -> str:
+    from axc.passes.options import MISSING, format_value, pass_options
+    from axc.passes.registry import closest_pass, get_pass
+
+    cls = get_pass(name)
+    if cls is None:
+        guess = closest_pass(name)
+        hint = f"; did you mean '{guess}'?" if guess else " (see --list-passes)"
+        raise AxcError(f"unknown pass '{name}'{hint}")
+    lines = [f"{cls.name}: {inspect.cleandoc(cls.__doc__ or '(no description)')}", ""]
+    options = pass_options(cls)
+    if not options:
+        lines.append("Options: none")
+    else:
+        lines.append("Options:")
+    for o in options:
+        default = "required" if o.default is MISSING else f"default {_default_text(o.default, format_value)}"
+        lines.append(f"  {o.key}: {o.type_text} ({default})")
+        lines.extend(f"      {line}" for line in (o.doc or "(undocumented)").splitlines())
+    return "\n".join(lines)
+
+
+def _default_text(value: Any, format_value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ",".join(format_value(v) for v in value) + "]"
+    return format_value(value)
+
+
+def _global_options(args: argparse.Namespace) -> dict[str, Any]:
+    names = [f[0][2:].replace("-", "_") for f in _GLOBAL_FLAGS] + ["seed", "jobs"]
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    return str(value)
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for dist in ("axc-opt", "numpy", "onnx", "onnxruntime", "torch", "lark"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _write_report(path: str, args: argparse.Namespace, run: dict[str, Any], status: int) -> None:
+    data = {
+        "input": args.input,
+        "output": args.output,
+        "status": status,
+        "global_options": _global_options(args),
+        "versions": _versions(),
+        **run,
+    }
+    if "seed" not in data:
+        data["seed"] = args.seed if args.seed is not None else 0
+    dest = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent if str(dest.parent) else ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_jsonable(data), f, indent=2)
+            f.write("\n")
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit_stdout(module: Any, fmt: str, options: dict[str, Any]) -> None:
+    from axc.api import save
+
+    if fmt == "ir":
+        from axc.ir.printer import print_module
+
+        sys.stdout.write(print_module(module, debuginfo=options.get("print_debuginfo", False)))
+        sys.stdout.flush()
+        return
+    staging = Path(tempfile.mkdtemp(prefix="axc-emit-"))
+    try:
+        target = staging / f"out.{fmt}"
+        save(module, target, format=fmt, **options)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(target.read_bytes())
+        sys.stdout.buffer.flush()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _summary(result: Any) -> list[str]:
+    lines = []
+    for record in result.records:
+        stats = " ".join(f"{k}={v}" for k, v in list(record.stats.items())[:6])
+        lines.append(f"axc-opt: {record.name}: {record.seconds:.3f}s {stats}".rstrip())
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    debug = os.environ.get("AXC_DEBUG", "") not in ("", "0")
+    try:
+        return _run(args)
+    except AxcError as exc:
+        if debug:
+            traceback.print_exc()
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_status if hasattr(exc, "exit_status") else FAILURE
+    except KeyboardInterrupt:
+        print("axc-opt: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): stop quietly, like other filters.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return FAILURE
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"axc-opt: internal error: {type(exc).__name__}: {exc} (set AXC_DEBUG=1 for a traceback)", file=sys.stderr)
+        return FAILURE
+
+
+def _usage_error(exc: AxcError) -> AxcError:
+    exc.exit_status = USAGE_ERROR  # type: ignore[attr-defined]
+    return exc
+
+
+def _run(args: argparse.Namespace) -> int:
+    from axc.api import load, save
+    from axc.formats import format_of, get_saver
+    from axc.passes.manager import PassManager
+
+    if args.list_passes:
+        print(_list_passes())
+        return 0
+    if args.help_pass:
+        try:
+            print(_help_pass(args.help_pass))
+        except AxcError as exc:
+            raise _usage_error(exc) from None
+        return 0
+    if args.input is None:
+        build_parser().error("the input file is required (or use --list-passes / --help-pass)")
+    options = _global_options(args)
+    try:
+        manager = PassManager.parse(
+            args.pipeline,
+            verify=not args.no_verify,
+            print_ir_after_all=args.print_ir_after_all,
+            print_debuginfo=args.print_debuginfo,
+            **options,
+        )
+        out_format = args.emit or (format_of(args.output) if args.output else None)
+        if out_format is not None:
+            get_saver(out_format)
+    except (ParseError, AxcError) as exc:
+        raise _usage_error(exc) from None
+    io_options = {**options, "print_debuginfo": args.print_debuginfo}
+    if args.frontend:
+        io_options["frontend"] = args.frontend
+    run_report: dict[str, Any] = {"pipeline": str(manager.pipeline)}
+    try:
+        module = load(args.input, **io_options)
+        ctx = manager.make_context(quiet=args.quiet, input_path=args.input)
+        result = manager.run(module, ctx)
+        run_report = result.report
+        if args.output:
+            save(result.module, args.output, format=args.emit, **io_options)
+        elif out_format is not None:
+            _emit_stdout(result.module, out_format, io_options)
+    except AxcError as exc:
+        if args.report:
+            run_report = getattr(exc, "report", run_report)
+            _write_report(args.report, args, {**run_report, "failure": exc.render()}, FAILURE)
+        raise
+    if args.report:
+        _write_report(args.report, args, run_report, 0)
+    if not args.quiet:
+        for line in _summary(result):
+            print(line, file=sys.stderr)
+    return 0
