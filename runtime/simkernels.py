@@ -88,26 +88,46 @@ def _nary(code, sig, out, fanin, fmask, p, q, w0, w1):
             sig[out, w] = ~sig[out, w]
 
 
+MUX_TREE_MAX_INPUTS = 10
+"""LUTs up to this many inputs run as a mux tree over whole words (2^k word operations); wider
+ones look each vector's pattern up in the table (about 2k operations per vector)."""
+
+
 @njit(cache=True)
 def _lut(sig, out, fanin, p, q, table, w0, w1, scratch):
-    """A truth table by a Shannon mux tree: the first level picks 0, 1, x0 or ~x0 per pair."""
+    """A truth table: a Shannon mux tree (first level: 0, 1, x0 or ~x0 per pair) or lookups."""
     k = q - p
     if k == 0:
         fill = ONES if table[0] else np.uint64(0)
         for w in range(w0, w1):
             sig[out, w] = fill
         return
+    if k > MUX_TREE_MAX_INPUTS:
+        one = np.uint64(1)
+        for w in range(w0, w1):
+            word = np.uint64(0)
+            for b in range(64):
+                index = 0
+                for i in range(k):
+                    index |= int((sig[fanin[p + i], w] >> np.uint64(b)) & one) << i
+                if table[index]:
+                    word |= one << np.uint64(b)
+            sig[out, w] = word
+        return
     half = table.size >> 1
     x0 = fanin[p]
     for j in range(half):
         lo = table[2 * j]
         hi = table[2 * j + 1]
-        for w in range(w0, w1):
-            if lo == hi:
-                scratch[j, w - w0] = ONES if lo else np.uint64(0)
-            elif hi:
+        if lo == hi:
+            fill = ONES if lo else np.uint64(0)
+            for w in range(w0, w1):
+                scratch[j, w - w0] = fill
+        elif hi:
+            for w in range(w0, w1):
                 scratch[j, w - w0] = sig[x0, w]
-            else:
+        else:
+            for w in range(w0, w1):
                 scratch[j, w - w0] = ~sig[x0, w]
     width = half
     for i in range(1, k):
@@ -169,7 +189,7 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
             for w in range(w0, w1):
                 sig[out, w] = sig[a, w] ^ m
         elif code == C_LUT:
-            rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1)
+            rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1) if q - p <= MUX_TREE_MAX_INPUTS else 1
             if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
                 scratch = np.empty((rows, w1 - w0), dtype=np.uint64)
             _lut(sig, out, fanin, p, q, lut_bits[lut_ptr[g]:lut_ptr[g + 1]], w0, w1, scratch)

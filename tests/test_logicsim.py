@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from axc.ir import InputError, i1
-from axc.ir.dialects import logic
+from axc.ir import Graph, InputError, IntType, TruthTable, i1
+from axc.ir.dialects import hw, logic
 from axc.ir.views import GATE_CODES, LogicView
 from axc.runtime.logicsim import Gate, Simulator, VectorSet, pack_ints, unpack_ints
 from hypothesis import given, settings
@@ -202,3 +202,20 @@ def test_toggle_rates_across_words() -> None:
     bits = _unpack(result.signals, 200)
     expected = (bits[:, 1:] != bits[:, :-1]).sum(axis=1) / 199
     assert np.allclose(result.toggle_rates(), expected)
+
+
+def test_wide_luts_use_lookups() -> None:
+    g = Graph("wide", kind="hw")
+    bits = g.create(hw.SplitOp, [g.add_input("x", IntType(14))], [i1] * 14).results
+    rng = np.random.default_rng(4)
+    outs = []
+    for n in (10, 11, 14):
+        table = TruthTable.from_array(rng.integers(0, 2, size=1 << n))
+        outs.append(g.create(logic.LutOp, list(bits[:n]), [i1], {"table": table}).result)
+    g.add_output("y", g.create(hw.JoinOp, outs, [IntType(3)]).result)
+    view = LogicView.from_graph(g)
+    vectors = VectorSet.random(view, 1000, seed=4)
+    expected = reference_outputs(view, _unpack(vectors.words, 1000))
+    for keep in (True, False):
+        got = Simulator(view).run(vectors, keep_signals=keep)
+        assert np.array_equal(_unpack(got.packed, 1000), expected)
