@@ -258,6 +258,9 @@ BAD = {
                  ParseError, 3, 2, "--frontend yosys"),
     "drivers": ("module t(a, b, y);\n input a, b; output y;\n assign y = a;\n assign y = b;\nendmodule",
                 InputError, 4, 9, "more than one driver"),
+    "generate_drivers": ("module t(a, y);\n input [1:0] a; output y;\n genvar i;\n"
+                         " for (i = 0; i < 2; i = i + 1) begin : g assign y = a[i]; end\nendmodule",
+                         InputError, 4, 49, "more than one driver"),
     "undriven": ("module t(a, y);\n input a; output y; wire n;\n assign y = a & n;\nendmodule",
                  InputError, 3, 17, "never driven"),
     "loop": ("module t(a, y);\n input a; output y; wire n;\n assign n = ~(n & a);\n assign y = n;\nendmodule",
@@ -286,6 +289,18 @@ def test_errors_are_located_one_liners(case: str) -> None:
     if line is not None:
         assert (err.loc.line, err.loc.col) == (line, col), text
         assert text.startswith(f"bad.v:{line}:{col}: error: ")
+
+
+def test_verbatim_repeated_statements_are_dropped() -> None:
+    source = ("module h(input a, input b, output s); assign s = a ^ b; endmodule\n"
+              "module t(input a, input b, output y, output z);\n"
+              "  assign y = a & b;\n  assign y = a & b;\n"
+              "  h u1 (.a(a), .b(b), .s(z));\n  h u1 (.a(a), .b(b), .s(z));\nendmodule\n")
+    graph = read_verilog(source).top_graph
+    assert sorted(op.name for op in graph.ops if op.dialect == "logic") == ["logic.and", "logic.xor"]
+    with pytest.raises(InputError, match="more than one driver"):
+        read_verilog(source.replace("  assign y = a & b;\n  assign y = a & b;",
+                                    "  assign y = a & b;\n  assign y = a | b;"))
 
 
 def test_top_selection_and_options(tmp_path: Path) -> None:

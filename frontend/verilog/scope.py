@@ -145,7 +145,8 @@ class Design:
             first = net.drivers[pos]
             if current is value:
                 return
-            if first is not None and self.statement_text(first) == self.statement_text(loc):
+            if first is not None and first != loc \
+                    and self.statement_text(first) == self.statement_text(loc):
                 self.discard_statement()
                 return
             where = f" (first driven at line {first.line})" if first else ""
