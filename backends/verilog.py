@@ -49,6 +49,19 @@ def port_identifier(name: str) -> str:
     return f"\\{clean} "
 
 
+def _wrap(head: str, items: list[str], tail: str, width: int = 100) -> list[str]:
+    """`head item, item, ... tail` broken into lines of at most about `width` characters."""
+    lines, current = [], head
+    for k, item in enumerate(items):
+        piece = item + ("," if k < len(items) - 1 else "")
+        if len(current) + len(piece) + 1 > width and current.strip() != head.strip():
+            lines.append(current.rstrip())
+            current = "    "
+        current += piece + ("" if current.endswith("(") and not piece else " ")
+    lines.append(current.rstrip() + tail)
+    return lines
+
+
 def _decl(kind: str, name: str, width: int) -> str:
     return f"{kind} [{width - 1}:0] {name}" if width > 1 else f"{kind} {name}"
 
@@ -87,7 +100,7 @@ class _ModuleWriter:
         for target, v in names.extra:
             body.append(f"  assign {target} = {self.r(v)};")
         ports = [n for n, _ in names.inputs] + [n for n, _ in names.outputs]
-        out = [f"module {self.module_names[g.name]}({', '.join(ports)});"]
+        out = _wrap(f"module {self.module_names[g.name]}(", ports, ");")
         out += [f"  {_decl('input', n, w)};" for n, w in names.inputs]
         out += [f"  {_decl('output', n, w)};" for n, w in names.outputs]
         out += [f"  {_decl('wire', self.r(v), self.width(v))};" for v in names.wires]
