@@ -8,6 +8,8 @@ pass or output format). Set `AXC_DEBUG=1` to see the Python traceback behind an 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib.util
 import inspect
 import json
 import os
@@ -64,17 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _first_doc_line(name: str) -> str:
+    """The first line of a pass's docstring, read from its source when possible (no import)."""
+    from axc.passes.registry import BUILTIN_PASSES, get_pass
+
+    target = BUILTIN_PASSES.get(name)
+    doc: str | None = None
+    if target is not None:
+        module_name, cls_name = target.split(":")
+        spec = importlib.util.find_spec(module_name)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            tree = ast.parse(Path(spec.origin).read_text())
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef) and node.name == cls_name:
+                    doc = ast.get_docstring(node)
+    if doc is None:
+        cls = get_pass(name)
+        doc = inspect.cleandoc(cls.__doc__ or "") if cls is not None else ""
+    return doc.splitlines()[0] if doc else ""
+
+
 def _list_passes() -> str:
-    from axc.passes.registry import all_pass_names, get_pass
+    from axc.passes.registry import all_pass_names
 
     names = all_pass_names()
     width = max((len(n) for n in names), default=0)
-    lines = []
-    for name in names:
-        cls = get_pass(name)
-        doc = inspect.cleandoc(cls.__doc__ or "") if cls is not None else ""
-        lines.append(f"  {name.ljust(width)}  {doc.splitlines()[0] if doc else ''}".rstrip())
-    return "\n".join(lines)
+    return "\n".join(f"  {n.ljust(width)}  {_first_doc_line(n)}".rstrip() for n in names)
 
 
 def _help_pass(name: str) -> str:

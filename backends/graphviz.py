@@ -118,7 +118,7 @@ def _port_rows(title: str, values: list[tuple[str, Value]]) -> str:
     if len(values) > _LIST_LIMIT:
         shown.append(f"... and {len(values) - _LIST_LIMIT} more")
     body = "<BR/>".join(shown) if shown else "(none)"
-    return f'<TR><TD ALIGN="LEFT"><B>{title} ({len(values)})</B></TD><TD ALIGN="LEFT">{body}</TD></TR>'
+    return f'<TR><TD ALIGN="LEFT"><B>{title} ({len(values)})</B></TD><TD ALIGN="LEFT" BALIGN="LEFT">{body}</TD></TR>'
 
 
 def _summary_graph(graph: Graph, prefix: str) -> list[str]:
@@ -133,7 +133,7 @@ def _summary_graph(graph: Graph, prefix: str) -> list[str]:
     for name, count in histogram.most_common():
         rows.append(f'<TR><TD ALIGN="LEFT">{html.escape(name)}</TD><TD ALIGN="RIGHT">{count}</TD></TR>')
     table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
-    return [f"    {prefix}summary [shape=plaintext, label=<{table}>];"]
+    return [f'    {prefix}summary [shape=plaintext, style="", label=<{table}>];']
 
 
 def to_dot(module: Module, max_ops: int = DEFAULT_MAX_OPS) -> str:
