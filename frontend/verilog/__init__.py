@@ -18,10 +18,11 @@ simulate differently in an event-driven simulator); procedural assignments to ne
 from __future__ import annotations
 
 import gc
+import sys
 from pathlib import Path
 from typing import Any
 
-from axc.ir import InputError, Module
+from axc.ir import FileLoc, InputError, Module
 
 from .elaborate import elaborate
 from .parser import parse_verilog
@@ -47,9 +48,15 @@ def read_verilog(text: str, file: str = "<string>", options: dict[str, Any] | No
     """Elaborate Verilog source text (the in-memory form of `load_verilog`)."""
     enabled = gc.isenabled()
     gc.disable()  # the parse and the netlist allocate millions of objects and free none
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20000))  # elaboration recurses along nested expressions
     try:
         modules = parse_verilog(text, file)
         return elaborate(modules, file, text, dict(options or {}))
+    except RecursionError:
+        raise InputError("expressions or instances nested too deeply to elaborate",
+                         FileLoc(file, 1, 1)) from None
     finally:
+        sys.setrecursionlimit(limit)
         if enabled:
             gc.enable()

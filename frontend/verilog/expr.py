@@ -29,6 +29,22 @@ _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _CONST_ONLY = ("/", "%", "**")
 
 
+def _chain(e: ast.Binary) -> tuple[list[ast.Expr], list[ast.Binary]]:
+    """The operands of a left-deep chain of one operator (`a - b - c`: a, b, c) and its nodes
+    from the innermost out."""
+    operands: list[ast.Expr] = []
+    nodes: list[ast.Binary] = []
+    node: ast.Expr = e
+    while isinstance(node, ast.Binary) and node.op == e.op:
+        operands.append(node.right)
+        nodes.append(node)
+        node = node.left
+    operands.append(node)
+    operands.reverse()
+    nodes.reverse()
+    return operands, nodes
+
+
 def to_signed(value: int, width: int) -> int:
     return value - (1 << width) if width and (value >> (width - 1)) & 1 else value
 
@@ -89,8 +105,8 @@ class ExprEval:
                 return 1, False
             if op in ("<<", ">>", "<<<", ">>>", "**"):
                 return self.size(e.left)
-            (wa, sa), (wb, sb) = self.size(e.left), self.size(e.right)
-            return max(wa, wb), sa and sb
+            sizes = [self.size(x) for x in _chain(e)[0]]
+            return max(w for w, _ in sizes), all(sg for _, sg in sizes)
         if t is ast.Unary:
             if e.op in ("+", "-", "~"):
                 return self.size(e.operand)
@@ -193,21 +209,13 @@ class ExprEval:
 
     def binary(self, e: ast.Binary, width: int, signed: bool) -> Bits:
         op, loc, b = e.op, self.loc(e), self.b
-        if op in ("&", "|", "^", "^~", "~^"):
-            left = self.eval(e.left, width, signed)
-            right = self.eval(e.right, width, signed)
-            if op == "&":
-                return [b.and_([p, q], loc) for p, q in zip(left, right)]
-            if op == "|":
-                return [b.or_([p, q], loc) for p, q in zip(left, right)]
-            return [b.xor_([p, q], loc, negate=op != "^") for p, q in zip(left, right)]
-        if op in _ARITH:
-            left = self.eval(e.left, width, signed)
-            right = self.eval(e.right, width, signed)
-            if width == 1:
-                return [b.and_(left + right, loc) if op == "*" else b.xor_(left + right, loc)]
-            attrs = {"signed": signed} if op == "*" else None
-            return b.word_op(_ARITH[op], [left, right], width, attrs, loc)
+        if op in ("&", "|", "^", "^~", "~^") or op in _ARITH:
+            operands, nodes = _chain(e)  # `a & b & c ...` left to right, without recursion
+            acc = self.eval(operands[0], width, signed)
+            for node, x in zip(nodes, operands[1:]):
+                acc = self.combine(op, acc, self.eval(x, width, signed), width, signed,
+                                   self.loc(node))
+            return acc
         if op in _CONST_ONLY:
             return self.const_arith(e, width, signed)
         if op in ("&&", "||"):
@@ -220,6 +228,21 @@ class ExprEval:
         if op in ("<<", ">>", "<<<", ">>>"):
             return self.shift(e, width, signed)
         raise self.error(f"operator '{op}' is not supported; {YOSYS_HINT}", e)
+
+    def combine(self, op: str, left: Bits, right: Bits, width: int, signed: bool,
+                loc: FileLoc) -> Bits:
+        """`left op right` for a context-determined bitwise or arithmetic operator."""
+        b = self.b
+        if op == "&":
+            return [b.and_([p, q], loc) for p, q in zip(left, right)]
+        if op == "|":
+            return [b.or_([p, q], loc) for p, q in zip(left, right)]
+        if op in ("^", "^~", "~^"):
+            return [b.xor_([p, q], loc, negate=op != "^") for p, q in zip(left, right)]
+        if width == 1:
+            return [b.and_(left + right, loc) if op == "*" else b.xor_(left + right, loc)]
+        attrs = {"signed": signed} if op == "*" else None
+        return b.word_op(_ARITH[op], [left, right], width, attrs, loc)
 
     def compare(self, e: ast.Binary) -> Value:
         (wa, sa), (wb, sb) = self.size(e.left), self.size(e.right)
