@@ -29,6 +29,7 @@ EMITTERS: dict[str, str] = {
     "ir": "axc.ir.printer:save_ir",
     "v": "axc.backends.verilog:save_verilog",
     "blif": "axc.backends.blif:save_blif",
+    "bench": "axc.backends.bench:save_bench",
     "onnx": "axc.backends.onnx_export:save_onnx",
     "pt": "axc.backends.torch_module:save_pt",
     "dot": "axc.backends.graphviz:save_dot",
