@@ -209,3 +209,20 @@ def test_print_parse_round_trip(specs: list[PassSpec]) -> None:
     again = parse(text)
     assert again == pipeline, text
     assert str(again) == text
+
+
+def test_every_registered_pass_documents_itself_and_round_trips_its_defaults() -> None:
+    from axc.passes.registry import all_pass_names, get_pass
+
+    for name in all_pass_names():
+        cls = get_pass(name)
+        assert cls is not None and cls.name == name, name
+        assert (cls.__doc__ or "").strip(), f"pass '{name}' has no docstring"
+        options = pass_options(cls)
+        for info in options:
+            assert info.doc, f"option '{info.key}' of pass '{name}' has no docstring"
+        explicit = tuple((o.name, o.default) for o in options if not o.required)
+        spec = PassSpec(name, explicit, cls)
+        again = Pipeline.parse(str(spec))
+        assert again.passes[0] == spec, str(spec)
+        assert isinstance(again.passes[0].instantiate(), cls)
