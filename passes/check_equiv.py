@@ -1,8 +1,9 @@
 """`check-equiv`: prove the circuit equivalent to the one loaded at the start (or to a file).
 
 Small circuits (at most `max_sim_inputs` input bits, bit-level) are checked by exhaustive
-simulation; the others formally with Yosys (`runtime.equiv`). The pipeline fails with a
-counterexample when they differ.
+simulation with `runtime.logicsim`; the others formally with a Yosys SAT miter
+(`runtime.equiv`), after a seeded random simulation that catches most differences at once. The
+pipeline fails with a counterexample when they differ, or when the proof runs out of time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from axc.runtime.equiv import EquivResult, prove_equivalent
 
 from .base import ModulePass, PassContext, PassResult
 
-__all__ = ["CheckEquivPass", "exhaustive_equivalence"]
+__all__ = ["CheckEquivPass", "check_interfaces", "exhaustive_equivalence", "random_equivalence"]
 
 
 def _ports(values: tuple, names: tuple[str, ...]) -> dict[str, Any]:
@@ -43,20 +44,35 @@ def check_interfaces(gold: Graph, gate: Graph) -> None:
 def exhaustive_equivalence(gold: Graph, gate: Graph, max_inputs: int = 16) -> EquivResult:
     """Compare two bit-level graphs on every input pattern (ports matched by name)."""
     from axc.ir.views import LogicView
-    from axc.runtime.logicsim import Simulator, VectorSet
+    from axc.runtime.logicsim import VectorSet
 
-    gold_view = LogicView.from_graph(gold)
-    gate_view = LogicView.from_graph(gate)
+    gold_view, gate_view = LogicView.from_graph(gold), LogicView.from_graph(gate)
     if gold_view.n_inputs > max_inputs:
         raise InputError(f"{gold_view.n_inputs} input bits are too many for exhaustive simulation")
     vectors = VectorSet.exhaustive(gold_view)
+    return _compare(gold_view, gate_view, vectors, f"exhaustive simulation of {vectors.n_vectors} vectors")
+
+
+def random_equivalence(gold: Graph, gate: Graph, n_vectors: int, seed: int = 0) -> EquivResult:
+    """Compare two bit-level graphs on seeded random vectors (equal only means none differed)."""
+    from axc.ir.views import LogicView
+    from axc.runtime.logicsim import VectorSet
+
+    gold_view, gate_view = LogicView.from_graph(gold), LogicView.from_graph(gate)
+    vectors = VectorSet.random(gold_view, n_vectors, seed)
+    return _compare(gold_view, gate_view, vectors, f"{n_vectors} random vectors (seed {seed})")
+
+
+def _compare(gold_view: Any, gate_view: Any, vectors: Any, method: str) -> EquivResult:
+    from axc.runtime.logicsim import Simulator, VectorSet
+
     offsets, lo = {}, 0
     for name, width in gold_view.input_ports:
-        offsets[name] = (lo, width)
+        offsets[name] = lo
         lo += width
-    gate_rows = [vectors.words[offsets[n][0]:offsets[n][0] + w] for n, w in gate_view.input_ports]
+    gate_rows = [vectors.words[offsets[n]:offsets[n] + w] for n, w in gate_view.input_ports]
     gate_words = np.concatenate(gate_rows) if gate_rows else vectors.words[:0]
-    gate_vectors = VectorSet.from_words(gate_words, vectors.n_vectors, "exhaustive")
+    gate_vectors = VectorSet.from_words(gate_words, vectors.n_vectors, vectors.source)
     gold_res = Simulator(gold_view).run(vectors, keep_signals=False)
     gate_res = Simulator(gate_view).run(gate_vectors, keep_signals=False)
     mask = gold_res.valid_mask
@@ -64,15 +80,15 @@ def exhaustive_equivalence(gold: Graph, gate: Graph, max_inputs: int = 16) -> Eq
         diff = (gold_res.port_rows(name) ^ gate_res.port_rows(name)) & mask
         if diff.any():
             word = int(np.flatnonzero(diff.any(axis=0))[0])
-            bits = np.bitwise_or.reduce(diff[:, word])
-            index = word * 64 + (int(bits) & -int(bits)).bit_length() - 1
+            bits = int(np.bitwise_or.reduce(diff[:, word]))
+            index = word * 64 + (bits & -bits).bit_length() - 1
             inputs = {n: int(vectors.port_values(n)[index]) for n, _ in gold_view.input_ports}
             outputs = {
                 n: (int(gold_res.port_values(n)[index]), int(gate_res.port_values(n)[index]))
                 for n, _ in gold_view.output_ports
             }
-            return EquivResult(False, "exhaustive simulation", inputs, outputs)
-    return EquivResult(True, f"exhaustive simulation of {vectors.n_vectors} vectors")
+            return EquivResult(False, method, inputs, outputs)
+    return EquivResult(True, method)
 
 
 def _bit_level(graph: Graph) -> bool:
@@ -87,7 +103,7 @@ class CheckEquivPass(ModulePass):
     (or to `against=FILE`); fail the pipeline with a counterexample when it is not.
 
     Circuits with few input bits are simulated exhaustively; larger ones are proven with Yosys
-    (name-matched `equiv_*` proofs, then a SAT miter after ABC fraiging).
+    (a SAT miter), after a quick random simulation that finds most differences at once.
     """
 
     name: ClassVar[str] = "check-equiv"
@@ -101,6 +117,8 @@ class CheckEquivPass(ModulePass):
     """Largest input bit count checked by exhaustive simulation under `auto`."""
     timeout: float = 600.0
     """Seconds allowed for the formal proof."""
+    random_vectors: int = 4096
+    """Random vectors simulated before a formal proof under `auto`, to find a difference fast."""
     genlib: str | None = None
     """Cell library for a BLIF reference with `.gate` cells."""
 
@@ -131,7 +149,11 @@ class CheckEquivPass(ModulePass):
         if self.method == "sim" or (self.method == "auto" and small):
             result = exhaustive_equivalence(gold, gate, max(self.max_sim_inputs, n_inputs))
         else:
-            result = prove_equivalent(reference, module, timeout=self.timeout)
+            result = EquivResult(True, "")
+            if self.method == "auto" and self.random_vectors and _bit_level(gold) and _bit_level(gate):
+                result = random_equivalence(gold, gate, self.random_vectors, ctx.seed)
+            if result.equivalent:
+                result = prove_equivalent(reference, module, timeout=self.timeout)
         ctx.report[self.name] = {"equivalent": result.equivalent, "method": result.method, "reference": what}
         if not result.equivalent:
             raise PassError(f"the circuit is not equivalent to {what} ({result.method}): {result.describe()}")
