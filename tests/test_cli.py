@@ -151,3 +151,34 @@ def test_malformed_ir_message_names_the_bad_value(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err
     assert err.startswith(f"{bad}:3:") and "nope" in err.splitlines()[0]
     assert "^" in err.splitlines()[-1]
+
+
+def test_plugin_passes_from_entry_points(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from axc.passes import registry
+    from axc.passes.base import ModulePass, PassContext, PassResult
+
+    @dataclass(frozen=True)
+    class NoopPass(ModulePass):
+        """Does nothing, from a plugin."""
+
+        name: ClassVar[str] = "plugin-noop"
+
+        def apply(self, ctx: PassContext, module: axc.Module) -> PassResult:
+            return PassResult(notes=["plugin ran"])
+
+    class EntryPoint:
+        name = "plugin-noop"
+
+        def load(self) -> type[ModulePass]:
+            return NoopPass
+
+    monkeypatch.setattr(registry, "_plugin_entries", lambda: {"plugin-noop": EntryPoint()})
+    monkeypatch.delitem(registry._loaded, "plugin-noop", raising=False)
+    assert main(["--list-passes"]) == 0
+    lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
+    assert ["plugin-noop", "Does nothing, from a plugin."] in lines
+    result = axc.PassManager.parse("plugin-noop").run(ripple_adder(2))
+    assert result.records[0].notes == ["plugin ran"]
