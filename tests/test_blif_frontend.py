@@ -258,3 +258,21 @@ def test_all_patterns_of_a_two_input_cover_match_the_table() -> None:
             continue
         text = ".model t\n.inputs a b\n.outputs y\n.names a b y\n" + "\n".join(off) + "\n.end\n"
         assert one_output(text) == [(bits >> p) & 1 for p in range(4)], bits
+
+
+def test_abc_mapped_netlist_reads_back_equivalent(tmp_path: Path) -> None:
+    """A netlist mapped by Yosys+ABC onto the shipped NanGate-45 genlib imports as the same function."""
+    from axc.passes.check_equiv import exhaustive_equivalence
+    from axc.runtime.yosys import run_yosys
+
+    genlib = Path(__file__).resolve().parents[1] / "runtime" / "cost" / "nangate45.genlib"
+    source = LGSYNTH[[p.stem for p in LGSYNTH].index("cm82a")]
+    script = ("read_blif design.blif\nhierarchy -auto-top\nflatten\ntechmap\nopt_clean\n"
+              "abc -genlib cells.genlib\nopt_clean -purge\nwrite_blif -gates mapped.blif\n")
+    mapped = run_yosys(script, {"design.blif": source.read_text(), "cells.genlib": genlib.read_text()},
+                       outputs=("mapped.blif",)).outputs["mapped.blif"]
+    assert ".gate" in mapped
+    module = parse_blif(mapped, "mapped.blif", {"genlib": str(genlib)})
+    verify(module)
+    result = exhaustive_equivalence(load_blif(str(source)).top_graph, module.top_graph)
+    assert result.equivalent, result.describe()
