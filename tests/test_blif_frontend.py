@@ -276,3 +276,22 @@ def test_abc_mapped_netlist_reads_back_equivalent(tmp_path: Path) -> None:
     verify(module)
     result = exhaustive_equivalence(load_blif(str(source)).top_graph, module.top_graph)
     assert result.equivalent, result.describe()
+
+
+def test_barbuf_exdc_and_repeated_declarations() -> None:
+    text = """.model t
+.inputs a
+.inputs b
+.outputs y
+.outputs z
+.names a b w
+11 1
+.barbuf w y
+.conn b z
+.exdc
+.names a b y
+00 1
+.end
+"""
+    tables = truth_tables(parse_blif(text))
+    assert tables == {"y": [0, 0, 0, 1], "z": [0, 0, 1, 1]}
