@@ -4,7 +4,8 @@ Each seed writes a module of 60 `assign`s whose right-hand sides are random expr
 over signed and unsigned inputs of several widths (arithmetic, bitwise, logical, reduction,
 comparison, shift, `?:`, concatenation, replication, selects, `$signed`/`$unsigned`, sized and
 unsized, signed and unsigned literals) into outputs of random widths. The imported graph, and
-the graph after `lower-word`, must give Icarus' outputs on random vectors.
+the graph after `lower-word`, must give Icarus' outputs on random vectors. A second generator
+writes combinational always blocks with nested if/case/casez/casex and partial assignments.
 """
 
 from __future__ import annotations
@@ -82,8 +83,44 @@ def fuzz_module(seed: int, n: int = 60) -> str:
     return f"module fuzz{seed} (\n  " + ",\n  ".join(ports) + "\n);\n" + "\n".join(body) + "\nendmodule\n"
 
 
-def _run(seed: int, tmp_path: Path) -> None:
-    source = fuzz_module(seed)
+def _statement(r: random.Random, depth: int, regs: list[tuple[str, int]]) -> str:
+    k = r.random()
+    if depth == 0 or k < 0.35:
+        name, width = r.choice(regs)
+        if width > 1 and r.random() < 0.3:
+            hi = r.randrange(width)
+            return f"{name}[{hi}:{r.randrange(hi + 1)}] = {_expr(r, 2)};"
+        return f"{name} = {_expr(r, 2)};"
+    if k < 0.6:
+        text = f"if ({_expr(r, 2)}) begin {_statement(r, depth - 1, regs)} {_statement(r, depth - 1, regs)} end"
+        return text + (f" else {_statement(r, depth - 1, regs)}" if r.random() < 0.6 else "")
+    if k < 0.85:
+        kind = r.choice(["case", "casez", "casex"])
+        digits = "01" + ("?" if kind != "case" else "") + ("x" if kind == "casex" else "")
+        items = [f"3'b{''.join(r.choice(digits) for _ in range(3))}: {_statement(r, depth - 1, regs)}"
+                 for _ in range(r.randint(1, 4))]
+        if r.random() < 0.7:
+            items.append(f"default: {_statement(r, depth - 1, regs)}")
+        subject = r.choice(["ua", "ua[1:0]", "sb", "{uc, ua[0]}"])
+        return f"{kind} ({subject}) " + " ".join(items) + " endcase"
+    return f"begin {_statement(r, depth - 1, regs)} {_statement(r, depth - 1, regs)} end"
+
+
+def procedural_module(seed: int, blocks: int = 8) -> str:
+    """Always blocks: defaults first (no latches), then nested if/case/casez/casex."""
+    r = random.Random(seed)
+    ports = [f"input {'signed ' if s else ''}[{w - 1}:0] {name}" for name, w, s in INPUTS]
+    body = []
+    for b in range(blocks):
+        regs = [(f"r{b}_{i}", r.randint(1, 8)) for i in range(3)]
+        ports += [f"output reg [{w - 1}:0] {n}" for n, w in regs]
+        defaults = " ".join(f"{n} = {_expr(r, 1)};" for n, _ in regs)
+        body.append(f"  always @* begin {defaults} {_statement(r, 3, regs)} {_statement(r, 3, regs)} end")
+    return f"module proc{seed} (\n  " + ",\n  ".join(ports) + "\n);\n" + "\n".join(body) + "\nendmodule\n"
+
+
+def _run(seed: int, tmp_path: Path, procedural: bool = False) -> None:
+    source = procedural_module(seed) if procedural else fuzz_module(seed)
     path = tmp_path / f"fuzz{seed}.v"
     path.write_text(source)
     module = read_verilog(source, str(path))
@@ -111,3 +148,13 @@ def test_random_expressions_match_icarus(seed: int, tmp_path: Path) -> None:
 @pytest.mark.parametrize("seed", range(2, 40))
 def test_many_random_expressions_match_icarus(seed: int, tmp_path: Path) -> None:
     _run(seed, tmp_path)
+
+
+def test_random_always_blocks_match_icarus(tmp_path: Path) -> None:
+    _run(0, tmp_path, procedural=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(1, 20))
+def test_many_random_always_blocks_match_icarus(seed: int, tmp_path: Path) -> None:
+    _run(seed, tmp_path, procedural=True)
