@@ -5,13 +5,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from axc.ir import Module
+from axc.passes.base import ModulePass, PassContext, PassResult
 from logic_graphs import ripple_adder
 
 import axc
 from axc.cli import main
+
+
+@dataclass(frozen=True)
+class NoopPass(ModulePass):
+    """Does nothing, from a plugin."""
+
+    name: ClassVar[str] = "plugin-noop"
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        return PassResult(notes=["plugin ran"])
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -154,20 +168,7 @@ def test_malformed_ir_message_names_the_bad_value(tmp_path: Path, capsys: pytest
 
 
 def test_plugin_passes_from_entry_points(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from dataclasses import dataclass
-    from typing import ClassVar
-
     from axc.passes import registry
-    from axc.passes.base import ModulePass, PassContext, PassResult
-
-    @dataclass(frozen=True)
-    class NoopPass(ModulePass):
-        """Does nothing, from a plugin."""
-
-        name: ClassVar[str] = "plugin-noop"
-
-        def apply(self, ctx: PassContext, module: axc.Module) -> PassResult:
-            return PassResult(notes=["plugin ran"])
 
     class EntryPoint:
         name = "plugin-noop"
