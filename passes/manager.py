@@ -122,6 +122,9 @@ class PassManager:
         self.print_ir_after_all = print_ir_after_all
         self.print_debuginfo = print_debuginfo
         self.ir_stream = ir_stream
+        unknown = sorted(set(global_options) - set(GLOBAL_OPTIONS) - {"frontend"})
+        if unknown:
+            raise TypeError(f"unknown global options {unknown} (known: {', '.join(GLOBAL_OPTIONS)})")
         self.global_options = {k: v for k, v in global_options.items() if v is not None}
         self.passes = [self._instantiate(spec) for spec in pipeline.passes]
 

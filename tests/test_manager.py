@@ -170,3 +170,8 @@ def test_print_ir_after_all() -> None:
     assert text.count("// ----- IR after pass") == 2
     assert text.index("'cse'") < text.index("'dce'")
     assert "logic.xor" in text
+
+
+def test_unknown_keyword_is_refused() -> None:
+    with pytest.raises(TypeError, match="unknown global options \\['verfy'\\]"):
+        PassManager.parse("dce", passes=PASSES, verfy=False)
