@@ -2,8 +2,9 @@
 
 Every graph of the module becomes one cluster, laid out left to right: input ports (name and
 type) on the left, ops labelled with their op name (and short attributes), output ports on the
-right. An edge from a multi-result op names the result it carries; an edge into an op whose
-operand order matters names the operand slot. A graph with more than `max_ops` ops (option
+right. An op with several results (`hw.split`) gets one port per result, named after its value
+(`a[3]`); an op with many ordered operands (`hw.join`) one port per operand slot; edges into a
+few ordered operands (mux, sub) carry the slot number. A graph with more than `max_ops` ops (option
 `graphviz_max_ops`, default 400) would be an unreadable hairball, so it is drawn as a summary
 instead: op counts by kind, its inputs and outputs, and its depth (longest op path).
 """
@@ -22,6 +23,7 @@ __all__ = ["DEFAULT_MAX_OPS", "graph_depth", "save_dot", "save_png", "save_svg",
 
 DEFAULT_MAX_OPS = 400
 _LIST_LIMIT = 12
+_PORTED_OPERANDS = 3
 _UNORDERED = frozenset(
     {
         "logic.and", "logic.or", "logic.xor", "logic.nand", "logic.nor", "logic.xnor",
@@ -62,54 +64,73 @@ def graph_depth(graph: Graph) -> int:
     return depth
 
 
+def _record_text(text: str) -> str:
+    return "".join("\\" + c if c in '{}|<>"\\ ' else c for c in text)
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _uses_ports(op: Op) -> tuple[bool, bool]:
+    """Whether to give the op one port per operand and/or one per result (a record node)."""
+    ordered = op.name not in _UNORDERED
+    return ordered and len(op.operands) > _PORTED_OPERANDS, len(op.results) > 1
+
+
+def _op_node(op: Op, node: str) -> str:
+    color = _COLORS.get(op.dialect, "#ffffff")
+    in_ports, out_ports = _uses_ports(op)
+    if not (in_ports or out_ports):
+        return f'    {node} [label="{_op_label(op)}", fillcolor="{color}"];'
+    header = [op.name] + ([str(op.result.type)] if len(op.results) == 1 else [])
+    fields = ["\\n".join(_record_text(h) for h in header)]
+    if in_ports:
+        fields += [f"<i{k}> {k}" for k in range(len(op.operands))]
+    if out_ports:
+        fields += [f"<r{r.index}> {_record_text(_short(r.name or str(r.index)))}" for r in op.results]
+    return f'    {node} [shape=record, label="{"|".join(fields)}", fillcolor="{color}"];'
+
+
 def _full_graph(graph: Graph, prefix: str) -> list[str]:
     lines: list[str] = []
-    node_of: dict[Value, tuple[str, int | None]] = {}
+    source_of: dict[Value, str] = {}
     for i, v in enumerate(graph.inputs):
         node = f"{prefix}in{i}"
         lines.append(
             f'    {node} [shape=cds, style=filled, fillcolor="#fff4b3", '
             f"label={_quote(f'{v.name} : {v.type}')}];"
         )
-        node_of[v] = (node, None)
+        source_of[v] = node
     for j, op in enumerate(graph.topo_order()):
         node = f"{prefix}op{j}"
-        color = _COLORS.get(op.dialect, "#ffffff")
-        lines.append(f'    {node} [label="{_op_label(op)}", fillcolor="{color}"];')
+        lines.append(_op_node(op, node))
+        multi = len(op.results) > 1
         for r in op.results:
-            node_of[r] = (node, r.index if len(op.results) > 1 else None)
-        lines.extend(_edges(op, node, node_of))
+            source_of[r] = f"{node}:r{r.index}:e" if multi else node
+        lines.extend(_edges(op, node, source_of))
     for k, (name, v) in enumerate(zip(graph.output_names, graph.outputs)):
         node = f"{prefix}out{k}"
         lines.append(
             f'    {node} [shape=cds, style=filled, fillcolor="#c9f0c9", '
             f"label={_quote(f'{name} : {v.type}')}];"
         )
-        source, index = node_of.get(v, (None, None))
-        if source is not None:
-            attrs = f' [taillabel="{index}"]' if index is not None else ""
-            lines.append(f"    {source} -> {node}{attrs};")
+        if v in source_of:
+            lines.append(f"    {source_of[v]} -> {node};")
     return lines
 
 
-def _edges(op: Op, node: str, node_of: dict[Value, tuple[str, int | None]]) -> list[str]:
+def _edges(op: Op, node: str, source_of: dict[Value, str]) -> list[str]:
     out = []
-    ordered = len(op.operands) > 1 and op.name not in _UNORDERED
+    in_ports, _ = _uses_ports(op)
+    numbered = not in_ports and len(op.operands) > 1 and op.name not in _UNORDERED
     for i, v in enumerate(op.operands):
-        source, index = node_of.get(v, (None, None))
+        source = source_of.get(v)
         if source is None:
             continue
-        labels = []
-        if index is not None:
-            labels.append(f'taillabel="{index}"')
-        if ordered:
-            labels.append(f'headlabel="{i}"')
-        attrs = f" [{', '.join(labels)}]" if labels else ""
-        out.append(f"    {source} -> {node}{attrs};")
+        target = f"{node}:i{i}:w" if in_ports else node
+        attrs = f' [headlabel="{i}"]' if numbered else ""
+        out.append(f"    {source} -> {target}{attrs};")
     return out
 
 

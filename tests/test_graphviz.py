@@ -58,3 +58,14 @@ def test_png_and_svg_are_real_images(tmp_path: Path) -> None:
     svg = (tmp_path / "adder.svg").read_text()
     assert "<svg" in svg and "logic.xor" in svg
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adder.png", "adder.svg", "big.png"]
+
+
+def test_split_and_join_get_named_ports() -> None:
+    module = ripple_adder(3)
+    split = next(op for op in module.top_graph.ops if op.name == "hw.split")
+    for k, r in enumerate(split.results):
+        r.name = f"a[{k}]"
+    dot = to_dot(module)
+    assert 'label="hw.split|<r0> a[0]|<r1> a[1]|<r2> a[2]"' in dot
+    assert "hw.join\\ni4|<i0> 0|<i1> 1|<i2> 2|<i3> 3" in dot
+    assert ":r2:e -> " in dot and ":i3:w;" in dot
