@@ -16,6 +16,7 @@ import lark
 from axc.ir import FileLoc, ParseError
 
 from . import ast
+from .lexer import FastLexer
 from .transform import YOSYS_HINT, Build, parse_number
 
 __all__ = ["YOSYS_HINT", "parse_number", "parse_verilog"]
@@ -25,7 +26,7 @@ __all__ = ["YOSYS_HINT", "parse_number", "parse_verilog"]
 def _parser() -> tuple[lark.Lark, Build]:
     build = Build("<verilog>")  # shared by every parse: it keeps no per-file state
     grammar = (Path(__file__).with_name("grammar.lark")).read_text()
-    parser = lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=build,
+    parser = lark.Lark(grammar, parser="lalr", lexer=FastLexer, transformer=build,
                        maybe_placeholders=False)
     return parser, build
 
