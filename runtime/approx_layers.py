@@ -30,7 +30,14 @@ import torch
 import torch.nn.functional as F
 
 from .htp import ONE, HtpModel, Transform
-from .lut_kernels import conv_weight_matrices, expand_weights, lut_conv2d, lut_matmul
+from .lut_kernels import (
+    conv_weight_matrices,
+    expand_weights,
+    lut_conv2d,
+    lut_matmul,
+    numpy_gather_conv2d,
+    numpy_gather_matmul,
+)
 
 __all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward", "htp_plan", "lut_forward"]
 
@@ -174,8 +181,11 @@ def _cached_tables(wi: np.ndarray, lut: np.ndarray, group: int, conv: bool) -> l
 
 def lut_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
                 lut: torch.Tensor | np.ndarray, bias: torch.Tensor | None,
-                spec: LayerSpec) -> torch.Tensor:
-    """The layer with every product looked up in `lut` (bit-exact integer sums)."""
+                spec: LayerSpec, kernel: str = "numba") -> torch.Tensor:
+    """The layer with every product looked up in `lut` (bit-exact integer sums).
+
+    `kernel="numpy"` runs the plain numpy gather baseline instead of the numba kernels.
+    """
     xq = quantize_input(x, spec)
     wq = weight_integers(w, w_scale, w_zero, spec)
     table = np.ascontiguousarray(np.asarray(lut), dtype=np.int32)
@@ -183,16 +193,21 @@ def lut_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero:
     if spec.op == "conv":
         pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
         wi = (wq - spec.mul_w_min).to(torch.int32).numpy()
-        tables = None if spec.group == x.shape[1] == w.shape[0] and spec.group > 1 else \
-            _cached_tables(wi, table, spec.group, True)
-        acc = lut_conv2d(xi, wi, table, spec.strides, pads, spec.dilations, spec.group,
-                         spec.x_zero - spec.mul_x_min, tables)
+        if kernel == "numpy":
+            acc = numpy_gather_conv2d(xi, wi, table, spec.strides, pads, spec.dilations,
+                                      spec.group, spec.x_zero - spec.mul_x_min)
+        else:
+            tables = None if spec.group == x.shape[1] == w.shape[0] and spec.group > 1 else \
+                _cached_tables(wi, table, spec.group, True)
+            acc = lut_conv2d(xi, wi, table, spec.strides, pads, spec.dilations, spec.group,
+                             spec.x_zero - spec.mul_x_min, tables)
         channel_axis = 1
     else:
         pads = (0, 0, 0, 0)
         wi = (_as_kn(wq, spec) - spec.mul_w_min).to(torch.int32).numpy()
         rows = xi.reshape(-1, xi.shape[-1])
-        acc = lut_matmul(rows, wi, table, _cached_tables(wi, table, 1, False)[0])
+        acc = numpy_gather_matmul(rows, wi, table) if kernel == "numpy" else \
+            lut_matmul(rows, wi, table, _cached_tables(wi, table, 1, False)[0])
         acc = acc.reshape(*xi.shape[:-1], wi.shape[1])
         channel_axis = acc.ndim - 1
     total = torch.from_numpy(acc).double() + _zero_point_terms(xq, wq, spec, w_zero, pads)

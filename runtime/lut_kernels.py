@@ -38,8 +38,6 @@ __all__ = [
 
 BLOCK_N = 16
 """Output columns per expanded-table block (one 64-byte line of int32)."""
-BLOCK_M = 512
-"""Rows per accumulator tile (512 x 16 int32 = 32 KiB: stays in L1)."""
 SPILL_K = 1024
 """Reduction steps summed in int32 before spilling to int64 (|products| <= 2^20 never wrap)."""
 EXPANSION_LIMIT = 1 << 27
@@ -185,7 +183,7 @@ def _run_table_gemm(xt: np.ndarray, wi: np.ndarray, lut: np.ndarray,
     if table is None:
         table = expand_weights(wi, lut)
     rows = xt.shape[1]
-    block_m = max(1, min(BLOCK_M, -(-rows // get_num_threads())))
+    block_m = max(1, -(-rows // get_num_threads()))  # one accumulator tile per thread
     return _table_gemm(xt, table, n_cols, block_m)
 
 

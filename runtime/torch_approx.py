@@ -58,26 +58,32 @@ class ApproxLayerModule(torch.nn.Module):
 
     `forward(x, w, w_scale, w_zero_point[, lut][, bias])` with the op's operands; the weight
     arrives as the backend's trainable fake-quantized parameter, so retraining updates it.
+    `mode` is `lut` or `htp` (a layer that has both a table and an HTP model can switch);
+    `kernel` picks the LUT kernels: `numba` or the plain `numpy` gather baseline.
     """
 
     def __init__(self, spec: LayerSpec, lut: np.ndarray | None, htp: HtpModel | None,
-                 w_range: tuple[int, int]) -> None:
+                 w_range: tuple[int, int], lut_operand: bool) -> None:
         super().__init__()
         self.spec = spec
         self.lut = lut
         self.htp = htp
         self.w_range = w_range
+        self.lut_operand = lut_operand
+        self.mode = "htp" if htp is not None else "lut"
+        self.kernel = "numba"
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor,
                 w_zero: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
-        if self.htp is None:
+        if self.lut_operand:
             rest = rest[1:]  # the LUT operand: the module keeps its own numpy copy
         bias = rest[0] if rest else None
 
         def approximate(xv: torch.Tensor, wv: torch.Tensor, bv: torch.Tensor | None) -> torch.Tensor:
-            if self.htp is None:
+            if self.mode == "lut":
                 assert self.lut is not None
-                return lut_forward(xv, wv, w_scale, w_zero, self.lut, bv, self.spec)
+                return lut_forward(xv, wv, w_scale, w_zero, self.lut, bv, self.spec, self.kernel)
+            assert self.htp is not None
             return htp_forward(xv, wv, w_scale, w_zero, self.htp, bv, self.spec, self.w_range)
 
         return ApproxLayerFunction.apply(x, w, bias, self.spec, approximate)
@@ -90,9 +96,9 @@ def approx_module(op: Any) -> ApproxLayerModule:
     w_range = (int(attrs["w_min"]), int(attrs["w_max"]))
     if op.name == "approx.mul":
         lut = np.ascontiguousarray(op.operand(4).owner.attr("value").array, dtype=np.int32)
-        return ApproxLayerModule(spec, lut, None, w_range)
+        return ApproxLayerModule(spec, lut, None, w_range, True)
     htp = HtpModel.from_plain(str(attrs.get("multiplier")), attrs["terms"])
-    return ApproxLayerModule(spec, None, htp, w_range)
+    return ApproxLayerModule(spec, None, htp, w_range, False)
 
 
 def register_torch_kernels() -> None:
