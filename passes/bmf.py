@@ -23,7 +23,7 @@ from axc.ir.views import LogicView
 from axc.runtime.bmf.explore import Explorer, Point, make_executor
 from axc.runtime.bmf.partition import partition_logic
 from axc.runtime.bmf.rebuild import inline_bmf, rebuild_graph
-from axc.runtime.bmf.report import circuit_cost, pareto_front, write_csv, write_plot
+from axc.runtime.bmf.report import circuit_cost, write_csv, write_plot
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows
 
@@ -32,6 +32,8 @@ from .base import ModulePass, PassContext, PassResult
 __all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "BmfPass", "check_threshold", "default_metric", "prepare_logic"]
 
 METRIC_NAMES = ("hd", "er", "mae", "mre", "wce", "mse")
+FINER: tuple[tuple[int, int], ...] = ((6, 4), (4, 3))
+FINER_MAX_GATES = 3000
 NUMERIC_METRICS = ("mae", "mre", "wce", "mse")
 
 
@@ -124,6 +126,9 @@ class BmfPass(ModulePass):
     """Write the explored Pareto front (error, area) to this CSV file."""
     plot: str | None = None
     """Plot the Pareto front to this image file (PNG)."""
+    finer: bool = True
+    """On circuits of at most 3000 gates, also explore finer partitions (k, m) = (6, 4) and
+    (4, 3) and keep the smallest design (small parts suit arithmetic circuits)."""
     keep_records: bool = False
     """Keep the `approx.bmf` records (with body graphs) instead of inlining them."""
     thresholds: tuple[float, ...] = ()
@@ -147,6 +152,12 @@ class BmfPass(ModulePass):
             raise InputError("bmf: time_budget must not be negative")
         return err
 
+    def _settings(self, view: LogicView) -> list[tuple[int, int]]:
+        settings = [(self.k, self.m)]
+        if self.finer and view.n_gates <= FINER_MAX_GATES:
+            settings += [km for km in FINER if km[0] < self.k or km[1] < self.m]
+        return list(dict.fromkeys(settings))
+
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         threshold = self._check()
         started = time.perf_counter()
@@ -154,25 +165,25 @@ class BmfPass(ModulePass):
         metric = default_metric(self.metric, view, self.name)
         original = module.clone()
         vectors = VectorSet.auto(view, self.vectors, self.seed)
-        partition = partition_logic(view, self.k, self.m, self.seed)
-        ctx.log(f"bmf: {view.n_gates} gates in {len(partition)} parts (k ≤ {self.k}, m ≤ {self.m}); "
-                f"metric {metric} ≤ {threshold:g} on {vectors.describe()}")
+        runs: list[_Run] = []
         executor = make_executor(self.jobs, self.scheduler)
         try:
-            explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
-                                metric in NUMERIC_METRICS, self.algebra, executor)
-            for _line in ctx.progress(explorer.iterate(threshold, self.step, self.tracks, self.time_budget,
-                                                       self.sample, self.seed),
-                                      "bmf exploration"):
-                pass
+            for k, m in self._settings(view):
+                partition = partition_logic(view, k, m, self.seed)
+                ctx.log(f"bmf: {view.n_gates} gates in {len(partition)} parts (k ≤ {k}, m ≤ {m}); "
+                        f"metric {metric} ≤ {threshold:g} on {vectors.describe()}")
+                explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
+                                    metric in NUMERIC_METRICS, self.algebra, executor)
+                steps = explorer.iterate(threshold, self.step, self.tracks, self.time_budget, self.sample, self.seed)
+                for _line in ctx.progress(steps, f"bmf exploration (k={k}, m={m})"):
+                    pass
+                runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
         finally:
             executor.close()
-        points = list(explorer.points.values())
         cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
-        chosen = self._choose_all(original, view, partition, explorer, points, threshold, vectors, metric,
-                                  cost_opts)
-        best = chosen[threshold][0]
-        report = self._rewrite(module, view, partition, explorer, best, vectors, metric)
+        chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
+        run, best = chosen[threshold][0]
+        report = self._rewrite(module, view, run, best, vectors, metric)
         measured = report.value(metric)
         if abs(measured - best.error) > 1e-9 or measured > threshold:
             raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {best.error}")
@@ -180,68 +191,69 @@ class BmfPass(ModulePass):
             inline_bmf(module)
         before = circuit_cost(original, cost_opts)
         after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
-        front = self._front_rows(pareto_front(points), explorer.area0)
-        summary = self._summary(ctx, view, partition, metric, threshold, vectors, before, after, report,
-                                best, front, points, explorer, time.perf_counter() - started)
+        union = _union_front(runs)
+        front = [{"error": p.error, "area_ratio": round(ratio, 6), "partition": f"{r.k}x{r.m}",
+                  "degrees": " ".join(map(str, p.degrees))} for ratio, r, p in union]
+        summary = self._summary(view, run, runs, metric, threshold, vectors, before, after, report, best,
+                                front, time.perf_counter() - started)
         ctx.report[self.name] = summary
         extra = {str(t): (None if chosen[t] is None else chosen[t][1]) for t in sorted(set(self.thresholds))}
         if extra:
             summary["thresholds"] = extra
-        if self.map_front:
-            picks = np.unique(np.linspace(0, len(front) - 1, min(self.map_front, len(front))).round().astype(int))
-            full_front = pareto_front(points)
+        if self.map_front and union:
+            picks = np.unique(np.linspace(0, len(union) - 1, min(self.map_front, len(union))).round().astype(int))
             for i in picks.tolist():
-                m = self._mapped(original, view, partition, explorer, full_front[i], vectors, metric, cost_opts)
-                front[i]["mapped_area"] = m["area"]
-                front[i]["mapped_delay"] = m["delay"]
-                front[i]["mapped_power"] = m["power"]
+                _, r, p = union[i]
+                mapped = self._mapped(original, view, r, p, vectors, metric, cost_opts)
+                front[i].update(mapped_area=mapped["area"], mapped_delay=mapped["delay"],
+                                mapped_power=mapped["power"])
         if self.pareto:
             write_csv(self.pareto, front)
         if self.plot:
             write_plot(self.plot, front, metric, threshold, f"bmf on @{module.top}")
         self._print_table(ctx, summary)
-        approximated = sum(1 for i, p in enumerate(partition.parts) if best.degrees[i] < p.m)
+        approximated = sum(1 for i, p in enumerate(run.partition.parts) if best.degrees[i] < p.m)
         return PassResult(modified=approximated > 0,
-                          stats={"parts": len(partition), "approximated_parts": approximated,
-                                 "explored": len(points), "area_ratio": summary["area_ratio"]},
+                          stats={"parts": len(run.partition), "approximated_parts": approximated,
+                                 "explored": summary["explored"], "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
 
-    def _choose_all(self, original: Module, view: LogicView, partition, explorer: Explorer,
-                    points: list[Point], threshold: float, vectors: VectorSet, metric: str,
-                    cost_opts: dict) -> dict[float, tuple[Point, dict] | None]:
+    def _choose_all(self, original: Module, view: LogicView, runs: list[_Run], threshold: float,
+                    vectors: VectorSet, metric: str, cost_opts: dict) -> dict[float, tuple | None]:
         """Per threshold (ascending), the smallest mapped design among the few smallest by proxy
-        area within it and the designs chosen for the lower thresholds."""
-        mapped: dict[tuple[int, ...], dict] = {}
-        result: dict[float, tuple[Point, dict] | None] = {}
-        earlier: list[Point] = []
-        by_area = sorted(points, key=lambda p: (p.area, p.error))
+        area (per partition) within it and the designs chosen for the lower thresholds."""
+        mapped: dict[tuple, dict] = {}
+        result: dict[float, tuple | None] = {}
+        earlier: list[tuple[_Run, Point]] = []
+        ranked = [(r, sorted(r.points, key=lambda p: (p.area, p.error))) for r in runs]
         for t in sorted(set(self.thresholds) | {threshold}):
-            picks = [p for p in by_area if p.error <= t][:max(1, self.final_candidates)]
-            picks += [p for p in earlier if p not in picks]
+            picks = [(r, p) for r, by_area in ranked
+                     for p in [q for q in by_area if q.error <= t][:max(1, self.final_candidates)]]
+            picks += [c for c in earlier if c not in picks]
             if not picks:
                 result[t] = None
                 continue
-            for p in picks:
-                if p.degrees not in mapped:
-                    mapped[p.degrees] = self._mapped(original, view, partition, explorer, p, vectors, metric,
-                                                     cost_opts)
-            best = min(picks, key=lambda p: (mapped[p.degrees]["area"], p.error))
+            for r, p in picks:
+                if (id(r), p.degrees) not in mapped:
+                    mapped[(id(r), p.degrees)] = self._mapped(original, view, r, p, vectors, metric, cost_opts)
+            best = min(picks, key=lambda c: (mapped[(id(c[0]), c[1].degrees)]["area"], c[1].error))
             earlier.append(best)
-            result[t] = (best, mapped[best.degrees])
+            result[t] = (best, mapped[(id(best[0]), best[1].degrees)])
         return result
 
-    def _mapped(self, original: Module, view: LogicView, partition, explorer: Explorer, point: Point,
+    def _mapped(self, original: Module, view: LogicView, run: _Run, point: Point,
                 vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:
         """Mapped cost and re-measured errors of one explored design."""
         copy = original.clone()
-        report = self._rewrite(copy, view, partition, explorer, point, vectors, metric)
+        report = self._rewrite(copy, view, run, point, vectors, metric)
         inline_bmf(copy)
         cost = circuit_cost(copy, cost_opts)
         return {**cost, "error": report.value(metric), "errors": report.to_dict()["overall"],
                 "degrees": list(point.degrees)}
 
-    def _rewrite(self, module: Module, view: LogicView, partition, explorer: Explorer, best: Point,
-                 vectors: VectorSet, metric: str):
+    def _rewrite(self, module: Module, view: LogicView, run: _Run, best: Point, vectors: VectorSet,
+                 metric: str):
+        partition, explorer = run.partition, run.explorer
         part_errors = {}
         for i, part in enumerate(partition.parts):
             rel = explorer.cache.get((i, best.degrees[i]))
@@ -254,23 +266,22 @@ class BmfPass(ModulePass):
         approx_out = Simulator(new_view).run(vectors, keep_signals=False).packed
         return compare_rows(exact_out, approx_out, vectors, list(view.output_ports))
 
-    @staticmethod
-    def _front_rows(front: list[Point], area0: float) -> list[dict[str, Any]]:
-        return [{"error": p.error, "area": round(float(p.area), 4), "area_ratio": round(float(p.area) / area0, 6),
-                 "degrees": " ".join(map(str, p.degrees))} for p in front]
-
-    def _summary(self, ctx, view, partition, metric, threshold, vectors, before, after, report, best,
-                 front, points, explorer, seconds) -> dict[str, Any]:
+    def _summary(self, view: LogicView, run: _Run, runs: list[_Run], metric: str, threshold: float,
+                 vectors: VectorSet, before: dict, after: dict, report, best: Point, front: list[dict],
+                 seconds: float) -> dict[str, Any]:
         return {
             "metric": metric, "threshold": threshold, "vectors": vectors.describe(),
-            "k": self.k, "m": self.m, "step": self.step, "tracks": self.tracks, "algebra": self.algebra,
-            "gates": view.n_gates, "parts": len(partition),
+            "k": run.k, "m": run.m, "step": self.step, "tracks": self.tracks, "algebra": self.algebra,
+            "gates": view.n_gates, "parts": len(run.partition),
             "original": before, "final": after,
             "area_ratio": after["area"] / before["area"] if before["area"] else 1.0,
             "errors": report.to_dict(), "error": report.value(metric),
-            "degrees": list(best.degrees), "part_outputs": [p.m for p in partition.parts],
-            "explored": len(points), "front": front, "stopped_by_time_budget": explorer.stopped_by_budget,
-            "proxy_area_ratio": float(best.area) / explorer.area0, "runtime_s": round(seconds, 3),
+            "degrees": list(best.degrees), "part_outputs": [p.m for p in run.partition.parts],
+            "explored": sum(len(r.points) for r in runs), "front": front,
+            "partitions": [{"k": r.k, "m": r.m, "parts": len(r.partition), "explored": len(r.points),
+                            "stopped_by_time_budget": r.explorer.stopped_by_budget} for r in runs],
+            "stopped_by_time_budget": any(r.explorer.stopped_by_budget for r in runs),
+            "proxy_area_ratio": float(best.area) / run.explorer.area0, "runtime_s": round(seconds, 3),
         }
 
     @staticmethod
@@ -292,6 +303,28 @@ class BmfPass(ModulePass):
         lines.append(f"  {s['parts']} parts, {s['explored']} designs explored in {s['runtime_s']:.1f} s")
         for line in lines:
             ctx.log(line)
+
+
+@dataclass
+class _Run:
+    """One exploration: its partition limits, partition, explorer and explored points."""
+
+    k: int
+    m: int
+    partition: Any
+    explorer: Explorer
+    points: list[Point]
+
+
+def _union_front(runs: list[_Run]) -> list[tuple[float, _Run, Point]]:
+    """Pareto front (error, proxy area relative to each run's exact area) over every run."""
+    items = sorted(((p.error, p.area / r.explorer.area0, id(r), r, p) for r in runs for p in r.points),
+                   key=lambda x: (x[0], x[1]))
+    front: list[tuple[float, _Run, Point]] = []
+    for _, ratio, _, r, p in items:
+        if not front or ratio < front[-1][0]:
+            front.append((ratio, r, p))
+    return front
 
 
 def _flat_copy(module: Module) -> Module:

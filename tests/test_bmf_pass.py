@@ -72,7 +72,7 @@ def test_metrics_and_random_vectors_agree_with_icarus(metric: str, threshold: fl
 def test_random_vectors_and_records_kept() -> None:
     module = random_logic(30, 300, 24, seed=4)
     ctx = PassContext()
-    res = BmfPass(err=0.05, vectors=4096, seed=3, keep_records=True).apply(ctx, module)
+    res = BmfPass(err=0.05, vectors=4096, seed=3, keep_records=True, finer=False).apply(ctx, module)
     verify(module)
     rep = ctx.report["bmf"]
     assert rep["metric"] == "hd" and rep["vectors"] == "4096 random vectors (seed 3)"
@@ -88,11 +88,12 @@ def test_random_vectors_and_records_kept() -> None:
 
 def test_dask_local_cluster_gives_the_same_design() -> None:
     distributed = pytest.importorskip("distributed")
-    local = BmfPass(err=0.02, k=6, m=5).apply(PassContext(), array_multiplier(4))
+    # two local processes split the synthesis batches exactly as the two Dask workers do
+    local = BmfPass(err=0.02, k=6, m=5, jobs=2, finer=False).apply(PassContext(), array_multiplier(4))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         ctx = PassContext()
-        remote = BmfPass(err=0.02, k=6, m=5, scheduler=cluster.scheduler_address).apply(ctx, array_multiplier(4))
+        remote = BmfPass(err=0.02, k=6, m=5, finer=False, scheduler=cluster.scheduler_address).apply(ctx, array_multiplier(4))
     assert remote.errors == local.errors and remote.stats == local.stats
 
 
@@ -140,7 +141,7 @@ def test_word_level_input_is_lowered_first(tmp_path: Path) -> None:
 
 def test_extra_thresholds_are_monotone_and_front_is_mapped() -> None:
     ctx = PassContext()
-    BmfPass(err=0.08, metric="hd", thresholds=(0.02, 0.04), map_front=4, k=6, m=5).apply(ctx, array_multiplier(5))
+    BmfPass(err=0.08, metric="hd", thresholds=(0.02, 0.04), map_front=4, k=6, m=5, finer=False).apply(ctx, array_multiplier(5))
     rep = ctx.report["bmf"]
     areas = [rep["thresholds"]["0.02"]["area"], rep["thresholds"]["0.04"]["area"], rep["final"]["area"]]
     assert areas == sorted(areas, reverse=True)
@@ -151,5 +152,5 @@ def test_extra_thresholds_are_monotone_and_front_is_mapped() -> None:
 
 def test_sampled_exploration_stays_within_budget() -> None:
     ctx = PassContext()
-    res = BmfPass(err=0.05, metric="er", sample=3, seed=5, k=5, m=3).apply(ctx, random_logic(20, 200, 12, seed=9))
+    res = BmfPass(err=0.05, metric="er", sample=3, seed=5, k=5, m=3, finer=False).apply(ctx, random_logic(20, 200, 12, seed=9))
     assert res.errors["er"] <= 0.05 and ctx.report["bmf"]["parts"] > 3
