@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--sample", type=int, default=64, help="EPFL: subcircuits tried per track and iteration")
     ap.add_argument("--mul8-err", type=float, default=0.05, help="NMED reached by the mul8 fronts")
-    ap.add_argument("--mul8-km", default="10x10,6x4", help="bmf partition limits k x m for the mul8 fronts")
+    ap.add_argument("--mul8-km", default="10x10", help="bmf partition limits k x m for the mul8 fronts")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
     args = ap.parse_args(argv)
     pick = [c for c in args.circuits.split(",") if c]
