@@ -295,6 +295,11 @@ def export_model(module: Module, opset: int | None = None) -> ExportResult:
     """Build and check the ONNX model of `module` (see the module docstring)."""
     if module.top is None or module.top_graph.kind != "nn":
         raise InputError("only a network ('nn' graph) can be written as ONNX")
+    from axc.passes.lower_approx import has_approx_ops, lower_approx
+
+    if has_approx_ops(module):
+        module = module.clone()
+        lower_approx(module)
     facts: Mapping[str, Any] = module.attributes.get("onnx") or {}
     opset_import = {d: int(v) for d, v in dict(facts.get("opset_import", {})).items()}
     default_key = next((d for d in opset_import if d in ("", "ai.onnx")), "")

@@ -325,6 +325,18 @@ def to_torch(module: Module, graph: str | None = None) -> IRNet:
     g = module.lookup(graph) if graph is not None else module.top_graph
     if g.kind != "nn":
         raise InputError(f"graph @{g.name} is a '{g.kind}' graph; the torch backend needs an 'nn' graph", g.loc)
+    unregistered = [op for op in g.ops if op.name.startswith("approx.") and op.name not in _OP_MODULES]
+    if unregistered:
+        from axc.passes.lower_approx import lowering_of
+
+        module = module.clone()
+        g = module.lookup(graph) if graph is not None else module.top_graph
+        for op in g.topo_order():
+            if op.name.startswith("approx.") and op.name not in _OP_MODULES:
+                lower = lowering_of(op.name)
+                if lower is None:
+                    raise InputError(f"no torch execution or lowering for '{op.name}' ops", op.loc)
+                lower(g, op)
     return _Builder(g, _legacy_softmax(module)).build()
 
 

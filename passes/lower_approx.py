@@ -18,7 +18,7 @@ from axc.ir import Graph, InputError, Module, Op
 
 from .base import ModulePass, PassContext, PassResult
 
-__all__ = ["LOWERINGS", "LowerApproxPass", "has_approx_ops", "lower_approx"]
+__all__ = ["LOWERINGS", "LowerApproxPass", "has_approx_ops", "lower_approx", "lowering_of"]
 
 LOWERINGS: dict[str, str] = {
     "approx.early_relu": "axc.passes.snapea_lowering:lower_early_relu",
@@ -28,7 +28,7 @@ LOWERINGS: dict[str, str] = {
 """Lowering function of each approx op name ("module:function")."""
 
 
-def _lowering(name: str) -> Callable[[Graph, Op], None] | None:
+def lowering_of(name: str) -> Callable[[Graph, Op], None] | None:
     target = LOWERINGS.get(name)
     if target is None:
         return None
@@ -49,7 +49,7 @@ def lower_approx(module: Module) -> dict[str, int]:
         for op in graph.topo_order():
             if not op.name.startswith("approx.") or not graph.contains(op):
                 continue
-            fn = _lowering(op.name)
+            fn = lowering_of(op.name)
             if fn is None:
                 raise InputError(f"no lowering for '{op.name}' ops: the network cannot be emitted", op.loc)
             fn(graph, op)

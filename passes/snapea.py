@@ -31,6 +31,12 @@ class SnapeaPass(ModulePass):
     pooling or shape op of non-negative values, or a graph input that `--data` shows to be
     non-negative). Every other conv is listed in the report with the reason.
 
+    Composition: after `quantize` the order acts on the integer products (their float form has the
+    same signs); on `approx-mul`/`htp` layers it acts on the integer products f(x, w) the
+    multiplier computes (zero-point terms of Eq. 9 folded in), and such a layer is used only when
+    the multiplier's table gives products <= 0 for every activation >= 0 and weight <= 0 (else
+    it is skipped, with the reason); it then stays in exact mode even when others are predictive.
+
     Exact mode (`accuracy_loss=0`): per output channel, the bias is the initial partial sum,
     positive weights come first, then negative weights most-negative first; once no positive
     weight is left, a partial sum <= 0 stops the window. Outputs are identical to the original.
@@ -49,8 +55,8 @@ class SnapeaPass(ModulePass):
     """Samples (`--data`): checks input signs, measures MACs, calibrates predictive mode."""
     calib: int | None = None
     """Calibration samples (default: 80 % of the data, at most 8000)."""
-    verify: int | None = None
-    """Verification samples after the calibration slice (default: all the rest)."""
+    verify: int = 2000
+    """Verification samples after the calibration slice (fewer when the data has fewer)."""
     profile_samples: int = 1000
     """Calibration samples used to profile kernels and layers (the global pass uses all)."""
     ops_samples: int = 32
@@ -103,7 +109,7 @@ class SnapeaPass(ModulePass):
             n = len(dataset)
             calib = self.calib if self.calib is not None else min(8000, max(1, int(0.8 * n)))
             calib = min(calib, n - 1) if n > 1 else n
-            stop = n if self.verify is None else min(n, calib + self.verify)
+            stop = min(n, calib + self.verify)
             calib_x, verify_x = dataset.x[:calib], dataset.x[calib:stop]
             if dataset.y is not None:
                 calib_y, verify_y = dataset.y[:calib], dataset.y[calib:stop]

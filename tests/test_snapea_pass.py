@@ -107,3 +107,27 @@ def test_nothing_to_do_and_negative_inputs_are_reported() -> None:
     assert report["skipped"][0]["reason"] == "input is not provably non-negative"
     ctx = _run(m, SnapeaPass())
     assert "no --data" in ctx.report["snapea"]["skipped"][0]["reason"]
+
+
+def test_composition_with_approximate_multipliers() -> None:
+    from axc.passes.approx_mul import ApproxMulPass
+    from axc.passes.quantize import QuantizePass
+
+    data = str(MNIST)
+    exact_mul = load_onnx(str(MNIST8), {})
+    ctx = PassContext(quiet=True)
+    QuantizePass(data=data, calib=200).apply(ctx, exact_mul)
+    approx_net = exact_mul.clone()
+    ApproxMulPass(multiplier="exact").apply(ctx, exact_mul)
+    reference = exact_mul.clone()
+    ctx = _run(exact_mul, SnapeaPass(data=data, calib=100, verify=100))
+    report = ctx.report["snapea"]
+    assert [entry["mode"] for entry in report["layers"]] == ["exact", "exact"]
+    assert report["verification"]["agreement"] == 1.0 and report["total"]["fraction"] < 0.9
+    x = dataset_for_module(data, reference).x[:16]
+    np.testing.assert_array_equal(OnnxRunner(exact_mul).run_batched(x), OnnxRunner(reference).run_batched(x))
+
+    ApproxMulPass(multiplier="drum{k=4}").apply(PassContext(quiet=True), approx_net)
+    ctx = _run(approx_net, SnapeaPass(data=data, calib=100, verify=100))
+    reasons = [entry["reason"] for entry in ctx.report["snapea"]["skipped"]]
+    assert len(reasons) == 2 and all("positive products" in r for r in reasons)

@@ -20,13 +20,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from axc.ir import DenseArray, Graph, Module, NameLoc, Op, TensorType, Value
-from axc.ir.dialects import nn
+from axc.ir import DenseArray, FrozenDict, Graph, Module, NameLoc, Op, TensorType, Value
+from axc.ir.dialects import approx, nn
 
 __all__ = ["ConvLayer", "constant_of", "find_layers", "instrument", "layer_name", "speculative_mask"]
 
 _PASS_SIGN = (nn.MaxPoolOp, nn.AvgPoolOp, nn.GlobalAvgPoolOp, nn.ReshapeOp, nn.FlattenOp,
               nn.TransposeOp, nn.ReluOp)
+
+
+@dataclass
+class IntegerProducts:
+    """How an approximate-multiplier layer accumulates: per MAC `table[xq - x_min, wq - w_min]`
+    (f(xq, wq) with the zero-point terms of Eq. 9 folded in), on activation integers
+    xq = clip(round(x / x_scale) + x_zero, x_lo, x_hi) and weight integers `w_int`; `bias` is the
+    initial partial sum in the same integer unit (bias and folded affine ops included)."""
+
+    table: np.ndarray
+    x_min: int
+    w_min: int
+    w_bits: int
+    x_scale: float
+    x_zero: int
+    x_lo: int
+    x_hi: int
+    w_int: np.ndarray
+    bias: np.ndarray
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(np.round(x / self.x_scale) + self.x_zero, self.x_lo, self.x_hi).astype(np.int64)
+
+    def products(self) -> tuple[np.ndarray, int, int, int]:
+        """The `products` argument of `simulate_layer`."""
+        return self.table.ravel().astype(np.int64), self.w_bits, -self.x_min, -self.w_min
 
 
 @dataclass
@@ -42,6 +68,13 @@ class ConvLayer:
     strides: tuple[int, int]
     pads: tuple[int, int, int, int]
     dilations: tuple[int, int]
+    integer: IntegerProducts | None = None
+    """For an approximate-multiplier layer: the integer products the hardware accumulates."""
+
+    @property
+    def predictive_ok(self) -> bool:
+        """Predictive mode needs float products (not supported on approximate multipliers)."""
+        return self.integer is None
 
     @property
     def kernels(self) -> int:
@@ -152,7 +185,8 @@ def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[Con
     layers: list[ConvLayer] = []
     skipped: list[dict] = []
     for conv in graph.topo_order():
-        if not isinstance(conv, nn.ConvOp):
+        is_approx = isinstance(conv, approx.MulOp | approx.HtpOp) and conv.attr("op") == "conv"
+        if not isinstance(conv, nn.ConvOp) and not is_approx:
             continue
         name = layer_name(conv)
         w = constant_of(conv.operand(1))
@@ -160,7 +194,8 @@ def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[Con
             skipped.append({"layer": name, "reason": "weights are not constant"})
             continue
         k = w.shape[0]
-        bias = np.zeros(k) if len(conv.operands) < 3 else constant_of(conv.operand(2))
+        bias_index = (5 if isinstance(conv, approx.MulOp) else 4) if is_approx else 2
+        bias = np.zeros(k) if len(conv.operands) <= bias_index else constant_of(conv.operand(bias_index))
         if bias is None:
             skipped.append({"layer": name, "reason": "bias is not constant"})
             continue
@@ -205,8 +240,53 @@ def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[Con
             skipped.append({"layer": name, "reason": geom})
             continue
         eff_w = (w.astype(np.float64) * scale.reshape(-1, 1, 1, 1)).astype(np.float32)
-        layers.append(ConvLayer(name, conv, relu, x, eff_w, shift.astype(np.float32), *geom))
+        integer = None
+        if is_approx:
+            integer = _integer_products(conv, scale, shift)
+            if isinstance(integer, str):
+                skipped.append({"layer": name, "reason": integer})
+                continue
+        layers.append(ConvLayer(name, conv, relu, x, eff_w, shift.astype(np.float32), *geom, integer=integer))
     return layers, skipped
+
+
+def _multiplier_table(op: Op) -> np.ndarray:
+    if isinstance(op, approx.MulOp):
+        table = constant_of(op.operand(4))
+        if table is not None:
+            return table
+    from axc.passes.approx_mul import resolve_multiplier
+
+    model = resolve_multiplier(str(op.attr("multiplier")), op.attr("circuit"), int(op.attr("x_bits")),
+                               int(op.attr("w_bits")), bool(op.attr("signed")), None, None, {})
+    return model.lut()
+
+
+def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray) -> IntegerProducts | str:
+    """The integer view of an approximate conv, or why SnaPEA cannot use it losslessly."""
+    view = op.attr("quant")
+    if not isinstance(view, FrozenDict):
+        return "approximate layer without an integer view"
+    if np.any(scale <= 0):
+        return "a non-positive per-channel scale between the conv and the ReLU"
+    zw_all = np.asarray(view["w_zero_point"].array).ravel()
+    if np.any(zw_all != zw_all[0]):
+        return "per-channel weight zero points differ (products cannot be ordered by sign)"
+    zw, zx = int(zw_all[0]), int(op.attr("x_zero_point"))
+    x_min, w_min, w_bits = int(op.attr("mul_x_min")), int(op.attr("mul_w_min")), int(op.attr("w_bits"))
+    lut = _multiplier_table(op).astype(np.int64)
+    xs = np.arange(x_min, x_min + lut.shape[0]).reshape(-1, 1)
+    ws = np.arange(w_min, w_min + lut.shape[1]).reshape(1, -1)
+    table = lut - zw * xs - zx * ws + zx * zw
+    x_lo, x_hi = int(op.attr("x_min")), int(op.attr("x_max"))
+    tail = table[(xs.ravel() >= max(zx, x_lo)) & (xs.ravel() <= x_hi)][:, ws.ravel() <= zw]
+    if tail.size and tail.max() > 0:
+        return (f"multiplier '{op.attr('multiplier')}' gives positive products for x >= 0 and w <= 0 "
+                f"(up to {int(tail.max())}): exact early termination would change outputs")
+    w_scale = np.broadcast_to(np.asarray(view["w_scale"].array, dtype=np.float64).ravel(), scale.shape)
+    unit = scale * float(op.attr("x_scale")) * w_scale
+    return IntegerProducts(table, x_min, w_min, w_bits, float(op.attr("x_scale")), zx, x_lo, x_hi,
+                           np.asarray(view["w_int"].array, dtype=np.int64), shift / unit)
 
 
 def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[str]]:
@@ -216,12 +296,17 @@ def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[st
     """
     clone = module.clone()
     g = clone.top_graph
-    by_name = {layer_name(op): op for op in g.ops if isinstance(op, nn.ConvOp)}
+    by_name = {layer_name(op): op for op in g.ops if isinstance(op, nn.ConvOp | approx.MulOp | approx.HtpOp)}
     exposed = []
     for i, layer in enumerate(layers):
         conv = by_name[layer.name]
-        relu = next(op for op in g.ops if isinstance(op, nn.ReluOp) and _reaches(conv, op))
         x = conv.operand(0)
+        name = f"snapea{i}.x"
+        exposed.append(name)
+        g.add_output(name, x)
+        if not layer.predictive_ok:
+            continue
+        relu = next(op for op in g.ops if isinstance(op, nn.ReluOp) and _reaches(conv, op))
         out_t = conv.result.type
         spec_w = g.add_input(f"snapea{i}.spec_w", TensorType(layer.weight.shape, "f32"))
         th = g.add_input(f"snapea{i}.th", TensorType((1, layer.kernels, 1, 1), "f32"))
@@ -233,9 +318,6 @@ def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[st
         masked = speculative_mask(g, relu.result, spec.result, th)
         for use in users:
             use.op.set_operand(use.index, masked)
-        name = f"snapea{i}.x"
-        g.add_output(name, x)
-        exposed.append(name)
     return clone, exposed
 
 

@@ -64,6 +64,8 @@ class NetworkProbe:
         """The session inputs that realise `plans` (one per layer)."""
         out: dict[str, np.ndarray] = {}
         for i, (layer, plan) in enumerate(zip(self.layers, plans)):
+            if not layer.predictive_ok:
+                continue
             flat = layer.weight.reshape(layer.kernels, -1)
             mask = np.zeros_like(flat, dtype=bool)
             for k in range(layer.kernels):
@@ -108,10 +110,16 @@ class NetworkProbe:
         for layer, plan, act in zip(self.layers, plans, activations):
             executed = dense = 0
             first = None
+            integer = layer.integer
             for start in range(0, len(act), chunk):
-                cols, _ = im2col(act[start : start + chunk], layer.weight.shape[2:], layer.strides,
-                                 layer.pads, layer.dilations)
-                stats = simulate_layer(cols, layer.weight, layer.bias, plan)
+                part = act[start : start + chunk]
+                if integer is None:
+                    cols, _ = im2col(part, layer.weight.shape[2:], layer.strides, layer.pads, layer.dilations)
+                    stats = simulate_layer(cols, layer.weight, layer.bias, plan)
+                else:
+                    cols, _ = im2col(integer.quantize(part), layer.weight.shape[2:], layer.strides,
+                                     layer.pads, layer.dilations, pad_value=integer.x_zero)
+                    stats = simulate_layer(cols, integer.w_int, integer.bias, plan, integer.products())
                 executed += stats.macs
                 dense += stats.ops.size * layer.depth
                 if first is None:

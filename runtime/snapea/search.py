@@ -10,6 +10,8 @@ Choices the paper leaves open, as made here:
   that a threshold at quantile q predicts about a share q of the windows zero; thresholds are
   tried from the mildest up and the first unacceptable one ends that N (error grows with Th);
 - exact mode is every kernel's last candidate (a dedicated sentinel, not (0, 1));
+- layers on approximate multipliers stay in exact mode: their speculative partial sum would have
+  to go through f on a masked kernel, which the emitted network cannot express;
 - the comparison is `<=` (Eq. 3.1) both for the threshold and for the exact sign check;
 - data: kernels are profiled and layers configured on the first `profile_samples` calibration
   samples, the global pass checks the whole calibration slice, MAC counts come from
@@ -129,6 +131,10 @@ def search(probe: NetworkProbe, x: np.ndarray, y: np.ndarray | None, opts: Searc
     _, acts = probe.run(exact, x[: opts.ops_samples], activations=True)
     layer_configs: list[list[tuple[LayerPlan, float, float]]] = []
     for li, layer in enumerate(probe.layers):
+        if not layer.predictive_ok:
+            log.append(f"{layer.name}: approximate multiplier, kept in exact mode")
+            layer_configs.append([(exact[li], 0.0, 0.0)])
+            continue
         cols, _ = im2col(acts[li], layer.weight.shape[2:], layer.strides, layer.pads, layer.dilations)
         say(f"profiling {layer.name} ({layer.kernels} kernels)")
         per_kernel = _profile_layer(layer, cols, li, profile, exact, opts)
