@@ -22,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from axc.ir import AxcError, ParseError
+from axc.ir import AxcError, InputError, ParseError
 
 __all__ = ["build_parser", "main"]
 
@@ -258,6 +258,8 @@ def _run(args: argparse.Namespace) -> int:
             print_debuginfo=args.print_debuginfo,
             **options,
         )
+        if args.report and not Path(args.report).resolve().parent.is_dir():
+            raise InputError(f"cannot write the report: folder of '{args.report}' does not exist")
         out_format = args.emit or (format_of(args.output) if args.output else None)
         if out_format is not None:
             get_saver(out_format)

@@ -134,6 +134,7 @@ def test_help_pass_unknown_suggests(capsys: pytest.CaptureFixture[str]) -> None:
         (["-p", "cse{commutative=maybe}"], "expected true or false, got 'maybe'"),
         (["-o", "out.xyz"], "no backend for '.xyz'"),
         (["-p", "dce{keep_named}", "--emit", "nope"], "no backend for '.nope'"),
+        (["--report", "/nonexistent-dir/run.json"], "cannot write the report"),
     ],
 )
 def test_usage_errors_exit_2(adder_ir: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
