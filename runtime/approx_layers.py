@@ -258,33 +258,58 @@ def htp_plan(model: HtpModel, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.T
     return groups, constant
 
 
+_PLAN_CACHE: dict[str, tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]] = {}
+
+
+def _folded_plan(model: HtpModel, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
+                 spec: LayerSpec, w_range: tuple[int, int], dtype: torch.dtype
+                 ) -> tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]:
+    """`htp_plan` in `dtype` (gemm/matmul weights as (K, N)), cached by weight content."""
+    digest = hashlib.blake2b(digest_size=16)
+    for t in (w, w_scale, w_zero):
+        digest.update(t.detach().contiguous().numpy().tobytes())
+    digest.update(repr((model.plain_terms(), spec, w_range, dtype, tuple(w.shape))).encode())
+    key = digest.hexdigest()
+    plan = _PLAN_CACHE.get(key)
+    if plan is None:
+        wq = weight_integers(w, w_scale, w_zero, spec)
+        groups, constant = htp_plan(model, wq, spec, w_zero, *w_range)
+        if spec.op != "conv":
+            groups = [(gx, _as_kn(folded, spec)) for gx, folded in groups]
+        plan = ([(gx, folded.to(dtype).contiguous()) for gx, folded in groups], constant.to(dtype))
+        if len(_PLAN_CACHE) > 256:
+            _PLAN_CACHE.clear()
+        _PLAN_CACHE[key] = plan
+    return plan
+
+
 def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
                 model: HtpModel, bias: torch.Tensor | None, spec: LayerSpec,
                 w_range: tuple[int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The layer as sum_g op(g_x(x_q), W_g) + C: a few ordinary convs/matmuls."""
+    """The layer as sum_g op(g_x(x_q), W_g) + C: a few ordinary convs/matmuls.
+
+    The folded weights W_g and the constant C depend on the weights only and are cached.
+    """
     xq = quantize_input(x, spec)
-    wq = weight_integers(w, w_scale, w_zero, spec)
-    groups, constant = htp_plan(model, wq, spec, w_zero, *w_range)
+    groups, constant = _folded_plan(model, w, w_scale, w_zero, spec, w_range, dtype)
     if spec.op == "conv":
         pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
-        padded = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
+        if any(pads):
+            xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
         acc = None
-        for gx, folded in groups:
-            term = F.conv2d(_apply_transform(gx, padded, spec.x_min, spec.x_max).to(dtype),
-                            folded.to(dtype), stride=spec.strides, dilation=spec.dilations,
-                            groups=spec.group)
+        for i, (gx, folded) in enumerate(groups):
+            term = F.conv2d(_apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype), folded,
+                            constant if i == 0 else None, stride=spec.strides,
+                            dilation=spec.dilations, groups=spec.group)
             acc = term if acc is None else acc + term
         assert acc is not None
-        acc = acc + constant.to(dtype).reshape(1, -1, 1, 1)
         return _finish(acc, spec, w_scale, bias, 1)
     acc = None
     for gx, folded in groups:
-        term = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype) @ \
-            _as_kn(folded, spec).to(dtype)
+        term = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype) @ folded
         acc = term if acc is None else acc + term
     assert acc is not None
-    acc = acc + constant.to(dtype)
-    return _finish(acc, spec, w_scale, bias, acc.ndim - 1)
+    return _finish(acc + constant, spec, w_scale, bias, acc.ndim - 1)
 
 
 def exact_forward(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None,
