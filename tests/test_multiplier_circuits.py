@@ -113,3 +113,8 @@ def test_evoapprox_truncation_multiplier_has_exact_htp() -> None:
     path = next(p for p in ALL_EVO if p.stem == "mul8s_1L2J")
     h = fit_htp(model_from_circuit_file(str(path), signed=True, with_cost=False))
     assert h.exact and h.n_convs == 1
+
+
+def test_circuit_wider_than_the_lut_limit_is_refused() -> None:
+    with pytest.raises(InputError, match="limit 2\\^20"):
+        model_from_graph(array_multiplier(11), with_cost=False)
