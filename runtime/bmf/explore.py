@@ -226,7 +226,6 @@ class Explorer:
         self.sim = DesignSim(self.view.n_signals, self.vectors, self.n_vectors,
                              [p.inputs for p in parts], [p.outputs for p in parts], downstream,
                              self.view.outputs, self.metric)
-        self.sim.set_order(np.arange(n, dtype=np.int64))
         self.po_parts = {int(owner[s]) for s in self.view.outputs.tolist() if owner[s] >= 0}
         self.exact_rid = [self.sim.pool.add(net) for net in self.exact]
         for i, net in enumerate(self.exact):

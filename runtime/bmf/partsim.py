@@ -3,9 +3,9 @@
 Each part of a partition has a *realisation*: a small `Netlist` of gates over its k inputs
 (exact: the original gates; approximate: a synthesized compressor plus the OR/XOR decompressor).
 A design (one realisation per part) is simulated part by part in topological order; after one
-part changes, only the parts downstream of it are simulated again (`DesignSim.try_part`).
+part changes, only the parts downstream of it are simulated again (`DesignSim.try_pooled`).
 Gate codes are those of `axc.ir.views.GATE_CODES`. Errors against the exact outputs use the
-metrics of `error_of` (normalised to [0, 1]).
+kernels of `errors` (normalised to [0, 1]).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import numba as nb
 import numpy as np
 from axc.ir.views import LogicView
 
+from .errors import METRICS, _errors, _mae_sliced, _numeric, _tail, error_of
+
 __all__ = [
-    "METRICS", "DesignSim", "Netlist", "RealisationPool", "error_of", "exact_netlist", "input_words", "part_truth_table",
+    "DesignSim", "Netlist", "RealisationPool", "exact_netlist", "input_words", "part_truth_table",
 ]
 
-METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -232,160 +233,6 @@ def part_truth_table(net: Netlist) -> np.ndarray:
     return _rows_of_words(values[net.k:], 1 << net.k)
 
 
-@nb.njit(cache=True)
-def _popcount64(x):
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
-
-
-@nb.njit(cache=True)
-def _errors(exact, approx, tail, n_vectors, numeric=True):
-    """hd, er, mae, mre, wce, mse of packed output rows (row j = output bit j, LSB first);
-    with `numeric` False only hd and er are computed (the others stay 0)."""
-    n_out, n_words = exact.shape
-    flips = 0
-    wrong = 0
-    abs_sum = 0.0
-    sq_sum = 0.0
-    rel_sum = 0.0
-    worst = 0.0
-    for w in range(n_words):
-        mask = tail if w == n_words - 1 else ~np.uint64(0)
-        anyd = np.uint64(0)
-        for j in range(n_out):
-            d = (exact[j, w] ^ approx[j, w]) & mask
-            flips += _popcount64(d)
-            anyd |= d
-        wrong += _popcount64(anyd)
-        if anyd == 0 or not numeric:
-            continue
-        for t in range(64):
-            if not (anyd >> np.uint64(t)) & np.uint64(1):
-                continue
-            diff = 0.0
-            ref = 0.0
-            scale = 1.0
-            for j in range(n_out):
-                e = np.float64((exact[j, w] >> np.uint64(t)) & np.uint64(1))
-                a = np.float64((approx[j, w] >> np.uint64(t)) & np.uint64(1))
-                diff += (a - e) * scale
-                ref += e * scale
-                scale *= 2.0
-            ad = abs(diff)
-            abs_sum += ad
-            sq_sum += diff * diff
-            rel_sum += ad / max(1.0, ref)
-            if ad > worst:
-                worst = ad
-    full = 2.0 ** n_out
-    out = np.zeros(6)
-    out[0] = flips / max(1, n_vectors * n_out)
-    out[1] = wrong / max(1, n_vectors)
-    out[2] = abs_sum / n_vectors / full
-    out[3] = rel_sum / n_vectors
-    out[4] = worst / full
-    out[5] = sq_sum / n_vectors / (full * full)
-    return out
-
-
-@nb.njit(cache=True)
-def _numeric(exact, approx, tail, n_vectors, which):
-    """One numeric metric (2 mae, 3 mre, 4 wce, 5 mse) for outputs of at most 62 bits: |A − E|
-    bit-sliced per word, then read per differing lane as an integer."""
-    n_out, n_words = exact.shape
-    d = np.zeros(n_out, dtype=np.uint64)
-    r = np.zeros(n_out, dtype=np.uint64)
-    total = 0.0
-    worst = 0
-    for w in range(n_words):
-        mask = tail if w == n_words - 1 else ~np.uint64(0)
-        borrow = np.uint64(0)
-        anyd = np.uint64(0)
-        for j in range(n_out):
-            a = approx[j, w]
-            e = exact[j, w]
-            x = a ^ e
-            anyd |= x
-            d[j] = x ^ borrow
-            borrow = (~a & e) | (~x & borrow)
-        anyd &= mask
-        if anyd == 0:
-            continue
-        neg = borrow & mask
-        carry = neg
-        for j in range(n_out):
-            v = d[j] ^ neg
-            r[j] = v ^ carry
-            carry = v & carry
-        for t in range(64):
-            bit = np.uint64(1) << np.uint64(t)
-            if not anyd & bit:
-                continue
-            ad = 0
-            ref = 0
-            for j in range(n_out):
-                if r[j] & bit:
-                    ad += np.int64(1) << j
-                if which == 3 and exact[j, w] & bit:
-                    ref += np.int64(1) << j
-            if which == 2:
-                total += ad
-            elif which == 3:
-                total += ad / max(1.0, float(ref))
-            elif which == 4:
-                if ad > worst:
-                    worst = ad
-            else:
-                total += float(ad) * float(ad)
-    full = 2.0 ** n_out
-    if which == 2:
-        return total / n_vectors / full
-    if which == 3:
-        return total / n_vectors
-    if which == 4:
-        return worst / full
-    return total / n_vectors / (full * full)
-
-
-@nb.njit(cache=True)
-def _mae_sliced(exact, approx, tail, n_vectors):
-    """Normalised MAE by bit-sliced subtraction and conditional negation (64 lanes per word)."""
-    n_out, n_words = exact.shape
-    d = np.zeros(n_out, dtype=np.uint64)
-    total = 0
-    for w in range(n_words):
-        mask = tail if w == n_words - 1 else ~np.uint64(0)
-        borrow = np.uint64(0)
-        for j in range(n_out):
-            a = approx[j, w]
-            e = exact[j, w]
-            x = a ^ e
-            d[j] = x ^ borrow
-            borrow = (~a & e) | (~x & borrow)
-        neg = borrow & mask
-        carry = neg
-        for j in range(n_out):
-            v = d[j] ^ neg
-            r = v ^ carry
-            carry = v & carry
-            total += _popcount64(r & mask) << j
-    return total / n_vectors / 2.0 ** n_out
-
-
-def error_of(exact: np.ndarray, approx: np.ndarray, n_vectors: int) -> dict[str, float]:
-    """Every metric between packed exact and approximate output rows (all outputs form one
-    unsigned number, output 0 least significant; numeric metrics normalised by 2^outputs)."""
-    tail = _tail(n_vectors)
-    return dict(zip(METRICS, _errors(exact, approx, tail, n_vectors).tolist()))
-
-
-def _tail(n_vectors: int) -> np.uint64:
-    r = n_vectors % 64
-    return np.uint64((1 << r) - 1) if r else _ALL
-
-
 class DesignSim:
     """Simulates designs of a partitioned circuit on fixed input vectors.
 
@@ -435,30 +282,6 @@ class DesignSim:
         scratch[rows] = base[rows]
         return err
 
-    def _scratch_for(self, net: Netlist) -> np.ndarray:
-        rows = 2 + net.k + net.n_gates
-        buf = self._scratch.get(rows)
-        if buf is None:
-            buf = self._scratch[rows] = np.empty((rows, self.values.shape[1]), dtype=np.uint64)
-        return buf
-
-    def run_part(self, p: int, net: Netlist, values: np.ndarray | None = None) -> None:
-        _run_part(net.codes, net.fanin_ptr, net.fanin, net.lut_ptr, net.lut_bits, net.outputs, net.k,
-                  self.part_inputs[p], self.part_outputs[p], self.values if values is None else values,
-                  self._scratch_for(net))
-
-    def simulate(self, design: list[Netlist]) -> None:
-        """Simulate a whole design into `values` (parts in topological order)."""
-        for p in self.downstream_all:
-            self.run_part(p, design[p])
-
-    @property
-    def downstream_all(self) -> np.ndarray:
-        return self._all
-
-    def set_order(self, order: np.ndarray) -> None:
-        self._all = order
-
     def errors(self, values: np.ndarray | None = None) -> dict[str, float]:
         vals = self.values if values is None else values
         return error_of(self.exact_out, vals[self.outputs], self.n_vectors)
@@ -472,19 +295,3 @@ class DesignSim:
                                   self.metric_index))
         return float(_errors(self.exact_out, values[self.outputs], self.tail, self.n_vectors,
                              numeric)[self.metric_index])
-
-    def try_part(self, base: np.ndarray, design: list[Netlist], p: int, net: Netlist,
-                 scratch: np.ndarray) -> float:
-        """Error of `design` with part p realised by `net`, simulating only downstream parts.
-
-        `base` holds the simulated values of `design`; `scratch` is a same-shape work array equal
-        to `base` on entry and restored on exit.
-        """
-        touched = []
-        for q in self.downstream[p].tolist():
-            self.run_part(q, net if q == p else design[q], scratch)
-            touched.append(self.part_outputs[q])
-        err = self.error(scratch)
-        rows = np.concatenate(touched)
-        scratch[rows] = base[rows]
-        return err
