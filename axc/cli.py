@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, help="parallel workers")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     p.add_argument("--frontend", help="frontend choice for the input (e.g. 'yosys' for Verilog)")
+    p.add_argument("--eval", type=int, metavar="N", help="evaluate networks on N samples after the calibration slice")
+    p.add_argument("--sim", action="append", default=[], metavar="KEY=VALUE",
+                   help="accelerator simulation option for --emit sim (lanes, rows, cols, sim_samples, "
+                        "freq_mhz, io_ram_kb, early_termination, mac_energy_pj); repeatable")
+    p.add_argument("--plot", metavar="PNG", help="write a plot (accelerator simulation per layer)")
     for flag, kind, text in _GLOBAL_FLAGS:
         p.add_argument(flag, type=kind, help=text)
     return p
@@ -228,6 +233,18 @@ def main(argv: list[str] | None = None) -> int:
         return FAILURE
 
 
+def _network_quality(result: Any) -> None:
+    """For a network run on --data: accuracy and agreement with the original, into the report."""
+    module = result.module
+    if not result.records or module.top is None or module.top_graph.kind != "nn":
+        return
+    if not result.ctx.options.get("data"):
+        return
+    from axc.runtime.nn_eval import report_network_quality
+
+    report_network_quality(result.ctx, module)
+
+
 def _usage_error(exc: AxcError) -> AxcError:
     exc.exit_status = USAGE_ERROR  # type: ignore[attr-defined]
     return exc
@@ -268,11 +285,21 @@ def _run(args: argparse.Namespace) -> int:
     io_options = {**options, "print_debuginfo": args.print_debuginfo}
     if args.frontend:
         io_options["frontend"] = args.frontend
+    if args.plot:
+        io_options["plot"] = args.plot
+    for item in args.sim:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise _usage_error(AxcError(f"--sim takes KEY=VALUE, got '{item}'"))
+        io_options[key.strip().replace("-", "_")] = value.strip()
     run_report: dict[str, Any] = {"pipeline": str(manager.pipeline)}
     try:
         module = load(args.input, **io_options)
         ctx = manager.make_context(quiet=args.quiet, input_path=args.input)
+        if args.eval is not None:
+            ctx.options["eval"] = args.eval
         result = manager.run(module, ctx)
+        _network_quality(result)
         run_report = result.report
         if args.output:
             save(result.module, args.output, format=args.emit, **io_options)
