@@ -1,0 +1,46 @@
+"""snapea and the accelerator simulation from the command line, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+MNIST8 = str(CORPORA / "onnx" / "mnist8" / "model.onnx")
+MNIST = str(CORPORA / "datasets" / "mnist")
+
+
+def axc_opt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "axc", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_predictive_mode_without_data_is_one_line(tmp_path: Path) -> None:
+    run = axc_opt(MNIST8, "-p", "snapea{accuracy_loss=0.01}", "-o", "out.onnx", cwd=tmp_path)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs calibration data" in lines[0] and "Traceback" not in run.stderr
+    assert not (tmp_path / "out.onnx").exists()
+
+
+def test_emit_sim_and_report(tmp_path: Path) -> None:
+    run = axc_opt(MNIST8, "-p", "snapea", "--data", MNIST, "--calib", "200", "--eval", "100",
+                  "--sim", "sim_samples=30", "--sim", "lanes=8", "--sim", "cols=4", "-o", "sim.json",
+                  "--report", "run.json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    sim = json.loads((tmp_path / "sim.json").read_text())
+    assert sim["accelerator"]["lanes"] == 8 and sim["samples"] == 30
+    assert {"cycles", "time_s", "energy_pj", "speedup", "energy_saving"} <= set(sim["total"])
+    report = json.loads((tmp_path / "run.json").read_text())
+    quality = report["results"]["network_quality"]
+    assert quality["agreement"] == 1.0 and quality["n"] == 100
+    assert report["results"]["snapea"]["total"]["fraction"] < 1.0
+
+
+def test_simulation_of_a_circuit_is_refused(tmp_path: Path) -> None:
+    adder = Path(__file__).resolve().parents[1] / "examples" / "adder.v"
+    run = axc_opt(str(adder), "-o", "sim.json", cwd=tmp_path)
+    assert run.returncode == 1 and "needs a network" in run.stderr
+    assert not (tmp_path / "sim.json").exists()
