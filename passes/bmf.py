@@ -183,7 +183,11 @@ class BmfPass(ModulePass):
         cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
         chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
         run, best = chosen[threshold][0]
-        report = self._rewrite(module, view, run, best, vectors, metric)
+        if _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
+            exact_out = Simulator(view).run(vectors, keep_signals=False).packed
+            report = compare_rows(exact_out, exact_out, vectors, list(view.output_ports))
+        else:
+            report = self._rewrite(module, view, run, best, vectors, metric)
         measured = report.value(metric)
         if abs(measured - best.error) > 1e-9 or measured > threshold:
             raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {best.error}")
@@ -230,6 +234,9 @@ class BmfPass(ModulePass):
             picks = [(r, p) for r, by_area in ranked
                      for p in [q for q in by_area if q.error <= t][:max(1, self.final_candidates)]]
             picks += [c for c in earlier if c not in picks]
+            exact = (runs[0], runs[0].points[0])  # the exact design: the original circuit
+            if exact not in picks:
+                picks.append(exact)
             if not picks:
                 result[t] = None
                 continue
@@ -245,6 +252,8 @@ class BmfPass(ModulePass):
                 vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:
         """Mapped cost and re-measured errors of one explored design."""
         copy = original.clone()
+        if _is_exact(run, point):
+            return {**circuit_cost(copy, cost_opts), "error": 0.0, "errors": {}, "degrees": list(point.degrees)}
         report = self._rewrite(copy, view, run, point, vectors, metric)
         inline_bmf(copy)
         cost = circuit_cost(copy, cost_opts)
@@ -314,6 +323,10 @@ class _Run:
     partition: Any
     explorer: Explorer
     points: list[Point]
+
+
+def _is_exact(run: _Run, point: Point) -> bool:
+    return all(f >= p.m for f, p in zip(point.degrees, run.partition.parts))
 
 
 def _union_front(runs: list[_Run]) -> list[tuple[float, _Run, Point]]:

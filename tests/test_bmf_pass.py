@@ -154,3 +154,12 @@ def test_sampled_exploration_stays_within_budget() -> None:
     ctx = PassContext()
     res = BmfPass(err=0.05, metric="er", sample=3, seed=5, k=5, m=3, finer=False).apply(ctx, random_logic(20, 200, 12, seed=9))
     assert res.errors["er"] <= 0.05 and ctx.report["bmf"]["parts"] > 3
+
+
+def test_nothing_within_a_tiny_budget_leaves_the_circuit_unchanged() -> None:
+    module = random_logic(10, 60, 4, seed=1)
+    before = len(list(module.top_graph.ops))
+    ctx = PassContext()
+    res = BmfPass(err=1e-9, metric="er", finer=False).apply(ctx, module)
+    assert not res.modified and res.errors["er"] == 0.0 and ctx.report["bmf"]["area_ratio"] == 1.0
+    assert len(list(module.top_graph.ops)) == before
