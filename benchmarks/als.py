@@ -13,7 +13,7 @@ NanGate45 genlib); errors are re-measured on the rewritten circuit. Suites:
 * `runtime`: single-process wall time of c880 at ER ≤ 10 % (BLASYS ≈ 20 min on 4 cores) and
   the 8x8 multiplier down to NMED ≤ 1 % (BLASYS ≈ 1 h 52 min on 12 cores).
 
-    python benchmarks/als.py --suite iscas [--budget 120] [--circuits c432,c880]
+    python benchmarks/als.py --suite iscas [--budget 120] [--circuits c432,c880] [--no-finer]
     python benchmarks/als.py --suite mul8 --out bench_out
 """
 
@@ -80,7 +80,8 @@ def _fmt(x: float | None) -> str:
 
 
 def suite_table(names: list[str], paths: dict[str, Path], thresholds: tuple[float, ...], published: dict,
-                published_avg: tuple[float, ...], budget: float, jobs: int, sample: int = 0) -> None:
+                published_avg: tuple[float, ...], budget: float, jobs: int, sample: int = 0,
+                finer: bool = True) -> None:
     head = "  ".join(f"{int(t * 100):>2}% ours BLASYS" for t in thresholds)
     print(f"{'circuit':10} {'gates':>6} {'parts':>5} {'time s':>7}  {head}   (area % of original, NHD)")
     sums = np.zeros(len(thresholds))
@@ -89,7 +90,7 @@ def suite_table(names: list[str], paths: dict[str, Path], thresholds: tuple[floa
     for name in names:
         module = load_verilog(str(paths[name]), {})
         rep = run_bmf(module, max(thresholds), "hd", budget, tuple(t for t in thresholds if t < max(thresholds)),
-                      jobs=jobs, sample=sample)
+                      jobs=jobs, sample=sample, finer=finer)
         ours = _ratios(rep, thresholds)
         pub = published.get(name, (None,) * len(thresholds))
         cells = "  ".join(f"   {_fmt(o)} {_fmt(p)}" for o, p in zip(ours, pub))
@@ -222,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--circuits", default="", help="comma-separated subset")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--sample", type=int, default=64, help="EPFL: subcircuits tried per track and iteration")
+    ap.add_argument("--no-finer", action="store_true", help="ISCAS/EPFL: only the default 10x10 partition")
     ap.add_argument("--mul8-err", type=float, default=0.05, help="NMED reached by the mul8 fronts")
     ap.add_argument("--mul8-km", default="10x10", help="bmf partition limits k x m for the mul8 fronts")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
@@ -230,12 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite in ("iscas", "all"):
         names = pick or ISCAS
         paths = {n: CORPORA / "iscas85" / "verilog_circuitgraph" / f"{n}.v" for n in names}
-        suite_table(names, paths, (0.05, 0.10, 0.15), BLASYS_ISCAS, BLASYS_ISCAS_AVG, args.budget, args.jobs)
+        suite_table(names, paths, (0.05, 0.10, 0.15), BLASYS_ISCAS, BLASYS_ISCAS_AVG, args.budget, args.jobs,
+                    finer=not args.no_finer)
     if args.suite in ("epfl", "all"):
         names = pick or EPFL
         paths = {n: CORPORA / "epfl" / "arithmetic" / f"{n}.v" for n in names}
         suite_table(names, paths, (0.05, 0.10), BLASYS_EPFL, BLASYS_EPFL_AVG, args.budget, args.jobs,
-                    args.sample)
+                    args.sample, not args.no_finer)
     if args.suite in ("mul8", "all"):
         settings = [tuple(int(x) for x in km.split("x")) for km in args.mul8_km.split(",") if km]
         suite_mul8(args.out, args.budget, args.mul8_err, settings)
