@@ -221,6 +221,9 @@ def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.T
         c = float(1 << g.p)
         residue = v - c * torch.floor(v / c)
         return residue if g.kind == "mod" else residue * residue if g.kind == "sqmod" else v - residue
+    if g.kind == "bit":
+        c = float(1 << g.p)
+        return torch.floor(v / c) - 2 * torch.floor(v / (2 * c))
     values = torch.from_numpy(g(np.arange(lo, hi + 1))).to(v.dtype)
     return values[(v - lo).long()]
 

@@ -6,7 +6,8 @@ products of transformed operands, so a conv/gemm/matmul becomes a handful of ord
 
 Transforms (`Transform(kind, p)`) act elementwise on integer operands:
 `one` (1), `id` (v), `mod` (v mod 2^p, floor-mod: non-negative), `floor` (v - v mod 2^p),
-`sqmod` ((v mod 2^p)^2), `lead` (sign-magnitude, k = p leading bits kept), `drum` (DRUM operand,
+`sqmod` ((v mod 2^p)^2), `bit` (bit p of the two's-complement pattern), `lead` (sign-magnitude,
+k = p leading bits kept), `drum` (DRUM operand,
 k = p), `pow2` (sign(v) 2^floor(log2|v|), 0 for 0).
 
 Sources:
@@ -18,7 +19,10 @@ Sources:
 - `fit_htp(model)`: least squares on every operand pair over the products of
   G_x = {1, x, x mod 2^l[, (x mod 2^l)^2]} and G_w = {1, w, w mod 2^m[, (w mod 2^m)^2]}, grid
   over l, m, coefficient rounding (none, 0.1, 1/16, integer) and backward pruning of terms that
-  do not pay; the best by (exact first, mean |h - f|, number of convs, number of terms).
+  do not pay; and the richer bit-plane basis {1, bit_i(x)} x {1, bit_j(w)} (every function
+  bilinear in the operand bits, e.g. partial-product arrays with dropped or merged cells; one
+  conv per bit plane of x that is used). The best by (exact first, mean |h - f|, number of convs,
+  number of terms).
 
 Every model carries `fidelity` against the multiplier's LUT over all operand pairs (mean and max
 |h - f|, bias, fraction of pairs where round(h) == f) and is labelled `exact` (max |h - f| = 0)
@@ -49,20 +53,20 @@ class Transform:
     p: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in ("one", "id", "mod", "floor", "sqmod", "lead", "drum", "pow2"):
+        if self.kind not in ("one", "id", "mod", "floor", "sqmod", "bit", "lead", "drum", "pow2"):
             raise ValueError(f"unknown transform kind {self.kind!r}")
 
     @property
     def label(self) -> str:
         return {"one": "1", "id": "v", "mod": f"v mod {1 << self.p}",
                 "floor": f"v - v mod {1 << self.p}", "sqmod": f"(v mod {1 << self.p})^2",
-                "lead": f"lead{self.p}(v)", "drum": f"drum{self.p}(v)",
+                "bit": f"bit{self.p}(v)", "lead": f"lead{self.p}(v)", "drum": f"drum{self.p}(v)",
                 "pow2": "pow2(v)"}[self.kind]
 
     @property
     def arithmetic(self) -> bool:
         """Expressible with +, *, Floor only (others go through a per-value table)."""
-        return self.kind in ("one", "id", "mod", "floor", "sqmod")
+        return self.kind in ("one", "id", "mod", "floor", "sqmod", "bit")
 
     def spec(self) -> str:
         return self.kind if self.kind in ("one", "id", "pow2") else f"{self.kind}{self.p}"
@@ -88,6 +92,8 @@ class Transform:
                 return residue * residue
             return vi - residue
         vi = v.astype(np.int64)
+        if self.kind == "bit":
+            return ((vi >> self.p) & 1).astype(np.float64)
         if self.kind == "lead":
             return leading_bits_operand(vi, self.p).astype(np.float64)
         if self.kind == "drum":
@@ -223,7 +229,7 @@ def _rounded(coef: np.ndarray) -> list[np.ndarray]:
 
 
 def fit_htp(model: MultiplierModel, max_gap: int = 2, rich: bool = True,
-            top: int = 3) -> HtpModel:
+            top: int = 3, bit_planes: bool = True) -> HtpModel:
     """Least-squares HTP model of any tabulable multiplier (see the module docstring).
 
     The grid covers l in 1..x_bits and m in 1..w_bits with |l - m| <= `max_gap`; the `top` grid
@@ -251,8 +257,16 @@ def fit_htp(model: MultiplierModel, max_gap: int = 2, rich: bool = True,
             sse = _sse(gram, rhs, tt, everything, _solve(gram, rhs, everything))
             ranked.append((sse, l, m, pairs, feats))
     ranked.sort(key=lambda r: r[0])
+    candidates = [(pairs, feats) for _, _, _, pairs, feats in ranked[:top]]
+    if bit_planes:
+        gxs = [ONE] + [Transform("bit", i) for i in range(model.x_bits)]
+        gws = [ONE] + [Transform("bit", j) for j in range(model.w_bits)]
+        pairs = list(itertools.product(gxs, gws))
+        xcols = {gx: gx(xr) for gx in gxs}
+        wcols = {gw: gw(wr) for gw in gws}
+        candidates.append((pairs, np.stack([xcols[gx] * wcols[gw] for gx, gw in pairs], axis=1)))
     best: HtpModel | None = None
-    for _, _, _, pairs, feats in ranked[:top]:
+    for pairs, feats in candidates:
         seen: set[tuple] = set()
         for active, coef in _prune_and_round(feats, target):
             key = (tuple(active), tuple(np.round(coef, 12)))
