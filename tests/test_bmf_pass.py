@@ -163,3 +163,18 @@ def test_nothing_within_a_tiny_budget_leaves_the_circuit_unchanged() -> None:
     res = BmfPass(err=1e-9, metric="er", finer=False).apply(ctx, module)
     assert not res.modified and res.errors["er"] == 0.0 and ctx.report["bmf"]["area_ratio"] == 1.0
     assert len(list(module.top_graph.ops)) == before
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--err", "0"], "err must be in (0, 1]"),
+    (["--err", "1.5"], "err must be in (0, 1]"),
+])
+def test_cli_bad_threshold_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "approx.v"
+    proc = subprocess.run([sys.executable, "-m", "axc", str(ADDER), "-p", "bmf", *args, "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
