@@ -11,11 +11,12 @@ k = p leading bits kept), `drum` (DRUM operand,
 k = p), `pow2` (sign(v) 2^floor(log2|v|), 0 for 0).
 
 Sources:
-- `analytic_htp(model)`: exact forms for `exact` (x w), `trunc{l,m}` (floor_l(x) floor_m(w)) and
-  `drum{k}` (drum_k(x) drum_k(w)); `mitchell{k}` has no separable exact form (its carry case
-  f1 + f2 >= 1 couples the operands), so its analytic model is the no-carry branch
-  lead(x) pow2(w) + pow2(x) lead(w) - pow2(x) pow2(w), with least-squares coefficients: a
-  *surrogate*.
+- `analytic_htp(model)`: exact forms for `exact` (x w), `trunc{l,m}` (floor_l(x) floor_m(w)),
+  `drum{k}` (drum_k(x) drum_k(w)) and `mitchell{k}`: with a = 2^t1 (1 + f1), b = 2^t2 (1 + f2)
+  the k-leading-bit magnitudes, a b - Mitchell(a, b) = 2^(t1+t2) D[f1, f2] where D (f1 f2 below
+  the carry, (1 - f1)(1 - f2) above) lives on the 2^(k-1) x 2^(k-1) grid of fractions, so
+  f = lead(x) lead(w) - sum_i [sign 2^t1 (f1 == i)] [sign 2^t2 D[i, f2]]: exact with one
+  `mclass` activation transform per fraction class (2^(k-1) - 1 of them, besides `lead`).
 - `fit_htp(model)`: least squares on every operand pair over the products of
   G_x = {1, x, x mod 2^l[, (x mod 2^l)^2]} and G_w = {1, w, w mod 2^m[, (w mod 2^m)^2]}, grid
   over l, m, coefficient rounding (none, 0.1, 1/16, integer) and backward pruning of terms that
@@ -51,9 +52,12 @@ class Transform:
 
     kind: str
     p: int = 0
+    q: int = 0
+    """Second parameter (the fraction class of `mclass`/`mcorr`)."""
 
     def __post_init__(self) -> None:
-        if self.kind not in ("one", "id", "mod", "floor", "sqmod", "bit", "lead", "drum", "pow2"):
+        if self.kind not in ("one", "id", "mod", "floor", "sqmod", "bit", "lead", "drum", "pow2",
+                             "mclass", "mcorr"):
             raise ValueError(f"unknown transform kind {self.kind!r}")
 
     @property
@@ -61,7 +65,8 @@ class Transform:
         return {"one": "1", "id": "v", "mod": f"v mod {1 << self.p}",
                 "floor": f"v - v mod {1 << self.p}", "sqmod": f"(v mod {1 << self.p})^2",
                 "bit": f"bit{self.p}(v)", "lead": f"lead{self.p}(v)", "drum": f"drum{self.p}(v)",
-                "pow2": "pow2(v)"}[self.kind]
+                "pow2": "pow2(v)", "mclass": f"mclass{self.p}_{self.q}(v)",
+                "mcorr": f"mcorr{self.p}_{self.q}(v)"}[self.kind]
 
     @property
     def arithmetic(self) -> bool:
@@ -69,12 +74,15 @@ class Transform:
         return self.kind in ("one", "id", "mod", "floor", "sqmod", "bit")
 
     def spec(self) -> str:
+        if self.kind in ("mclass", "mcorr"):
+            return f"{self.kind}{self.p}_{self.q}"
         return self.kind if self.kind in ("one", "id", "pow2") else f"{self.kind}{self.p}"
 
     @staticmethod
     def parse(text: str) -> Transform:
-        kind = text.rstrip("0123456789")
-        return Transform(kind, int(text[len(kind):] or 0))
+        kind = text.rstrip("0123456789_")
+        numbers = [int(n) for n in text[len(kind):].split("_") if n]
+        return Transform(kind, *numbers)
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         """g(v) as float64 for integer-valued `v`."""
@@ -98,8 +106,32 @@ class Transform:
             return leading_bits_operand(vi, self.p).astype(np.float64)
         if self.kind == "drum":
             return drum_operand(vi, self.p).astype(np.float64)
+        if self.kind in ("mclass", "mcorr"):
+            return _mitchell_factor(vi, self.p, self.q, self.kind == "mcorr")
         t = leading_bit(np.abs(vi))
         return (np.sign(vi) * np.where(t >= 0, np.exp2(np.maximum(t, 0)), 0)).astype(np.float64)
+
+
+def _mitchell_defect(k: int) -> np.ndarray:
+    """D[i, j]: (a b - Mitchell(a, b)) / 2^(t1+t2) for fractions f1 = i/2^(k-1), f2 = j/2^(k-1)."""
+    f = np.arange(1 << (k - 1)) / float(1 << (k - 1))
+    f1, f2 = np.meshgrid(f, f, indexing="ij")
+    return np.where(f1 + f2 < 1, f1 * f2, (1 - f1) * (1 - f2))
+
+
+def _mitchell_factor(v: np.ndarray, k: int, i: int, weight_side: bool) -> np.ndarray:
+    """sign(v) 2^t [class(v) == i] (x side) or sign(v) 2^t D[i, class(v)] (w side).
+
+    class(v) is the k-1-bit fraction of the k-leading-bit truncation of |v| (as an integer).
+    """
+    a = np.abs(leading_bits_operand(v, k))
+    t = leading_bit(a)
+    scale = np.where(a > 0, np.exp2(np.maximum(t, 0)), 0.0)
+    shift = np.maximum(t - (k - 1), 0)
+    cls = np.where(a > 0, ((a - np.where(a > 0, np.int64(1) << np.maximum(t, 0), 0)) >> shift)
+                   << np.maximum((k - 1) - t, 0), 0)
+    factor = _mitchell_defect(k)[i, cls] if weight_side else (cls == i).astype(np.float64)
+    return (np.sign(v) * scale * factor).astype(np.float64)
 
 
 ONE = Transform("one")
@@ -208,12 +240,12 @@ def analytic_htp(model: MultiplierModel) -> HtpModel | None:
     elif model.family == "drum":
         terms = (HtpTerm(1.0, Transform("drum", p["k"]), Transform("drum", p["k"])),)
     elif model.family == "mitchell":
-        lead, pow2 = Transform("lead", p["k"]), Transform("pow2")
-        pairs = [(lead, pow2), (pow2, lead), (pow2, pow2)]
-        x, w = model.operand_grid()
-        feats = np.stack([gx(x).ravel() * gw(w).ravel() for gx, gw in pairs], axis=1)
-        coef = _least_squares(feats, model.lut().ravel().astype(np.float64))
-        terms = tuple(HtpTerm(float(np.round(c, 3)), gx, gw) for c, (gx, gw) in zip(coef, pairs))
+        k = p["k"]
+        lead = Transform("lead", k)
+        defect = _mitchell_defect(k)
+        terms = (HtpTerm(1.0, lead, lead),) + tuple(
+            HtpTerm(-1.0, Transform("mclass", k, i), Transform("mcorr", k, i))
+            for i in range(1 << (k - 1)) if defect[i].any())
     else:
         return None
     return _with_fidelity(model, terms, "analytic")

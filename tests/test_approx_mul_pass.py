@@ -75,15 +75,16 @@ def test_lut_layers_agree_in_torch_and_onnxruntime(quantized, images, tmp_path, 
         assert np.abs(lut - _torch_outputs(quantized, images)).max() < 1e-2
 
 
-def test_htp_of_exact_models_is_bit_identical_to_lut(quantized, images, tmp_path) -> None:
+@pytest.mark.parametrize("spec", ["trunc{l=2,m=2}", "mitchell{k=3}"])
+def test_htp_of_exact_models_is_bit_identical_to_lut(quantized, images, tmp_path, spec) -> None:
     module = quantized.clone()
-    ApproxMulPass(multiplier="trunc{l=2,m=2}").apply(PassContext(quiet=True), module)
+    ApproxMulPass(multiplier=spec).apply(PassContext(quiet=True), module)
     lut = _torch_outputs(module, images)
     ctx = PassContext(quiet=True)
     HtpPass().apply(ctx, module)
     verify(module)
     assert len(module.top_graph.ops_of(approx.HtpOp)) == 3
-    assert ctx.report["htp"]["models"]["trunc{l=2,m=2}"]["label"] == "exact"
+    assert ctx.report["htp"]["models"][spec]["label"] == "exact"
     htp = _torch_outputs(module, images)
     assert np.array_equal(lut, htp)
     assert np.array_equal(htp, _ort_outputs(module, images, tmp_path))

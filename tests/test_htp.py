@@ -19,14 +19,17 @@ def test_analytic_forms_are_exact(spec: str, signed: bool) -> None:
     assert h.fidelity["bit_exact%"] == 100.0
 
 
-def test_mitchell_is_labelled_surrogate() -> None:
-    model = load_multiplier("mitchell{k=4}", signed=True)
-    h = best_htp(model)
-    assert not h.exact and h.label == "surrogate"
-    x, w = model.operand_grid()
-    diff = np.abs(h(x, w) - model.lut())
-    assert h.fidelity["max_abs"] == pytest.approx(diff.max())
-    assert h.fidelity["mean_abs"] == pytest.approx(diff.mean())
+@pytest.mark.parametrize("k", [3, 4])
+def test_mitchell_has_an_exact_fraction_class_form(k: int) -> None:
+    for signed in (False, True):
+        model = load_multiplier(f"mitchell{{k={k}}}", signed=signed)
+        h = best_htp(model)
+        assert h.exact and h.source == "analytic"
+        assert h.n_convs == 1 + (1 << (k - 1)) - 1  # lead(x) plus one class per non-zero fraction
+        x, w = model.operand_grid()
+        assert np.array_equal(h(x, w), model.lut())
+        back = HtpModel.from_plain(h.multiplier, h.plain_terms())
+        assert np.array_equal(back(x, w), model.lut())
 
 
 def test_fit_recovers_truncation_from_table_alone() -> None:
