@@ -115,7 +115,7 @@ def _nmed_of(module: Module, exact: np.ndarray, vectors: VectorSet) -> float:
     return float(np.abs(out.port_values(port).astype(np.int64) - exact).mean() / 65536.0)
 
 
-def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, int]]) -> None:
+def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, int]], map_front: int = 24) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     word_path = out / "mul8_word.v"
@@ -142,7 +142,7 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
     for (source, make), (k, m) in ((s, km) for km in settings for s in sources):
         label = f"bmf {source} k{k}m{m}"
         module = make()
-        rep = run_bmf(module, err, "mae", budget, map_front=24, k=k, m=m)
+        rep = run_bmf(module, err, "mae", budget, map_front=map_front, k=k, m=m)
         print(f"{label}: {rep['gates']} gates, {rep['parts']} parts, {rep['explored']} designs, "
               f"{rep['wall_s']:.1f} s; final {rep['final']['area']:.1f} µm² at NMED {rep['error']:.4%}")
         for r in rep["front"]:
@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-finer", action="store_true", help="ISCAS/EPFL: only the default 10x10 partition")
     ap.add_argument("--mul8-err", type=float, default=0.05, help="NMED reached by the mul8 fronts")
     ap.add_argument("--mul8-km", default="10x10", help="bmf partition limits k x m for the mul8 fronts")
+    ap.add_argument("--map-front", type=int, default=24, help="mul8: front points mapped per run")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
     args = ap.parse_args(argv)
     pick = [c for c in args.circuits.split(",") if c]
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.sample, not args.no_finer)
     if args.suite in ("mul8", "all"):
         settings = [tuple(int(x) for x in km.split("x")) for km in args.mul8_km.split(",") if km]
-        suite_mul8(args.out, args.budget, args.mul8_err, settings)
+        suite_mul8(args.out, args.budget, args.mul8_err, settings, args.map_front)
     if args.suite in ("runtime", "all"):
         suite_runtime()
     return 0
