@@ -103,8 +103,9 @@ def _channel_view(p: torch.Tensor, ndim: int, axis: int) -> torch.Tensor:
 
 
 def quantize_input(x: torch.Tensor, spec: LayerSpec) -> torch.Tensor:
-    q = torch.round(x.detach() / spec.x_scale) + spec.x_zero
-    return q.clamp(spec.x_min, spec.x_max)
+    q = torch.round(x.detach() / spec.x_scale)
+    q.add_(spec.x_zero)
+    return q.clamp_(spec.x_min, spec.x_max)
 
 
 def weight_integers(w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
@@ -219,8 +220,11 @@ def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.T
         return v
     if g.kind in ("mod", "floor", "sqmod"):
         c = float(1 << g.p)
-        residue = v - c * torch.floor(v / c)
-        return residue if g.kind == "mod" else residue * residue if g.kind == "sqmod" else v - residue
+        floor = torch.floor(v / c).mul_(c)
+        if g.kind == "floor":
+            return floor
+        residue = torch.sub(v, floor)
+        return residue if g.kind == "mod" else residue.mul_(residue)
     if g.kind == "bit":
         c = float(1 << g.p)
         return torch.floor(v / c) - 2 * torch.floor(v / (2 * c))
@@ -254,7 +258,7 @@ def htp_plan(model: HtpModel, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.T
             constant += folded.sum(dim=reduce_dims)
         else:
             groups.append((gx, folded))
-    if not identity_seen:
+    if not identity_seen and bool((zw != 0).any()):
         groups.append((Transform("id"), -_channel_view(zw, wd.ndim, axis).expand_as(wd).clone()))
     n = wd[0].numel() if conv else _as_kn(wd, spec).shape[0]
     constant += -spec.x_zero * wd.sum(dim=reduce_dims) + n * spec.x_zero * zw
@@ -297,15 +301,23 @@ def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero:
     groups, constant = _folded_plan(model, w, w_scale, w_zero, spec, w_range, dtype)
     if spec.op == "conv":
         pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
-        if any(pads):
+        symmetric = pads[:2] == pads[2:]
+        if not symmetric:
             xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
         acc = None
-        for i, (gx, folded) in enumerate(groups):
-            term = F.conv2d(_apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype), folded,
-                            constant if i == 0 else None, stride=spec.strides,
+        for gx, folded in groups:
+            # g(x_q) - g(Z_x): zero padding then stands for real zero; the g(Z_x) sum_window W_g
+            # it leaves out everywhere is part of the constant (see _folded_plan)
+            tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype)
+            g_zero = float(gx(np.array([spec.x_zero]))[0])
+            if g_zero:
+                tx = tx - g_zero if tx is xq else tx.sub_(g_zero)
+            term = F.conv2d(tx, folded, None, stride=spec.strides,
+                            padding=tuple(pads[:2]) if symmetric else 0,
                             dilation=spec.dilations, groups=spec.group)
-            acc = term if acc is None else acc + term
+            acc = term if acc is None else acc.add_(term)
         assert acc is not None
+        acc = acc.add_(_zero_shifted_constant(groups, constant, spec).reshape(1, -1, 1, 1))
         return _finish(acc, spec, w_scale, bias, 1)
     acc = None
     for gx, folded in groups:
@@ -313,6 +325,17 @@ def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero:
         acc = term if acc is None else acc + term
     assert acc is not None
     return _finish(acc + constant, spec, w_scale, bias, acc.ndim - 1)
+
+
+def _zero_shifted_constant(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
+                           spec: LayerSpec) -> torch.Tensor:
+    """C + sum_g g(Z_x) sum_window W_g (the part the shifted conv inputs leave out)."""
+    out = constant.clone()
+    for gx, folded in groups:
+        g_zero = float(gx(np.array([spec.x_zero]))[0])
+        if g_zero:
+            out += g_zero * folded.sum(dim=(1, 2, 3))
+    return out
 
 
 def exact_forward(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None,
