@@ -50,15 +50,20 @@ def port_identifier(name: str) -> str:
 
 
 def _wrap(head: str, items: list[str], tail: str, width: int = 100) -> list[str]:
-    """`head item, item, ... tail` broken into lines of at most about `width` characters."""
+    """`head item, item, ... tail` broken into lines of at most about `width` characters.
+
+    Escaped identifiers keep the white space that ends them.
+    """
     lines, current = [], head
     for k, item in enumerate(items):
         piece = item + ("," if k < len(items) - 1 else "")
-        if len(current) + len(piece) + 1 > width and current.strip() != head.strip():
-            lines.append(current.rstrip())
+        if current != head and len(current) + len(piece) + 1 > width:
+            lines.append(current.rstrip() if not current.endswith(" ,") else current)
             current = "    "
-        current += piece + ("" if current.endswith("(") and not piece else " ")
-    lines.append(current.rstrip() + tail)
+        elif current != head:
+            current += " "
+        current += piece
+    lines.append(current + tail)
     return lines
 
 
