@@ -50,7 +50,11 @@ def isop(table: int, n: int) -> list[str]:
 
 
 def smallest_cover(table: int, n: int) -> tuple[list[str], bool]:
-    """The smaller of the ON-set and OFF-set covers: (cubes, True for ON-set)."""
+    """The smaller of the ON-set and OFF-set covers: (cubes, True for ON-set).
+
+    A constant-1 function keeps its ON-set cover: an empty cover means constant 0 in BLIF,
+    whichever output value its (absent) rows would have had.
+    """
     on = isop(table, n)
     off = isop(full_mask(n) ^ table, n)
-    return (on, True) if len(on) <= len(off) else (off, False)
+    return (on, True) if len(on) <= len(off) or not off else (off, False)

@@ -93,3 +93,19 @@ def test_word_ops_are_refused_with_a_hint() -> None:
 
 def test_registered() -> None:
     assert get_saver("bench") is save_bench
+
+
+def test_constant_one_lut_survives_a_blif_round_trip() -> None:
+    from axc.backends.blif import emit_blif
+    from axc.frontend.blif import parse_blif
+    from axc.ir import Graph, Module, TruthTable, i1
+    from axc.ir.dialects import logic
+
+    m = Module()
+    g = m.add_graph(Graph("t"))
+    a = g.add_input("a", i1)
+    lut = g.create(logic.LutOp, [a], [i1], {"table": TruthTable(1, 0b11)})
+    g.set_outputs([lut.result], ["y"])
+    back = parse_blif(emit_blif(m), "t.blif", {})
+    (y,) = back.top_graph.outputs
+    assert y.owner.name == "logic.const" and y.owner.attr("value") == 1
