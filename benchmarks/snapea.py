@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from axc.backends.accel_sim import simulate_network
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import Module
