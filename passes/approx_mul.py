@@ -206,13 +206,13 @@ class ApproxMulPass(ModulePass):
         if module.top is None or module.top_graph.kind != "nn":
             raise InputError(f"{self.name} works on a network ('nn' graph)")
         if not quantized_layers(module.top_graph, self.layers):
-            raise InputError(f"{self.name}: the network has no quantized conv/gemm/matmul layer; "
+            raise InputError("the network has no quantized conv/gemm/matmul layer; "
                              "run 'quantize' first (e.g. -p quantize,approx-mul{...})")
 
     def model(self, ctx: PassContext, module: Module) -> MultiplierModel:
         spec = self.circuit or self.multiplier or ctx.options.get("multiplier")
         if not spec:
-            raise InputError(f"{self.name}: give circuit=FILE or multiplier=SPEC (or --multiplier)")
+            raise InputError("give circuit=FILE or multiplier=SPEC (or --multiplier)")
         layers = quantized_layers(module.top_graph, self.layers)
         view = layers[0][1].attr("quant")
         return resolve_multiplier(str(spec), None, max(8, int(view["x_bits"])),

@@ -74,10 +74,10 @@ class HtpPass(ModulePass):
             raise InputError("htp works on a network ('nn' graph)")
         g = module.top_graph
         if not g.ops_of(approx.MulOp) and not quantized_layers(g):
-            raise InputError("htp: the network has no quantized conv/gemm/matmul layer and no "
+            raise InputError("the network has no quantized conv/gemm/matmul layer and no "
                              "approx.mul layer; run 'quantize' first (e.g. -p quantize,htp)")
         if self.tolerance < 0:
-            raise InputError(f"htp: tolerance={self.tolerance} must be >= 0")
+            raise InputError(f"tolerance={self.tolerance} must be >= 0")
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)
@@ -127,7 +127,7 @@ class HtpPass(ModulePass):
         ctx.log(line)
         if not exact:
             if not self.allow_surrogate:
-                raise PassError(f"htp: the HTP model of {model.name} is a surrogate (max |h - f| = "
+                raise PassError(f"the HTP model of {model.name} is a surrogate (max |h - f| = "
                                 f"{f['max_abs']:.3g} > tolerance {self.tolerance:g}); use "
                                 "htp{allow_surrogate=true} to accept it, or keep the LUT")
             ctx.log(f"htp: warning: {model.name} runs with a surrogate HTP model")

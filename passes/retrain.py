@@ -62,11 +62,11 @@ class RetrainPass(ModulePass):
             raise InputError("retrain works on a network ('nn' graph)")
         for key, value in (("epochs", self.epochs), ("batch", self.batch), ("samples", self.samples)):
             if value < 1:
-                raise InputError(f"retrain: {key}={value} must be at least 1")
+                raise InputError(f"{key}={value} must be at least 1")
         if self.lr <= 0:
-            raise InputError(f"retrain: lr={self.lr} must be positive")
+            raise InputError(f"lr={self.lr} must be positive")
         if self.optimizer not in ("adam", "sgd"):
-            raise InputError(f"retrain: optimizer={self.optimizer} (expected adam or sgd)")
+            raise InputError(f"optimizer={self.optimizer} (expected adam or sgd)")
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         import torch
@@ -80,12 +80,12 @@ class RetrainPass(ModulePass):
             raise InputError("retrain needs labelled data: give --data (or retrain{data=...})")
         dataset = dataset_for_module(str(data), module)
         if dataset.y is None:
-            raise InputError(f"retrain: the data '{data}' has no labels")
+            raise InputError(f"the data '{data}' has no labels")
         train = dataset.slice(self.offset, self.offset + self.samples)
         held = dataset.slice(self.offset + self.samples,
                              self.offset + self.samples + self.eval_samples)
         if len(train) == 0:
-            raise InputError(f"retrain: no training samples after offset {self.offset}")
+            raise InputError(f"no training samples after offset {self.offset}")
         register_torch_kernels()
         torch.manual_seed(self.seed)
         net = to_torch(module)
