@@ -12,6 +12,9 @@
    the forward pass, straight-through gradient) on images 0-7999.
 3. throughput: mnist8 and resnet8_cifar10 at batch 32 in torch on this CPU: float, fake-quant,
    LUT (numba kernels), LUT (plain numpy gather baseline) and HTP inference; medians and ratios.
+4. crosslevel (not in `all`: bmf takes minutes): the exact mul8u_1JJQ through `bmf{err=0.005}`,
+   the resulting circuit as every multiplier of mnist8: its area/power saving against an exact
+   multiplier next to the network's top-1 (LUT, bit-exact) before and after retraining.
 """
 
 from __future__ import annotations
@@ -221,9 +224,53 @@ def throughput_section(quick: bool) -> None:
           f"numpy gather baseline (goal >= 10)")
 
 
+def crosslevel_section(quick: bool) -> None:
+    import tempfile
+
+    from axc.passes.approx_mul import ApproxMulPass
+    from axc.passes.base import PassContext
+    from axc.passes.bmf import BmfPass
+    from axc.passes.retrain import RetrainPass
+    from axc.runtime.nn_eval import dataset_for_module
+
+    from axc.formats import get_loader, get_saver
+
+    source = EVO / "8x8_unsigned" / "mul8u_1JJQ.v"
+    circuit = get_loader("v")(str(source), {})
+    t0 = time.perf_counter()
+    BmfPass(err=0.005).apply(PassContext(quiet=True), circuit)
+    bmf_seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "m.v")
+        get_saver("v")(circuit, path, {})
+        base = _quantized_mnist8()
+        module = base.clone()
+        ctx = PassContext(quiet=True, options={"data": MNIST})
+        ApproxMulPass(circuit=path).apply(ctx, module)
+    data = dataset_for_module(MNIST, base)
+    n_train, n_eval = (2000, 500) if quick else (8000, 2000)
+    x, y = data.x[n_train:n_train + n_eval], data.y[n_train:n_train + n_eval]
+    from axc.backends.torch_module import to_torch
+
+    exact_acc = _top1(to_torch(base), x, y)[0]
+    before = _top1(to_torch(module), x, y)[0]
+    RetrainPass(epochs=1, samples=n_train, eval_samples=0).apply(ctx, module)
+    after = _top1(to_torch(module), x, y)[0]
+    rep = ctx.report["approx-mul"]
+    cost, exact, saving = rep["multiplier"]["cost"], rep["exact_multiplier_cost"], rep["saving%"]
+    metrics = rep["multiplier"]["metrics"]
+    print(f"\n== cross-level: bmf{{err=0.005}} on mul8u_1JJQ ({bmf_seconds:.0f} s), then mnist8 ==")
+    print(f"circuit: MAE% {metrics['mae%']:.3f}, WCE {metrics['wce']}, area {cost['area']:.1f} um2 "
+          f"(exact {exact['area']:.1f}, saving {saving['area']:.1f} %), power {cost['power']:.1f} uW "
+          f"(exact {exact['power']:.1f}, saving {saving['power']:.1f} %)")
+    print(f"mnist8 top-1 on images {n_train}-{n_train + n_eval - 1}: exact multiplier {exact_acc:.2f} %,"
+          f" bmf multiplier {before:.2f} % ({before - exact_acc:+.2f}), after 1 epoch of retraining "
+          f"{after:.2f} % ({after - exact_acc:+.2f})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--section", choices=["all", "evoapprox", "mnist", "throughput"],
+    parser.add_argument("--section", choices=["all", "evoapprox", "mnist", "throughput", "crosslevel"],
                         default="all")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=1,
@@ -241,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         mnist_section(args.quick)
     if args.section in ("all", "throughput"):
         throughput_section(args.quick)
+    if args.section == "crosslevel":
+        crosslevel_section(args.quick)
     return 0
 
 

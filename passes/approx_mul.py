@@ -4,7 +4,9 @@ Every selected layer (one with the `quant` integer view of the `quantize` pass) 
 `approx.mul` op with operands `(x, w, w_scale, w_zero_point, lut[, bias])`: `x` the dequantized
 activation, `w` the dequantized weight, `w_scale`/`w_zero_point` the weight's quantization
 constants, `lut` the multiplier's int32 table (rows: activation operand, columns: weight
-operand, offset by the operand minimum) and the bias. Its semantics are Eqs. 9-10 of the HTP
+operand, offset by the operand minimum) and the bias. A multiplier that comes from a circuit file
+is also added to the module as a circuit graph (`multiplier_<name>`) that the ops name in their
+`circuit` attribute: the cross-level link from the network to the gates. Its semantics are Eqs. 9-10 of the HTP
 paper: only the integer products go through f, the zero-point sums stay exact (see
 `axc.runtime.approx_layers`).
 
@@ -65,10 +67,18 @@ def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                            w_port=w_port, options=options)
 
 
+def fresh_value_name(graph: Graph, base: str) -> str:
+    """`base`, or `base_N`, not yet used by any value of `graph`."""
+    used = {r.name for op in graph.ops for r in op.results} | {v.name for v in graph.inputs}
+    name, i = base, 1
+    while name in used:
+        name, i = f"{base}_{i}", i + 1
+    return name
+
+
 def _const(graph: Graph, array: np.ndarray, dtype: str, name: str, before: Op) -> Value:
     op = graph.create(nn.ConstantOp, [], [TensorType(tuple(array.shape), dtype)],
-                      {"value": DenseArray(array)}, names=[graph.module.unique_name(name)
-                                                           if graph.module else name])
+                      {"value": DenseArray(array)}, names=[fresh_value_name(graph, name)])
     return op.result
 
 
@@ -101,8 +111,7 @@ def _requantize_weight(graph: Graph, op: Op, view: FrozenDict, shift: int,
     q = _const(graph, w_int.astype(np_dtype), dtype, f"{base}_{'s' if model.signed else 'u'}", op)
     z = _const(graph, zero.astype(np_dtype), dtype, f"{base}_zero_point", op)
     new_dq = graph.create(nn.DequantizeOp, [q, dq.operand(1), z], [dq.result.type],
-                          dict(dq.attributes), names=[graph.module.unique_name(f"{base}_dq")
-                                                      if graph.module else f"{base}_dq"])
+                          dict(dq.attributes), names=[fresh_value_name(graph, f"{base}_dq")])
     return new_dq.result, z, w_int, zero
 
 
@@ -225,14 +234,30 @@ class ApproxMulPass(ModulePass):
         return run_attach(ctx, module, model, self.layers, self.name)
 
 
+def embed_circuit(module: Module, model: MultiplierModel, options: dict[str, Any]) -> str | None:
+    """Add the multiplier's circuit as a graph of `module` (the cross-level link); its name."""
+    from pathlib import Path
+
+    from axc.formats import format_of, get_loader
+
+    if model.origin == "analytic" or not Path(model.origin).is_file():
+        return None
+    circuit = get_loader(format_of(model.origin))(model.origin, dict(options)).top_graph
+    circuit.name = module.unique_name(f"multiplier_{model.name}")
+    circuit.module = None
+    module.add_graph(circuit)
+    return circuit.name
+
+
 def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers: tuple[str, ...],
                pass_name: str) -> PassResult:
     graph = module.top_graph
     targets = quantized_layers(graph, layers)
     lut = lut_constant(graph, model, targets[0][1])
+    circuit = embed_circuit(module, model, ctx.options)
     entries: dict[str, Any] = {}
     for label, op in ctx.progress(targets, f"{pass_name}: attaching {model.name}", len(targets)):
-        _, entries[label] = attach_multiplier(graph, label, op, model, lut)
+        _, entries[label] = attach_multiplier(graph, label, op, model, lut, circuit)
         for note in entries[label]["requantized"]:
             ctx.log(f"{pass_name}: {label}: {note}")
     described = model.describe()

@@ -97,6 +97,7 @@ def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
     op = module.top_graph.ops_of(approx.MulOp)[0]
     view = op.attr("quant")
     assert not op.attr("signed") and np.asarray(view["w_int"].array).min() >= 0
+    assert module.graphs[op.attr("circuit")].kind == "hw"  # the cross-level link to the gates
     assert any("weights re-quantized to unsigned" in m for m in ctx.messages)
     assert ctx.report["approx-mul"]["multiplier"]["metrics"]["wce"] == 125  # EvoApprox header
     assert ctx.report["approx-mul"]["saving%"]["area"] > 0
