@@ -299,32 +299,61 @@ def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero:
     """
     xq = quantize_input(x, spec)
     groups, constant = _folded_plan(model, w, w_scale, w_zero, spec, w_range, dtype)
-    if spec.op == "conv":
+    weight, shifted = _merged_weights(groups, constant, spec)
+    conv = spec.op == "conv"
+    if conv:
         pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
         symmetric = pads[:2] == pads[2:]
         if not symmetric:
             xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
-        acc = None
-        for gx, folded in groups:
-            # g(x_q) - g(Z_x): zero padding then stands for real zero; the g(Z_x) sum_window W_g
-            # it leaves out everywhere is part of the constant (see _folded_plan)
-            tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype)
-            g_zero = float(gx(np.array([spec.x_zero]))[0])
-            if g_zero:
-                tx = tx - g_zero if tx is xq else tx.sub_(g_zero)
-            term = F.conv2d(tx, folded, None, stride=spec.strides,
-                            padding=tuple(pads[:2]) if symmetric else 0,
-                            dilation=spec.dilations, groups=spec.group)
-            acc = term if acc is None else acc.add_(term)
-        assert acc is not None
-        acc = acc.add_(_zero_shifted_constant(groups, constant, spec).reshape(1, -1, 1, 1))
+    inputs = []
+    for gx, _ in groups:
+        # conv inputs are g(x_q) - g(Z_x), so zero padding stands for real zero; the g(Z_x) part
+        # they leave out is in `shifted` (see _merged_weights)
+        tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype)
+        g_zero = float(gx(np.array([spec.x_zero]))[0]) if conv else 0.0
+        if g_zero:
+            tx = tx - g_zero if tx is xq else tx.sub_(g_zero)
+        inputs.append(tx)
+    if conv:
+        geometry = {"stride": spec.strides, "padding": tuple(pads[:2]) if symmetric else 0,
+                    "dilation": spec.dilations}
+        if weight is not None:  # one conv over the transformed inputs stacked as channels
+            acc = F.conv2d(torch.cat(inputs, 1), weight, shifted, **geometry)
+        else:
+            acc = None
+            for tx, (_, folded) in zip(inputs, groups):
+                term = F.conv2d(tx, folded, None, groups=spec.group, **geometry)
+                acc = term if acc is None else acc.add_(term)
+            assert acc is not None
+            acc = acc.add_(shifted.reshape(1, -1, 1, 1))
         return _finish(acc, spec, w_scale, bias, 1)
-    acc = None
-    for gx, folded in groups:
-        term = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype) @ folded
-        acc = term if acc is None else acc + term
-    assert acc is not None
+    if weight is not None:
+        acc = torch.cat(inputs, -1) @ weight
+    else:
+        acc = inputs[0] @ groups[0][1]
     return _finish(acc + constant, spec, w_scale, bias, acc.ndim - 1)
+
+
+_MERGED: dict[int, tuple[object, torch.Tensor | None, torch.Tensor]] = {}
+
+
+def _merged_weights(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
+                    spec: LayerSpec) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """(W_g stacked along the input channels/rows, or None for one group or grouped convs;
+    the per-channel constant including the g(Z_x) sum_window W_g of shifted conv inputs)."""
+    cached = _MERGED.get(id(groups))
+    if cached is not None and cached[0] is groups:
+        return cached[1], cached[2]
+    conv = spec.op == "conv"
+    shifted = _zero_shifted_constant(groups, constant, spec) if conv else constant
+    stack = len(groups) > 1 and (not conv or spec.group == 1)
+    weight = torch.cat([folded for _, folded in groups], 1 if conv else 0).contiguous() \
+        if stack else None
+    if len(_MERGED) > 256:
+        _MERGED.clear()
+    _MERGED[id(groups)] = (groups, weight, shifted)
+    return weight, shifted
 
 
 def _zero_shifted_constant(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
