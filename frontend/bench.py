@@ -16,7 +16,7 @@ from axc.ir.dialects import logic
 from lark import Lark
 from lark.exceptions import UnexpectedInput
 
-from .netlist import FlatCell, build_graph
+from .netlist import FlatCell, build_graph, read_source
 
 __all__ = ["load_bench", "parse_bench"]
 
@@ -84,7 +84,4 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
 
 def load_bench(path: str, options: dict[str, Any] | None = None) -> Module:
     """Read a `.bench` file (see `parse_bench`)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"cannot read '{path}': no such file")
-    return parse_bench(p.read_text(errors="replace"), str(path), options)
+    return parse_bench(read_source(path), str(path), options)

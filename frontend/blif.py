@@ -21,7 +21,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
 from .genlib import Genlib, load_genlib
-from .netlist import FlatCell, build_graph
+from .netlist import FlatCell, build_graph, read_source
 
 __all__ = ["load_blif", "parse_blif"]
 
@@ -262,7 +262,4 @@ def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | 
 
 def load_blif(path: str, options: dict[str, Any] | None = None) -> Module:
     """Read a BLIF file (see `parse_blif`)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"cannot read '{path}': no such file")
-    return parse_blif(p.read_text(errors="replace"), str(path), options)
+    return parse_blif(read_source(path), str(path), options)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from axc.ir import FileLoc, Graph, InputError, IntType, Value, i1
@@ -20,7 +21,7 @@ from axc.ir.dialects import hw, logic
 
 from .logic_builder import FunctionBuilder
 
-__all__ = ["FlatCell", "PortBits", "build_graph", "group_ports"]
+__all__ = ["FlatCell", "PortBits", "build_graph", "group_ports", "read_source"]
 
 _BIT_NAME = re.compile(r"^(.+)\[(\d+)\]$")
 
@@ -47,6 +48,14 @@ class PortBits:
     name: str
     bits: tuple[str, ...]
     vector: bool
+
+
+def read_source(path: str) -> str:
+    """The text of a netlist file; a one-line InputError when it cannot be read."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"cannot read '{path}': no such file")
+    return p.read_text(errors="replace")
 
 
 def group_ports(names: Sequence[str]) -> list[PortBits]:
