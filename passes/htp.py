@@ -8,7 +8,9 @@ analytic form when it is exact, any other multiplier (a circuit's LUT) a least-s
 
 The model's fidelity against the LUT over all operand pairs (mean/max |h - f|, bias, share of
 bit-exact products) is reported. A model that is not exact within `tolerance` (max |h - f|) is
-refused, or with `allow_surrogate=true` used with a warning and labelled a surrogate.
+refused: its layers keep the bit-exact LUT emulation (`approx.mul`) and the log and report say
+so, so a pipeline never computes with a surrogate unknowingly; with `allow_surrogate=true` the
+surrogate is used with a warning and labelled as such.
 
 Without `approx.mul` layers the pass attaches a multiplier itself: `multiplier=` (family spec or
 circuit file), else the global `--multiplier`, else the default `drum{k=6}` (signed DRUM with
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from axc.ir import FrozenDict, InputError, Module, PassError
+from axc.ir import FrozenDict, InputError, Module
 from axc.ir.dialects import approx
 from axc.runtime.htp import HtpModel, best_htp
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
@@ -56,7 +58,8 @@ class HtpPass(ModulePass):
 
     Works on `approx.mul` layers, or attaches `multiplier=` / --multiplier / the default
     drum{k=6} to every quantized layer first. Refuses inexact (surrogate) models unless
-    `allow_surrogate=true`; reports each model's fidelity against the LUT.
+    `allow_surrogate=true` (their layers keep the bit-exact LUT, and the log and report say so);
+    reports each model's fidelity against the LUT.
     """
 
     name: ClassVar[str] = "htp"
@@ -92,18 +95,23 @@ class HtpPass(ModulePass):
             ctx.log(f"htp: multiplier {model.name} ({source})")
             report["multiplier_source"] = source
             run_attach(ctx, module, model, (), self.name)
-        models: dict[int, HtpModel] = {}
-        converted = 0
+        models: dict[int, HtpModel | None] = {}
+        converted = kept = 0
         for op in ctx.progress(list(g.ops_of(approx.MulOp)), "htp: fitting", None):
             lut_value = op.operand(4)
             key = id(lut_value)
             if key not in models:
                 models[key] = self.htp_model(ctx, _model_of(op), report)
+            if models[key] is None:
+                report.setdefault("kept_lut", []).append(str(op.attr("layer")))
+                kept += 1
+                continue
             self.replace(op, models[key])
             converted += 1
         _erase_unused_luts(g)
+        models = {k: m for k, m in models.items() if m is not None}
         fidelity = {m.multiplier: m.fidelity for m in models.values()}
-        return PassResult(True, {"layers": converted, "models": len(models)},
+        return PassResult(converted > 0, {"layers": converted, "kept_lut": kept, "models": len(models)},
                           errors={f"{name}:{k}": f[k] for name, f in fidelity.items()
                                   for k in FIDELITY_KEYS})
 
@@ -114,7 +122,8 @@ class HtpPass(ModulePass):
             return str(ctx.options["multiplier"]), "--multiplier"
         return DEFAULT_MULTIPLIER, "default (low-error drum{k=6})"
 
-    def htp_model(self, ctx: PassContext, model: MultiplierModel, report: dict[str, Any]) -> HtpModel:
+    def htp_model(self, ctx: PassContext, model: MultiplierModel, report: dict[str, Any]) -> HtpModel | None:
+        """The HTP model of `model`, or None when it is a refused surrogate."""
         h = best_htp(model)
         exact = h.fidelity["max_abs"] <= self.tolerance + 1e-9
         described = h.describe()
@@ -127,9 +136,10 @@ class HtpPass(ModulePass):
         ctx.log(line)
         if not exact:
             if not self.allow_surrogate:
-                raise PassError(f"the HTP model of {model.name} is a surrogate (max |h - f| = "
-                                f"{f['max_abs']:.3g} > tolerance {self.tolerance:g}); use "
-                                "htp{allow_surrogate=true} to accept it, or keep the LUT")
+                ctx.log(f"htp: refused: the HTP model of {model.name} is a surrogate (max |h - f| = "
+                        f"{f['max_abs']:.3g} > tolerance {self.tolerance:g}); its layers keep the "
+                        "bit-exact LUT (htp{allow_surrogate=true} accepts the surrogate)")
+                return None
             ctx.log(f"htp: warning: {model.name} runs with a surrogate HTP model")
         return h
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from axc.ir import InputError, PassError, verify
+from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.passes.approx_mul import ApproxMulPass
 from axc.passes.base import PassContext
@@ -101,8 +101,12 @@ def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
     assert any("weights re-quantized to unsigned" in m for m in ctx.messages)
     assert ctx.report["approx-mul"]["multiplier"]["metrics"]["wce"] == 125  # EvoApprox header
     assert ctx.report["approx-mul"]["saving%"]["area"] > 0
-    with pytest.raises(PassError, match="surrogate"):
-        HtpPass().apply(PassContext(quiet=True), module.clone())
+    refused = PassContext(quiet=True)
+    kept = module.clone()
+    result = HtpPass().apply(refused, kept)
+    assert not result.modified and result.stats["kept_lut"] == len(kept.top_graph.ops_of(approx.MulOp)) > 0
+    assert not kept.top_graph.ops_of(approx.HtpOp)
+    assert any("refused" in m and "surrogate" in m for m in refused.messages)
     warned = PassContext(quiet=True)
     HtpPass(allow_surrogate=True).apply(warned, module)
     assert any("warning" in m for m in warned.messages)
