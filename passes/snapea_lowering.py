@@ -11,7 +11,6 @@ speculative weights of each kernel (Th = -inf for kernels left in exact mode).
 from __future__ import annotations
 
 import numpy as np
-
 from axc.ir import DenseArray, Graph, Op, TensorType
 from axc.ir.dialects import nn
 from axc.runtime.snapea.network import speculative_mask
