@@ -8,8 +8,7 @@ f(x_q, w_q) while the zero-point sums stay exact:
 with x_q = clip(round(x / S_x) + Z_x, x_min, x_max) in the multiplier's operand range, padding
 positions holding Z_x (real 0), S_w and Z_w per output channel or per tensor, N the window size.
 
-- `lut_forward`: sum f via the bit-exact numba kernels (`axc.runtime.lut_kernels`), weight-expanded
-  tables cached per weight content.
+- `lut_forward` (in `axc.runtime.lut_layers`): sum f via the bit-exact numba LUT kernels.
 - `htp_forward`: the HTP form sum_g conv(g_x(x_q), W_g) + C with W_g = sum c_j g_wj(w_q) merged
   with the zero-point terms and constant-folded (`htp_plan`), as ordinary torch convs/matmuls.
 - `approx_forward`: either, with the exact-product straight-through gradient: the value is the
@@ -30,16 +29,9 @@ import torch
 import torch.nn.functional as F
 
 from .htp import ONE, HtpModel, Transform
-from .lut_kernels import (
-    conv_weight_matrices,
-    expand_weights,
-    lut_conv2d,
-    lut_matmul,
-    numpy_gather_conv2d,
-    numpy_gather_matmul,
-)
 
-__all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward", "htp_plan", "lut_forward"]
+__all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward", "htp_plan",
+           "quantize_input", "weight_integers"]
 
 
 @dataclass(frozen=True)
@@ -136,83 +128,6 @@ def _finish(acc: torch.Tensor, spec: LayerSpec, w_scale: torch.Tensor, bias: tor
     if bias is not None:
         y = y + _channel_view(bias.float(), acc.ndim, channel_axis)
     return y
-
-
-def _zero_point_terms(xq: torch.Tensor, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.Tensor,
-                      pads: tuple[int, ...]) -> torch.Tensor:
-    """-Z_w sum x_q - Z_x sum w_q + N Z_x Z_w (float64, exact)."""
-    n_out = wq.shape[0] if spec.op == "conv" else _as_kn(wq, spec).shape[1]
-    zw = _out_channel_params(torch.ones(()), w_zero, n_out)[1].double()
-    if spec.op == "conv":
-        # float32 window sums are exact: |x_q| < 2^16 and windows far below 2^8 taps here
-        ones = torch.ones((1, wq.shape[1], *wq.shape[2:]), dtype=torch.float32)
-        padded = F.pad(xq.float(), (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
-        group_sums = [F.conv2d(part, ones, stride=spec.strides, dilation=spec.dilations).double()
-                      for part in padded.chunk(spec.group, dim=1)]
-        per_group = wq.shape[0] // spec.group
-        x_sum = torch.cat([s.expand(-1, per_group, -1, -1) for s in group_sums], dim=1)
-        w_sum = wq.double().sum(dim=(1, 2, 3))
-        n = wq[0].numel()
-        view = (1, -1, 1, 1)
-    else:
-        w_kn = _as_kn(wq, spec).double()
-        x_sum = xq.double().sum(dim=-1, keepdim=True)
-        w_sum = w_kn.sum(dim=0)
-        n = w_kn.shape[0]
-        view = (1,) * (xq.ndim - 1) + (-1,)
-    return (-zw.reshape(view) * x_sum - spec.x_zero * w_sum.reshape(view)
-            + n * spec.x_zero * zw.reshape(view))
-
-
-_TABLE_CACHE: dict[tuple[str, int], list[np.ndarray]] = {}
-
-
-def _cached_tables(wi: np.ndarray, lut: np.ndarray, group: int, conv: bool) -> list[np.ndarray]:
-    key = (hashlib.blake2b(wi.tobytes() + lut.tobytes()[:4096] + bytes(str(wi.shape), "ascii"),
-                           digest_size=16).hexdigest(), group)
-    tables = _TABLE_CACHE.get(key)
-    if tables is None:
-        matrices = conv_weight_matrices(wi, group) if conv else [wi]
-        tables = [expand_weights(m, lut) for m in matrices]
-        if len(_TABLE_CACHE) > 64:
-            _TABLE_CACHE.clear()
-        _TABLE_CACHE[key] = tables
-    return tables
-
-
-def lut_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
-                lut: torch.Tensor | np.ndarray, bias: torch.Tensor | None,
-                spec: LayerSpec, kernel: str = "numba") -> torch.Tensor:
-    """The layer with every product looked up in `lut` (bit-exact integer sums).
-
-    `kernel="numpy"` runs the plain numpy gather baseline instead of the numba kernels.
-    """
-    xq = quantize_input(x, spec)
-    wq = weight_integers(w, w_scale, w_zero, spec)
-    table = np.ascontiguousarray(np.asarray(lut), dtype=np.int32)
-    xi = (xq - spec.mul_x_min).to(torch.int32).numpy()
-    if spec.op == "conv":
-        pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
-        wi = (wq - spec.mul_w_min).to(torch.int32).numpy()
-        if kernel == "numpy":
-            acc = numpy_gather_conv2d(xi, wi, table, spec.strides, pads, spec.dilations,
-                                      spec.group, spec.x_zero - spec.mul_x_min)
-        else:
-            tables = None if spec.group == x.shape[1] == w.shape[0] and spec.group > 1 else \
-                _cached_tables(wi, table, spec.group, True)
-            acc = lut_conv2d(xi, wi, table, spec.strides, pads, spec.dilations, spec.group,
-                             spec.x_zero - spec.mul_x_min, tables)
-        channel_axis = 1
-    else:
-        pads = (0, 0, 0, 0)
-        wi = (_as_kn(wq, spec) - spec.mul_w_min).to(torch.int32).numpy()
-        rows = xi.reshape(-1, xi.shape[-1])
-        acc = numpy_gather_matmul(rows, wi, table) if kernel == "numpy" else \
-            lut_matmul(rows, wi, table, _cached_tables(wi, table, 1, False)[0])
-        acc = acc.reshape(*xi.shape[:-1], wi.shape[1])
-        channel_axis = acc.ndim - 1
-    total = torch.from_numpy(acc).double() + _zero_point_terms(xq, wq, spec, w_zero, pads)
-    return _finish(total, spec, w_scale, bias, channel_axis)
 
 
 def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.Tensor:

@@ -7,11 +7,11 @@ kernel returns the exact int64 sum of LUT products:
 - `lut_matmul(xi, wi, lut)`: out[m, n] = sum_k lut[xi[m, k], wi[k, n]]. Weights are constant in
   a layer, so the table is first *expanded by the weights*: `expand_weights` builds
   E[n-block, k, x, j] = lut[x, wi[k, n0 + j]] (K * N * 2^x_bits entries, built once per layer
-  and reusable), after which each product-sum row is a run of contiguous 16-wide vector adds
-  E[nb, k, xi[m, k], :] instead of 16 scalar gathers. The rows are split over threads  each thread
-  keeps an int32 accumulator tile of its rows x 16 columns; activations come column-major
-  (K, M), the natural im2col layout, so the inner loop streams them. Very large expansions fall back to a
-  direct gather kernel.
+  and reusable), after which each product-sum row is a run of contiguous B-wide vector adds
+  E[nb, k, xi[m, k], :] instead of B scalar gathers (B = 16, 32 or 64 columns per block). The
+  rows are split over threads; each thread keeps an int32 accumulator tile of its rows x B
+  columns; activations come column-major (K, M), the natural im2col layout, so the inner loop
+  streams them. Very large expansions fall back to a direct gather kernel.
 - `lut_conv2d(xi, wi, lut, ...)`: NCHW conv via im2col + the gather-GEMM; groups are separate
   GEMMs; depthwise convs (group == channels) use a direct kernel. Padding positions take the
   index `pad_index` (the offset index of the activation zero point: real 0).
@@ -36,8 +36,9 @@ __all__ = [
 ]
 
 
-BLOCK_N = 16
-"""Output columns per expanded-table block (one 64-byte line of int32)."""
+BLOCK_WIDTHS = (16, 32, 64)
+"""Output columns per expanded-table block: the smallest of these covering N, else the last
+(wider blocks amortise the per-row index loads; measured fastest on AVX-512 CPUs)."""
 SPILL_K = 1024
 """Reduction steps summed in int32 before spilling to int64 (|products| <= 2^20 never wrap)."""
 EXPANSION_LIMIT = 1 << 27
@@ -81,26 +82,28 @@ def _expand(wi, lut, block_n):  # pragma: no cover - compiled
 def _table_gemm(xt, table, n_cols, block_m):  # pragma: no cover - compiled
     """xt: (K, M) activation indices (column-major im2col); table: `_expand` output."""
     k_dim, m_rows = xt.shape
-    n_blocks = table.shape[0]
+    n_blocks, _, _, block_n = table.shape
     out = np.zeros((m_rows, n_cols), dtype=np.int64)
     n_mblocks = (m_rows + block_m - 1) // block_m
     for mb in prange(n_mblocks):
         m0 = mb * block_m
         m1 = min(m_rows, m0 + block_m)
-        tile = np.zeros((m1 - m0, BLOCK_N), dtype=np.int32)
+        tile = np.zeros((m1 - m0, block_n), dtype=np.int32)
         for b in range(n_blocks):
-            width = min(BLOCK_N, n_cols - b * BLOCK_N)
+            width = min(block_n, n_cols - b * block_n)
             for k0 in range(0, k_dim, SPILL_K):
                 tile[:, :] = 0
                 for k in range(k0, min(k_dim, k0 + SPILL_K)):
                     xk = xt[k]
+                    table_k = table[b, k]
                     for m in range(m0, m1):
-                        x = xk[m]
-                        for j in range(BLOCK_N):
-                            tile[m - m0, j] += table[b, k, x, j]
+                        row = table_k[xk[m]]
+                        acc = tile[m - m0]
+                        for j in range(block_n):
+                            acc[j] += row[j]
                 for m in range(m0, m1):
                     for j in range(width):
-                        out[m, b * BLOCK_N + j] += tile[m - m0, j]
+                        out[m, b * block_n + j] += tile[m - m0, j]
     return out
 
 
@@ -112,17 +115,22 @@ def _im2col_t(xi, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_index):  # pragma:
         c = row // (kh * kw)
         i = (row // kw) % kh
         j = row % kw
+        # output columns ox in [ox_lo, ox_hi) read inside the image, the rest are padding
+        shift = j * dw - pw
+        ox_lo = min(ow, max(0, (-shift + sw - 1) // sw))
+        ox_hi = max(ox_lo, min(ow, (width - 1 - shift) // sw + 1)) if width > shift else ox_lo
         col = 0
         for b in range(n_batch):
             for oy in range(oh):
                 y = oy * sh - ph + i * dh
-                for ox in range(ow):
-                    x = ox * sw - pw + j * dw
-                    if 0 <= y < height and 0 <= x < width:
-                        cols[row, col] = xi[b, c, y, x]
-                    else:
-                        cols[row, col] = pad_index
-                    col += 1
+                if y < 0 or y >= height:
+                    cols[row, col:col + ow] = pad_index
+                else:
+                    cols[row, col:col + ox_lo] = pad_index
+                    for ox in range(ox_lo, ox_hi):
+                        cols[row, col + ox] = xi[b, c, y, ox * sw + shift]
+                    cols[row, col + ox_hi:col + ow] = pad_index
+                col += ow
     return cols
 
 
@@ -167,9 +175,11 @@ def _as_lut(lut: np.ndarray) -> np.ndarray:
 
 
 def expand_weights(wi: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """The weight-expanded table E[n-block, k, x, j] = lut[x, wi[k, n-block*16 + j]]."""
+    """The weight-expanded table E[n-block, k, x, j] = lut[x, wi[k, n-block*B + j]] (B: the
+    block width chosen from `BLOCK_WIDTHS` for N = wi.shape[1])."""
     lut = _as_lut(lut)
-    return _expand(_as_index(wi, lut.shape[1]), lut, BLOCK_N)
+    width = next((b for b in BLOCK_WIDTHS if b >= wi.shape[1]), BLOCK_WIDTHS[-1])
+    return _expand(_as_index(wi, lut.shape[1]), lut, width)
 
 
 def _run_table_gemm(xt: np.ndarray, wi: np.ndarray, lut: np.ndarray,
@@ -219,11 +229,13 @@ def lut_conv2d(
     xi: np.ndarray, wi: np.ndarray, lut: np.ndarray,
     strides: tuple[int, int] = (1, 1), pads: tuple[int, int, int, int] = (0, 0, 0, 0),
     dilations: tuple[int, int] = (1, 1), group: int = 1, pad_index: int = 0,
-    tables: list[np.ndarray] | None = None,
+    tables: list[np.ndarray] | None = None, layout: str = "nchw",
 ) -> np.ndarray:
-    """NCHW conv of offset indices `xi` with OIHW offset indices `wi`: int64 (N, O, OH, OW).
+    """NCHW conv of offset indices `xi` with OIHW offset indices `wi`: int64 (N, O, OH, OW),
+    or with `layout="nhwc"` (N, OH, OW, O), possibly a strided view.
 
-    `tables` are the cached `expand_weights` of `conv_weight_matrices(wi, group)`.
+    `tables` are the cached `expand_weights` of `conv_weight_matrices(wi, group)` (or tables
+    of the same shape with per-entry offsets added: the sums then include them).
     """
     lut = _as_lut(lut)
     x_size = lut.shape[0]
@@ -233,9 +245,10 @@ def lut_conv2d(
         oh = conv_output_size(xi.shape[2], kh, strides[0], pads[0], pads[2], dilations[0])
         ow = conv_output_size(xi.shape[3], kw, strides[1], pads[1], pads[3], dilations[1])
         xi = _as_index(xi, x_size)
-        return _depthwise(xi, _as_index(wi, lut.shape[1]), lut, strides[0], strides[1],
-                          pads[0], pads[1], dilations[0], dilations[1], oh, ow,
-                          xi.dtype.type(pad_index))
+        out = _depthwise(xi, _as_index(wi, lut.shape[1]), lut, strides[0], strides[1],
+                         pads[0], pads[1], dilations[0], dilations[1], oh, ow,
+                         xi.dtype.type(pad_index))
+        return out.transpose(0, 2, 3, 1) if layout == "nhwc" else out
     in_per_group = channels // group
     out_per_group = out_channels // group
     matrices = conv_weight_matrices(wi, group)
@@ -244,8 +257,9 @@ def lut_conv2d(
         xg = xi[:, g * in_per_group:(g + 1) * in_per_group]
         cols, oh, ow = im2col(xg, (kh, kw), strides, pads, dilations, pad_index, x_size)
         acc = _run_table_gemm(cols, matrices[g], lut, None if tables is None else tables[g])
-        results.append(acc.reshape(n_batch, oh, ow, out_per_group).transpose(0, 3, 1, 2))
-    return np.ascontiguousarray(np.concatenate(results, axis=1))
+        results.append(acc.reshape(n_batch, oh, ow, out_per_group))
+    nhwc = results[0] if group == 1 else np.concatenate(results, axis=3)
+    return nhwc if layout == "nhwc" else np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
 
 
 def numpy_gather_matmul(xi: np.ndarray, wi: np.ndarray, lut: np.ndarray,

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .approx_layers import LayerSpec, exact_forward, htp_forward, lut_forward
+from .approx_layers import LayerSpec, exact_forward, htp_forward
 from .htp import HtpModel
+from .lut_layers import lut_forward
 
 __all__ = ["ApproxLayerFunction", "ApproxLayerModule", "approx_module", "register_torch_kernels"]
 
