@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .htp import ONE, HtpModel, Transform
+from .htp_program import HtpProgram, build_program
 
 __all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward", "htp_plan",
            "quantize_input", "weight_integers"]
@@ -183,6 +184,20 @@ def htp_plan(model: HtpModel, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.T
 _PLAN_CACHE: dict[str, tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]] = {}
 
 
+_MODEL_DIGESTS: dict[int, tuple[HtpModel, bytes]] = {}
+
+
+def _model_digest(model: HtpModel) -> bytes:
+    """Digest of a model's terms, remembered per (frozen) model object."""
+    known = _MODEL_DIGESTS.get(id(model))
+    if known is None or known[0] is not model:
+        known = (model, repr(model.plain_terms()).encode())
+        if len(_MODEL_DIGESTS) > 256:
+            _MODEL_DIGESTS.clear()
+        _MODEL_DIGESTS[id(model)] = known
+    return known[1]
+
+
 def _folded_plan(model: HtpModel, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
                  spec: LayerSpec, w_range: tuple[int, int], dtype: torch.dtype
                  ) -> tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]:
@@ -190,7 +205,8 @@ def _folded_plan(model: HtpModel, w: torch.Tensor, w_scale: torch.Tensor, w_zero
     digest = hashlib.blake2b(digest_size=16)
     for t in (w, w_scale, w_zero):
         digest.update(t.detach().contiguous().numpy().tobytes())
-    digest.update(repr((model.plain_terms(), spec, w_range, dtype, tuple(w.shape))).encode())
+    digest.update(_model_digest(model))
+    digest.update(repr((spec, w_range, dtype, tuple(w.shape))).encode())
     key = digest.hexdigest()
     plan = _PLAN_CACHE.get(key)
     if plan is None:
@@ -208,67 +224,90 @@ def _folded_plan(model: HtpModel, w: torch.Tensor, w_scale: torch.Tensor, w_zero
 def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
                 model: HtpModel, bias: torch.Tensor | None, spec: LayerSpec,
                 w_range: tuple[int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The layer as sum_g op(g_x(x_q), W_g) + C: a few ordinary convs/matmuls.
+    """The layer as sum_g op(g_x(x_q), W_g) + C, run as one table lookup of all transformed
+    inputs and one conv/matmul (`axc.runtime.htp_program`).
 
-    The folded weights W_g and the constant C depend on the weights only and are cached.
+    The folded weights W_g, the constant C and the program depend on the weights only and are
+    cached.
     """
-    xq = quantize_input(x, spec)
     groups, constant = _folded_plan(model, w, w_scale, w_zero, spec, w_range, dtype)
-    weight, shifted = _merged_weights(groups, constant, spec)
-    conv = spec.op == "conv"
-    if conv:
+    layout = tuple(w.shape) if spec.op == "conv" else tuple(_as_kn(w, spec).shape)
+    program = _program(groups, constant, spec, model.exact, dtype, layout)
+    if program.transform is not None:
+        xq = quantize_input(x, spec)
+        return _single_transform_layer(xq, program, spec, tuple(w.shape[2:]), w_scale, bias)
+    index = torch.round(x.detach() / spec.x_scale)
+    index.add_(spec.x_zero - spec.x_min).clamp_(0, spec.x_max - spec.x_min)
+    index = index.long()
+    rank = program.table.shape[1]
+    if spec.op == "conv":
         pads = spec.conv_pads(x.shape[2], x.shape[3], tuple(w.shape[2:]))
         symmetric = pads[:2] == pads[2:]
         if not symmetric:
-            xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
-    inputs = []
-    for gx, _ in groups:
-        # conv inputs are g(x_q) - g(Z_x), so zero padding stands for real zero; the g(Z_x) part
-        # they leave out is in `shifted` (see _merged_weights)
-        tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(dtype)
-        g_zero = float(gx(np.array([spec.x_zero]))[0]) if conv else 0.0
-        if g_zero:
-            tx = tx - g_zero if tx is xq else tx.sub_(g_zero)
-        inputs.append(tx)
-    if conv:
-        geometry = {"stride": spec.strides, "padding": tuple(pads[:2]) if symmetric else 0,
-                    "dilation": spec.dilations}
-        if weight is not None:  # one conv over the transformed inputs stacked as channels
-            acc = F.conv2d(torch.cat(inputs, 1), weight, shifted, **geometry)
-        else:
-            acc = None
-            for tx, (_, folded) in zip(inputs, groups):
-                term = F.conv2d(tx, folded, None, groups=spec.group, **geometry)
-                acc = term if acc is None else acc.add_(term)
-            assert acc is not None
-            acc = acc.add_(shifted.reshape(1, -1, 1, 1))
+            index = F.pad(index, (pads[1], pads[3], pads[0], pads[2]),
+                          value=spec.x_zero - spec.x_min)
+        n, c, h, wd = index.shape
+        # (N, H, W, C, r) lookups seen as NCHW channels c * r + k in channels-last memory
+        tx = program.table.index_select(0, index.permute(0, 2, 3, 1).reshape(-1))
+        tx = tx.reshape(n, h, wd, c * rank).permute(0, 3, 1, 2)
+        acc = F.conv2d(tx, program.weight, program.constant, stride=spec.strides,
+                       padding=tuple(pads[:2]) if symmetric else 0, dilation=spec.dilations,
+                       groups=spec.group)
         return _finish(acc, spec, w_scale, bias, 1)
-    if weight is not None:
-        acc = torch.cat(inputs, -1) @ weight
-    else:
-        acc = inputs[0] @ groups[0][1]
-    return _finish(acc + constant, spec, w_scale, bias, acc.ndim - 1)
+    tx = program.table.index_select(0, index.reshape(-1))
+    acc = tx.reshape(*index.shape[:-1], index.shape[-1] * rank) @ program.weight
+    return _finish(acc + program.constant, spec, w_scale, bias, acc.ndim - 1)
 
 
-_MERGED: dict[int, tuple[object, torch.Tensor | None, torch.Tensor]] = {}
-
-
-def _merged_weights(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
-                    spec: LayerSpec) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """(W_g stacked along the input channels/rows, or None for one group or grouped convs;
-    the per-channel constant including the g(Z_x) sum_window W_g of shifted conv inputs)."""
-    cached = _MERGED.get(id(groups))
-    if cached is not None and cached[0] is groups:
-        return cached[1], cached[2]
+def _single_transform_layer(xq: torch.Tensor, program: HtpProgram, spec: LayerSpec,
+                            kernel: tuple[int, ...], w_scale: torch.Tensor,
+                            bias: torch.Tensor | None) -> torch.Tensor:
+    """op(g(x_q) - g(Z_x), W) + C with g computed elementwise (single-group programs)."""
+    gx = program.transform
+    assert gx is not None
     conv = spec.op == "conv"
+    if conv:
+        pads = spec.conv_pads(xq.shape[2], xq.shape[3], kernel)
+        symmetric = pads[:2] == pads[2:]
+        if not symmetric:
+            xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
+    tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(program.weight.dtype)
+    g_zero = float(gx(np.array([spec.x_zero]))[0]) if conv else 0.0
+    if g_zero:
+        tx = tx - g_zero if tx is xq else tx.sub_(g_zero)
+    if conv:
+        acc = F.conv2d(tx, program.weight, program.constant, stride=spec.strides,
+                       padding=tuple(pads[:2]) if symmetric else 0, dilation=spec.dilations,
+                       groups=spec.group)
+        return _finish(acc, spec, w_scale, bias, 1)
+    acc = tx @ program.weight
+    return _finish(acc + program.constant, spec, w_scale, bias, acc.ndim - 1)
+
+
+_PROGRAMS: dict[int, tuple[object, HtpProgram]] = {}
+
+
+def _program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
+             spec: LayerSpec, exact: bool, dtype: torch.dtype,
+             layout: tuple[int, ...]) -> HtpProgram:
+    """`build_program` of a cached plan (cached with it)."""
+    cached = _PROGRAMS.get(id(groups))
+    if cached is not None and cached[0] is groups:
+        return cached[1]
+    conv = spec.op == "conv"
+    if not groups:  # constant model: one all-zero transform keeps the shapes uniform
+        groups = [(Transform("id"), torch.zeros(layout, dtype=dtype))]
+        cached_key: object = None
+    else:
+        cached_key = groups
     shifted = _zero_shifted_constant(groups, constant, spec) if conv else constant
-    stack = len(groups) > 1 and (not conv or spec.group == 1)
-    weight = torch.cat([folded for _, folded in groups], 1 if conv else 0).contiguous() \
-        if stack else None
-    if len(_MERGED) > 256:
-        _MERGED.clear()
-    _MERGED[id(groups)] = (groups, weight, shifted)
-    return weight, shifted
+    program = build_program(groups, shifted, conv, (spec.x_min, spec.x_max), spec.x_zero,
+                            exact, dtype)
+    if len(_PROGRAMS) > 256:
+        _PROGRAMS.clear()
+    if cached_key is not None:
+        _PROGRAMS[id(groups)] = (groups, program)
+    return program
 
 
 def _zero_shifted_constant(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
