@@ -96,7 +96,7 @@ def _channel_view(p: torch.Tensor, ndim: int, axis: int) -> torch.Tensor:
 
 
 def quantize_input(x: torch.Tensor, spec: LayerSpec) -> torch.Tensor:
-    q = torch.round(x.detach() / spec.x_scale)
+    q = torch.div(x.detach(), spec.x_scale).round_()
     q.add_(spec.x_zero)
     return q.clamp_(spec.x_min, spec.x_max)
 
@@ -123,11 +123,12 @@ def _out_channel_params(w_scale: torch.Tensor, w_zero: torch.Tensor, n_out: int
 
 def _finish(acc: torch.Tensor, spec: LayerSpec, w_scale: torch.Tensor, bias: torch.Tensor | None,
             channel_axis: int) -> torch.Tensor:
-    """y = S_x S_w acc + bias, in float32, the same arithmetic for LUT and HTP."""
+    """y = S_x S_w acc + bias, in float32, the same arithmetic for LUT and HTP (`acc` is a
+    temporary of the caller: a float32 one is scaled in place)."""
     scale = _channel_view(w_scale.float() * spec.x_scale, acc.ndim, channel_axis)
-    y = acc.float() * scale
+    y = acc.float().mul_(scale)
     if bias is not None:
-        y = y + _channel_view(bias.float(), acc.ndim, channel_axis)
+        y.add_(_channel_view(bias.float(), acc.ndim, channel_axis))
     return y
 
 
@@ -136,7 +137,7 @@ def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.T
         return v
     if g.kind in ("mod", "floor", "sqmod"):
         c = float(1 << g.p)
-        floor = torch.floor(v / c).mul_(c)
+        floor = torch.div(v, c).floor_().mul_(c)
         if g.kind == "floor":
             return floor
         residue = torch.sub(v, floor)
@@ -236,7 +237,7 @@ def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero:
     if program.transform is not None:
         xq = quantize_input(x, spec)
         return _single_transform_layer(xq, program, spec, tuple(w.shape[2:]), w_scale, bias)
-    index = torch.round(x.detach() / spec.x_scale)
+    index = torch.div(x.detach(), spec.x_scale).round_()
     index.add_(spec.x_zero - spec.x_min).clamp_(0, spec.x_max - spec.x_min)
     index = index.long()
     rank = program.table.shape[1]
@@ -271,6 +272,7 @@ def _single_transform_layer(xq: torch.Tensor, program: HtpProgram, spec: LayerSp
         symmetric = pads[:2] == pads[2:]
         if not symmetric:
             xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
+        xq = xq.contiguous(memory_format=torch.channels_last)  # the faster conv layout on CPU
     tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(program.weight.dtype)
     g_zero = float(gx(np.array([spec.x_zero]))[0]) if conv else 0.0
     if g_zero:

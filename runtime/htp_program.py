@@ -107,5 +107,6 @@ def build_program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.
         weight = stacked.permute(1, 0, 2).reshape(shape[0] * rank, shape[1])
     single = groups[0][0] if len(groups) == 1 and groups[0][0].arithmetic and \
         np.array_equal(table[:, 0], columns[0]) else None
+    layout = torch.channels_last if conv and single is None else torch.contiguous_format
     return HtpProgram(torch.from_numpy(table).to(dtype).contiguous(),
-                      weight.to(dtype).contiguous(), constant.to(dtype), single)
+                      weight.to(dtype).contiguous(memory_format=layout), constant.to(dtype), single)
