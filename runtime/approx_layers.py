@@ -137,14 +137,14 @@ def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.T
         return v
     if g.kind in ("mod", "floor", "sqmod"):
         c = float(1 << g.p)
-        floor = torch.div(v, c).floor_().mul_(c)
+        floor = torch.mul(v, 1.0 / c).floor_().mul_(c)  # exact: c is a power of two
         if g.kind == "floor":
             return floor
         residue = torch.sub(v, floor)
         return residue if g.kind == "mod" else residue.mul_(residue)
     if g.kind == "bit":
         c = float(1 << g.p)
-        return torch.floor(v / c) - 2 * torch.floor(v / (2 * c))
+        return torch.mul(v, 1.0 / c).floor_() - torch.mul(v, 0.5 / c).floor_().mul_(2.0)
     values = torch.from_numpy(g(np.arange(lo, hi + 1))).to(v.dtype)
     return values[(v - lo).long()]
 
@@ -224,16 +224,22 @@ def _folded_plan(model: HtpModel, w: torch.Tensor, w_scale: torch.Tensor, w_zero
 
 def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero: torch.Tensor,
                 model: HtpModel, bias: torch.Tensor | None, spec: LayerSpec,
-                w_range: tuple[int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+                w_range: tuple[int, int], dtype: torch.dtype = torch.float32,
+                surrogate: bool = False) -> torch.Tensor:
     """The layer as sum_g op(g_x(x_q), W_g) + C, run as one table lookup of all transformed
     inputs and one conv/matmul (`axc.runtime.htp_program`).
+
+    `surrogate`: the model is known not to be exact (its fidelity, stored with the op, says
+    so), which lets the program fold float factors (the output scale, rational combinations);
+    otherwise every sum stays an exact integer as in the LUT path.
 
     The folded weights W_g, the constant C and the program depend on the weights only and are
     cached.
     """
     groups, constant = _folded_plan(model, w, w_scale, w_zero, spec, w_range, dtype)
     layout = tuple(w.shape) if spec.op == "conv" else tuple(_as_kn(w, spec).shape)
-    program = _program(groups, constant, spec, model.exact, dtype, layout)
+    exact = model.exact or not surrogate
+    program = _program(groups, constant, spec, exact, dtype, layout, w_scale)
     if program.transform is not None:
         xq = quantize_input(x, spec)
         return _single_transform_layer(xq, program, spec, tuple(w.shape[2:]), w_scale, bias)
@@ -251,13 +257,19 @@ def htp_forward(x: torch.Tensor, w: torch.Tensor, w_scale: torch.Tensor, w_zero:
         # (N, H, W, C, r) lookups seen as NCHW channels c * r + k in channels-last memory
         tx = program.table.index_select(0, index.permute(0, 2, 3, 1).reshape(-1))
         tx = tx.reshape(n, h, wd, c * rank).permute(0, 3, 1, 2)
-        acc = F.conv2d(tx, program.weight, program.constant, stride=spec.strides,
+        constant = program.constant
+        if program.scaled and bias is not None:
+            constant = constant + bias.float()
+        acc = F.conv2d(tx, program.weight, constant, stride=spec.strides,
                        padding=tuple(pads[:2]) if symmetric else 0, dilation=spec.dilations,
                        groups=spec.group)
-        return _finish(acc, spec, w_scale, bias, 1)
+        return acc if program.scaled else _finish(acc, spec, w_scale, bias, 1)
     tx = program.table.index_select(0, index.reshape(-1))
     acc = tx.reshape(*index.shape[:-1], index.shape[-1] * rank) @ program.weight
-    return _finish(acc + program.constant, spec, w_scale, bias, acc.ndim - 1)
+    acc.add_(program.constant)
+    if program.scaled:
+        return acc if bias is None else acc.add_(bias.float())
+    return _finish(acc, spec, w_scale, bias, acc.ndim - 1)
 
 
 def _single_transform_layer(xq: torch.Tensor, program: HtpProgram, spec: LayerSpec,
@@ -291,7 +303,7 @@ _PROGRAMS: dict[int, tuple[object, HtpProgram]] = {}
 
 def _program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
              spec: LayerSpec, exact: bool, dtype: torch.dtype,
-             layout: tuple[int, ...]) -> HtpProgram:
+             layout: tuple[int, ...], w_scale: torch.Tensor) -> HtpProgram:
     """`build_program` of a cached plan (cached with it)."""
     cached = _PROGRAMS.get(id(groups))
     if cached is not None and cached[0] is groups:
@@ -303,8 +315,9 @@ def _program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tenso
     else:
         cached_key = groups
     shifted = _zero_shifted_constant(groups, constant, spec) if conv else constant
+    scale = _out_channel_params(w_scale, torch.zeros(()), shifted.shape[0])[0] * spec.x_scale
     program = build_program(groups, shifted, conv, (spec.x_min, spec.x_max), spec.x_zero,
-                            exact, dtype)
+                            exact, dtype, scale)
     if len(_PROGRAMS) > 256:
         _PROGRAMS.clear()
     if cached_key is not None:

@@ -46,6 +46,9 @@ class HtpProgram:
     """Per output channel, added to the conv/matmul result."""
     transform: Transform | None = None
     """The one arithmetic transform of a single-group program (elementwise ops beat a lookup)."""
+    scaled: bool = False
+    """Weight and constant already multiplied by the output scale S_x S_w (surrogates only:
+    the float result then needs just the bias)."""
 
 
 def _independent(matrix: np.ndarray, integral: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +89,11 @@ def _factor(table: np.ndarray, weights: np.ndarray, integral: bool
 
 def build_program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.Tensor,
                   conv: bool, x_range: tuple[int, int], x_zero: int, exact: bool,
-                  dtype: torch.dtype) -> HtpProgram:
+                  dtype: torch.dtype, scale: torch.Tensor | None = None) -> HtpProgram:
     """The program of folded `groups` [(g, W_g)] (W_g in the layer layout, gemm as (K, N)) and
-    the constant (for convs already including sum_g g(Z_x) sum_window W_g)."""
+    the constant (for convs already including sum_g g(Z_x) sum_window W_g); `scale` (per
+    output channel) is folded into weight and constant when given and the model is not exact
+    (exact models keep integer sums, scaled afterwards like the LUT path)."""
     values = np.arange(x_range[0], x_range[1] + 1)
     columns = []
     for gx, _ in groups:
@@ -108,5 +113,11 @@ def build_program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.
     single = groups[0][0] if len(groups) == 1 and groups[0][0].arithmetic and \
         np.array_equal(table[:, 0], columns[0]) else None
     layout = torch.channels_last if conv and single is None else torch.contiguous_format
+    scaled = scale is not None and not exact
+    if scaled:
+        assert scale is not None
+        factor = scale.double().reshape((-1, 1, 1, 1) if conv else (1, -1))
+        weight, constant = weight * factor, constant.double() * scale.double()
     return HtpProgram(torch.from_numpy(table).to(dtype).contiguous(),
-                      weight.to(dtype).contiguous(memory_format=layout), constant.to(dtype), single)
+                      weight.to(dtype).contiguous(memory_format=layout), constant.to(dtype), single,
+                      scaled)

@@ -64,13 +64,14 @@ class ApproxLayerModule(torch.nn.Module):
     """
 
     def __init__(self, spec: LayerSpec, lut: np.ndarray | None, htp: HtpModel | None,
-                 w_range: tuple[int, int], lut_operand: bool) -> None:
+                 w_range: tuple[int, int], lut_operand: bool, surrogate: bool = False) -> None:
         super().__init__()
         self.spec = spec
         self.lut = lut
         self.htp = htp
         self.w_range = w_range
         self.lut_operand = lut_operand
+        self.surrogate = surrogate
         self.mode = "htp" if htp is not None else "lut"
         self.kernel = "numba"
 
@@ -85,8 +86,11 @@ class ApproxLayerModule(torch.nn.Module):
                 assert self.lut is not None
                 return lut_forward(xv, wv, w_scale, w_zero, self.lut, bv, self.spec, self.kernel)
             assert self.htp is not None
-            return htp_forward(xv, wv, w_scale, w_zero, self.htp, bv, self.spec, self.w_range)
+            return htp_forward(xv, wv, w_scale, w_zero, self.htp, bv, self.spec, self.w_range,
+                               surrogate=self.surrogate)
 
+        if not torch.is_grad_enabled():  # inference: no autograd bookkeeping
+            return approximate(x.detach(), w.detach(), bias)
         return ApproxLayerFunction.apply(x, w, bias, self.spec, approximate)
 
 
@@ -99,7 +103,8 @@ def approx_module(op: Any) -> ApproxLayerModule:
         lut = np.ascontiguousarray(op.operand(4).owner.attr("value").array, dtype=np.int32)
         return ApproxLayerModule(spec, lut, None, w_range, True)
     htp = HtpModel.from_plain(str(attrs.get("multiplier")), attrs["terms"])
-    return ApproxLayerModule(spec, None, htp, w_range, False)
+    surrogate = attrs.get("htp_label") == "surrogate"
+    return ApproxLayerModule(spec, None, htp, w_range, False, surrogate)
 
 
 def register_torch_kernels() -> None:

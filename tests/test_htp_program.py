@@ -54,3 +54,21 @@ def test_program_of_independent_groups_keeps_them() -> None:
     assert program.transform is None
     single = build_program(groups[:1], torch.zeros(3), False, (-8, 7), 0, True, torch.float32)
     assert single.transform == Transform("mod", 2)
+
+
+def test_output_scale_is_folded_for_surrogates_only() -> None:
+    rng = np.random.default_rng(5)
+    groups = _bit_plane_groups(rng, 5, 4)
+    constant = torch.from_numpy(rng.integers(-100, 100, 5)).float()
+    scale = torch.from_numpy(rng.uniform(1e-4, 1e-3, 5)).float()
+    exact = build_program(groups, constant, True, (0, 255), 7, True, torch.float32, scale)
+    assert not exact.scaled
+    surrogate = build_program(groups, constant, True, (0, 255), 7, False, torch.float32, scale)
+    assert surrogate.scaled
+    x_q = torch.from_numpy(rng.integers(0, 256, (2, 4, 6, 7))).double()
+    expected = _reference(x_q, groups, constant, 7) * scale.double().reshape(1, -1, 1, 1)
+    index = x_q.long().permute(0, 2, 3, 1).reshape(-1)
+    rank = surrogate.table.shape[1]
+    tx = surrogate.table.index_select(0, index).reshape(2, 6, 7, 4 * rank).permute(0, 3, 1, 2)
+    got = F.conv2d(tx, surrogate.weight, surrogate.constant, padding=1)
+    assert torch.allclose(got.double(), expected, rtol=1e-5, atol=1e-5 * float(expected.abs().max()))
