@@ -285,8 +285,11 @@ def _single_transform_layer(xq: torch.Tensor, program: HtpProgram, spec: LayerSp
         if not symmetric:
             xq = F.pad(xq, (pads[1], pads[3], pads[0], pads[2]), value=float(spec.x_zero))
         xq = xq.contiguous(memory_format=torch.channels_last)  # the faster conv layout on CPU
-    tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(program.weight.dtype)
-    g_zero = float(gx(np.array([spec.x_zero]))[0]) if conv else 0.0
+    if program.divisor != 1.0:  # floor(v / 2^p), the weight holds the 2^p
+        tx = torch.mul(xq, 1.0 / program.divisor).floor_().to(program.weight.dtype)
+    else:
+        tx = _apply_transform(gx, xq, spec.x_min, spec.x_max).to(program.weight.dtype)
+    g_zero = float(gx(np.array([spec.x_zero]))[0]) / program.divisor if conv else 0.0
     if g_zero:
         tx = tx - g_zero if tx is xq else tx.sub_(g_zero)
     if conv:

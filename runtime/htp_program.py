@@ -47,8 +47,11 @@ class HtpProgram:
     transform: Transform | None = None
     """The one arithmetic transform of a single-group program (elementwise ops beat a lookup)."""
     scaled: bool = False
-    """Weight and constant already multiplied by the output scale S_x S_w (surrogates only:
-    the float result then needs just the bias)."""
+    """Weight and constant already multiplied by the output scale S_x S_w (surrogates run
+    through the lookup only: the float result then needs just the bias)."""
+    divisor: float = 1.0
+    """With `transform`: the layer runs on g(v) / divisor (`floor`: floor(v / 2^p) saves the
+    product by 2^p) and the weight holds the factor (integers either way: sums stay exact)."""
 
 
 def _independent(matrix: np.ndarray, integral: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -113,11 +116,13 @@ def build_program(groups: list[tuple[Transform, torch.Tensor]], constant: torch.
     single = groups[0][0] if len(groups) == 1 and groups[0][0].arithmetic and \
         np.array_equal(table[:, 0], columns[0]) else None
     layout = torch.channels_last if conv and single is None else torch.contiguous_format
-    scaled = scale is not None and not exact
+    scaled = scale is not None and not exact and single is None
+    divisor = float(1 << single.p) if single is not None and single.kind == "floor" else 1.0
+    weight = weight * divisor
     if scaled:
         assert scale is not None
         factor = scale.double().reshape((-1, 1, 1, 1) if conv else (1, -1))
         weight, constant = weight * factor, constant.double() * scale.double()
     return HtpProgram(torch.from_numpy(table).to(dtype).contiguous(),
                       weight.to(dtype).contiguous(memory_format=layout), constant.to(dtype), single,
-                      scaled)
+                      scaled, divisor)

@@ -72,3 +72,5 @@ def test_output_scale_is_folded_for_surrogates_only() -> None:
     tx = surrogate.table.index_select(0, index).reshape(2, 6, 7, 4 * rank).permute(0, 3, 1, 2)
     got = F.conv2d(tx, surrogate.weight, surrogate.constant, padding=1)
     assert torch.allclose(got.double(), expected, rtol=1e-5, atol=1e-5 * float(expected.abs().max()))
+    single = build_program(groups[:1], constant, True, (0, 255), 7, False, torch.float32, scale)
+    assert not single.scaled and single.transform is not None  # the elementwise path scales later
