@@ -11,30 +11,18 @@ Lines per second and the ratio ours/Yosys are printed; CPU times, since the mach
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 from pathlib import Path
 
 from axc.frontend.blif import load_blif
-from axc.runtime.yosys import run_yosys
+from axc.runtime.yosys import run_yosys, yosys_cpu_seconds
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 FILES = {p.stem: p for p in sorted((CORPORA / "epfl" / "arithmetic").glob("*.blif"))}
 
 
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def yosys_cpu(path: Path) -> float:
-    text = path.read_text()
-    start = _child_cpu()
-    run_yosys("read_blif -wideports input.blif\n", {"input.blif": text})
-    full = _child_cpu() - start
-    start = _child_cpu()
-    run_yosys("", {})
-    return max(0.0, full - (_child_cpu() - start))
+    return yosys_cpu_seconds("read_blif -wideports input.blif\n", {"input.blif": path.read_text()})
 
 
 def main() -> None:

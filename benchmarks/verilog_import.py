@@ -12,12 +12,11 @@ wall clocks.
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 from pathlib import Path
 
 from axc.frontend.verilog import load_verilog, read_verilog
-from axc.runtime.yosys import run_yosys
+from axc.runtime.yosys import run_yosys, yosys_cpu_seconds
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 FILES = {p.stem: p for p in sorted((CORPORA / "epfl" / "arithmetic").glob("*.v"))}
@@ -25,19 +24,8 @@ FILES["c6288"] = CORPORA / "iscas85" / "verilog_original" / "c6288.v"
 FILES["mul8u_1JJQ"] = CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"
 
 
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def yosys_cpu(path: Path, top: str) -> float:
-    text = path.read_text()
-    start = _child_cpu()
-    run_yosys("read_verilog input.v\n" f"hierarchy -top {top}\n", {"input.v": text})
-    full = _child_cpu() - start
-    start = _child_cpu()
-    run_yosys("", {})
-    return max(0.0, full - (_child_cpu() - start))
+    return yosys_cpu_seconds(f"read_verilog input.v\nhierarchy -top {top}\n", {"input.v": path.read_text()})
 
 
 def main() -> None:

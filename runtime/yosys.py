@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from axc.ir import InputError
 
-__all__ = ["YosysResult", "run_yosys", "yosys_command"]
+__all__ = ["YosysResult", "run_yosys", "yosys_command", "yosys_cpu_seconds"]
 
 
 @dataclass
@@ -92,3 +93,21 @@ def run_yosys(
                 raise InputError(f"Yosys did not write '{name}'")
             result[name] = p.read_text(errors="replace")
         return YosysResult(log=log, outputs=result)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def yosys_cpu_seconds(script: str, files: dict[str, str | bytes] | None = None) -> float:
+    """CPU seconds Yosys spends on `script`, less those of an empty run (its start-up).
+
+    For benchmarks that put our own code beside Yosys on the same input.
+    """
+    start = _children_cpu()
+    run_yosys(script, files)
+    full = _children_cpu() - start
+    start = _children_cpu()
+    run_yosys("", {})
+    return max(0.0, full - (_children_cpu() - start))
