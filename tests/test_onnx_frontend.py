@@ -12,6 +12,7 @@ from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, InputError, NameLoc, ParseError, TensorType, verify
 from axc.ir.dialects import nn
 from onnx import TensorProto, helper
+from onnx_models import if_model
 
 from axc.formats import get_loader
 
@@ -83,13 +84,7 @@ def test_unknown_ops_become_opaque_with_attributes() -> None:
 
 
 def test_subgraph_attribute_is_kept_serialized() -> None:
-    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
-    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [2])
-    outer = helper.make_node("Constant", [], ["k"], value_floats=[5.0, 6.0])
-    then_g = helper.make_graph([helper.make_node("Identity", ["k"], ["t"])], "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])])
-    else_g = helper.make_graph([helper.make_node("Neg", ["k"], ["e"])], "else", [], [helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])])
-    node = helper.make_node("If", ["cond"], ["out"], then_branch=then_g, else_branch=else_g)
-    model = helper.make_model(helper.make_graph([outer, node], "g", [cond], [out]), opset_imports=[helper.make_opsetid("", 13)])
+    model = if_model()
     g = import_model(model).top_graph
     op = next(op for op in g.ops if op.attr("op_type") == "If")
     assert op.attr("_captures") == ("k",)

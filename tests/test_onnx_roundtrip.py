@@ -14,6 +14,7 @@ from axc.ir import DenseArray, TensorType
 from axc.ir.dialects import nn
 from axc.runtime.onnx_run import OnnxRunner
 from onnx import TensorProto, helper, numpy_helper
+from onnx_models import if_model
 
 from axc.formats import get_saver
 
@@ -156,13 +157,7 @@ def test_new_module_values_get_unique_names_and_identity_outputs() -> None:
 
 
 def test_if_subgraph_round_trip() -> None:
-    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
-    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [2])
-    outer = helper.make_node("Constant", [], ["k"], value_floats=[5.0, 6.0])
-    then_g = helper.make_graph([helper.make_node("Identity", ["k"], ["t"])], "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])])
-    else_g = helper.make_graph([helper.make_node("Neg", ["k"], ["e"])], "else", [], [helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])])
-    node = helper.make_node("If", ["cond"], ["out"], then_branch=then_g, else_branch=else_g)
-    model = helper.make_model(helper.make_graph([outer, node], "g", [cond], [out]), opset_imports=[helper.make_opsetid("", 13)])
+    model = if_model()
     runner = OnnxRunner(import_model(model))
     assert np.array_equal(runner.run({"cond": np.array(True)})[0], [5, 6])
     assert np.array_equal(runner.run({"cond": np.array(False)})[0], [-5, -6])
