@@ -11,12 +11,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from axc.ir import FileLoc, InputError, Module, ParseError
+from axc.ir import FileLoc, InputError, Module
 from axc.ir.dialects import logic
 from lark import Lark
-from lark.exceptions import UnexpectedInput
 
-from .netlist import FlatCell, build_graph, read_source
+from .netlist import FlatCell, build_graph, parse_text, read_source
 
 __all__ = ["load_bench", "parse_bench"]
 
@@ -35,16 +34,7 @@ def _parser() -> Lark:
 
 def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] | None = None) -> Module:
     """Parse `.bench` text into a Module with one "hw" graph."""
-    if not text.endswith("\n"):
-        text += "\n"
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as exc:
-        token = getattr(exc, "token", None)
-        what = f"'{token}'" if token is not None and token.type != "$END" else (
-            "end of file" if token is not None else f"character '{getattr(exc, 'char', '?')}'"
-        )
-        raise ParseError(f"malformed .bench: unexpected {what}", FileLoc(filename, exc.line, exc.column), source=text) from None
+    tree = parse_text(_parser(), text, filename, ".bench")
     inputs: list[tuple[str, FileLoc]] = []
     outputs: list[tuple[str, FileLoc]] = []
     cells: list[FlatCell] = []

@@ -18,10 +18,9 @@ from typing import Any
 
 from axc.ir import FileLoc, InputError, Module, ParseError
 from lark import Lark, Token
-from lark.exceptions import UnexpectedInput
 
 from .genlib import Genlib, load_genlib
-from .netlist import FlatCell, build_graph, read_source
+from .netlist import FlatCell, build_graph, parse_text, read_source
 
 __all__ = ["load_blif", "parse_blif"]
 
@@ -227,16 +226,7 @@ def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | 
     options = options or {}
     genlib_path = options.get("genlib")
     genlib = load_genlib(str(genlib_path)) if genlib_path else None
-    if not text.endswith("\n"):
-        text += "\n"
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as exc:
-        token = getattr(exc, "token", None)
-        what = "end of file" if token is not None and token.type == "$END" else (
-            f"'{token}'" if token is not None else f"character '{getattr(exc, 'char', '?')}'"
-        )
-        raise ParseError(f"malformed BLIF: unexpected {what}", FileLoc(filename, exc.line, exc.column), source=text) from None
+    tree = parse_text(_parser(), text, filename, "BLIF")
     reader = _Reader(text, filename, genlib)
     models = reader.models(tree)
     by_name: dict[str, _Model] = {}

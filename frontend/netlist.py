@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axc.ir import FileLoc, Graph, InputError, IntType, Value, i1
+from axc.ir import FileLoc, Graph, InputError, IntType, ParseError, Value, i1
 from axc.ir.dialects import hw, logic
+from lark import Lark, Tree
+from lark.exceptions import UnexpectedInput
 
 from .logic_builder import FunctionBuilder
 
-__all__ = ["FlatCell", "PortBits", "build_graph", "group_ports", "read_source"]
+__all__ = ["FlatCell", "PortBits", "build_graph", "group_ports", "parse_text", "read_source"]
 
 _BIT_NAME = re.compile(r"^(.+)\[(\d+)\]$")
 
@@ -56,6 +58,21 @@ def read_source(path: str) -> str:
     if not p.is_file():
         raise InputError(f"cannot read '{path}': no such file")
     return p.read_text(errors="replace")
+
+
+def parse_text(parser: Lark, text: str, filename: str, kind: str) -> Tree:
+    """Parse with a lark parser; a syntax error becomes one located ParseError ("malformed KIND")."""
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        return parser.parse(text)
+    except UnexpectedInput as exc:
+        token = getattr(exc, "token", None)
+        what = "end of file" if token is not None and token.type == "$END" else (
+            f"'{token}'" if token is not None else f"character '{getattr(exc, 'char', '?')}'"
+        )
+        raise ParseError(f"malformed {kind}: unexpected {what}", FileLoc(filename, exc.line, exc.column),
+                         source=text) from None
 
 
 def group_ports(names: Sequence[str]) -> list[PortBits]:
