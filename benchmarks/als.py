@@ -49,6 +49,7 @@ EPFL = ["adder", "bar", "max", "multiplier", "sin", "square"]
 BLASYS_EPFL = {"adder": (89.4, 79.4), "bar": (95.8, 90.0), "max": (91.0, 77.6),
                "multiplier": (87.7, 80.5), "sin": (84.3, 71.7), "square": (95.8, 88.5)}
 BLASYS_EPFL_AVG = (90.7, 81.3)
+_BATCHED = {"auto": None, "on": True, "off": False}
 MUL8_WORD = "module mul8(input [7:0] A, input [7:0] B, output [15:0] O);\n  assign O = A * B;\nendmodule\n"
 
 
@@ -81,7 +82,7 @@ def _fmt(x: float | None) -> str:
 
 def suite_table(names: list[str], paths: dict[str, Path], thresholds: tuple[float, ...], published: dict,
                 published_avg: tuple[float, ...], budget: float, jobs: int, sample: int = 0,
-                finer: bool = True) -> None:
+                finer: bool = True, batched: bool | None = None) -> None:
     head = "  ".join(f"{int(t * 100):>2}% ours BLASYS" for t in thresholds)
     print(f"{'circuit':10} {'gates':>6} {'parts':>5} {'time s':>7}  {head}   (area % of original, NHD)")
     sums = np.zeros(len(thresholds))
@@ -90,7 +91,7 @@ def suite_table(names: list[str], paths: dict[str, Path], thresholds: tuple[floa
     for name in names:
         module = load_verilog(str(paths[name]), {})
         rep = run_bmf(module, max(thresholds), "hd", budget, tuple(t for t in thresholds if t < max(thresholds)),
-                      jobs=jobs, sample=sample, finer=finer)
+                      jobs=jobs, sample=sample, finer=finer, batched=batched)
         ours = _ratios(rep, thresholds)
         pub = published.get(name, (None,) * len(thresholds))
         cells = "  ".join(f"   {_fmt(o)} {_fmt(p)}" for o, p in zip(ours, pub))
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--sample", type=int, default=64, help="EPFL: subcircuits tried per track and iteration")
     ap.add_argument("--no-finer", action="store_true", help="ISCAS/EPFL: only the default 10x10 partition")
+    ap.add_argument("--batched", choices=["auto", "on", "off"], default="auto",
+                    help="ISCAS/EPFL: batched exploration (auto: on above 3000 gates)")
     ap.add_argument("--mul8-err", type=float, default=0.05, help="NMED reached by the mul8 fronts")
     ap.add_argument("--mul8-km", default="10x10", help="bmf partition limits k x m for the mul8 fronts")
     ap.add_argument("--map-front", type=int, default=24, help="mul8: front points mapped per run")
@@ -234,12 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         names = pick or ISCAS
         paths = {n: CORPORA / "iscas85" / "verilog_circuitgraph" / f"{n}.v" for n in names}
         suite_table(names, paths, (0.05, 0.10, 0.15), BLASYS_ISCAS, BLASYS_ISCAS_AVG, args.budget, args.jobs,
-                    finer=not args.no_finer)
+                    finer=not args.no_finer, batched=_BATCHED[args.batched])
     if args.suite in ("epfl", "all"):
         names = pick or EPFL
         paths = {n: CORPORA / "epfl" / "arithmetic" / f"{n}.v" for n in names}
         suite_table(names, paths, (0.05, 0.10), BLASYS_EPFL, BLASYS_EPFL_AVG, args.budget, args.jobs,
-                    args.sample, not args.no_finer)
+                    args.sample, not args.no_finer, _BATCHED[args.batched])
     if args.suite in ("mul8", "all"):
         settings = [tuple(int(x) for x in km.split("x")) for km in args.mul8_km.split(",") if km]
         suite_mul8(args.out, args.budget, args.mul8_err, settings, args.map_front)

@@ -20,6 +20,7 @@ import numpy as np
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
+from axc.runtime.bmf.batched import iterate_batched
 from axc.runtime.bmf.explore import Explorer, Point, make_executor
 from axc.runtime.bmf.partition import partition_logic
 from axc.runtime.bmf.rebuild import inline_bmf, rebuild_graph
@@ -136,6 +137,10 @@ class BmfPass(ModulePass):
     (lower) thresholds: one exploration serves several budgets, as in BLASYS."""
     map_front: int = 0
     """Map this many Pareto-front points (evenly spread) through the cost model for the report."""
+    batched: bool | None = None
+    """Apply many moves per iteration (`axc.runtime.bmf.batched`) instead of one per track;
+    default: batched on circuits of more than 3000 gates, where one move per iteration cannot
+    reach the threshold in reasonable time."""
     final_candidates: int = 3
     """Map this many of the smallest explored designs within the threshold (by the proxy area
     that ranks candidates) with the cost model and keep the smallest mapped one."""
@@ -158,6 +163,9 @@ class BmfPass(ModulePass):
             settings += [km for km in FINER if km[0] < self.k or km[1] < self.m]
         return list(dict.fromkeys(settings))
 
+    def _batched(self, view: LogicView) -> bool:
+        return view.n_gates > FINER_MAX_GATES if self.batched is None else self.batched
+
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         threshold = self._check()
         started = time.perf_counter()
@@ -174,7 +182,11 @@ class BmfPass(ModulePass):
                         f"metric {metric} ≤ {threshold:g} on {vectors.describe()}")
                 explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
                                     metric in NUMERIC_METRICS, self.algebra, executor)
-                steps = explorer.iterate(threshold, self.step, self.tracks, self.time_budget, self.sample, self.seed)
+                if self._batched(view):
+                    steps = iterate_batched(explorer, threshold, self.step, self.time_budget, self.thresholds)
+                else:
+                    steps = explorer.iterate(threshold, self.step, self.tracks, self.time_budget, self.sample,
+                                             self.seed)
                 for _line in ctx.progress(steps, f"bmf exploration (k={k}, m={m})"):
                     pass
                 runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
@@ -281,6 +293,7 @@ class BmfPass(ModulePass):
         return {
             "metric": metric, "threshold": threshold, "vectors": vectors.describe(),
             "k": run.k, "m": run.m, "step": self.step, "tracks": self.tracks, "algebra": self.algebra,
+            "exploration": "batched" if self._batched(view) else "greedy",
             "gates": view.n_gates, "parts": len(run.partition),
             "original": before, "final": after,
             "area_ratio": after["area"] / before["area"] if before["area"] else 1.0,

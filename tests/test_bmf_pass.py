@@ -196,3 +196,27 @@ def test_iscas_c880_fresh_vectors_in_icarus_agree(corpora: Path) -> None:
     fresh = {name: rng.integers(0, 1 << w, 20000) for name, w in ports}
     icarus = _icarus_error(path.read_text(), load_verilog(str(path), {}).top, module, fresh)
     assert icarus["er"] == pytest.approx(res.errors["er"], abs=0.015)
+
+
+@pytest.mark.parametrize("metric,threshold", [("hd", 0.08), ("mae", 0.02)])
+def test_batched_exploration_meets_every_threshold_and_saves_area(metric: str, threshold: float) -> None:
+    module = array_multiplier(6)
+    ctx = PassContext()
+    res = BmfPass(err=threshold, metric=metric, thresholds=(threshold / 4,), k=5, m=3, finer=False,
+                  batched=True).apply(ctx, module)
+    rep = ctx.report["bmf"]
+    assert rep["exploration"] == "batched" and rep["parts"] > 10
+    assert 0.0 < res.errors[metric] <= threshold and rep["area_ratio"] < 0.9
+    lower = rep["thresholds"][str(threshold / 4)]
+    assert lower["error"] <= threshold / 4 and lower["area"] >= rep["final"]["area"]
+    verify(module)
+
+
+def test_batched_and_per_move_exploration_both_stay_within_budget() -> None:
+    results = {}
+    for batched in (False, True):
+        ctx = PassContext()
+        res = BmfPass(err=0.05, metric="hd", seed=5, k=5, m=3, finer=False, batched=batched).apply(
+            ctx, random_logic(20, 200, 12, seed=9))
+        results[batched] = (res.errors["hd"], ctx.report["bmf"]["area_ratio"])
+    assert all(0.0 < err <= 0.05 and ratio < 1.0 for err, ratio in results.values())

@@ -1,0 +1,174 @@
+"""Batched greedy exploration for circuits with hundreds or thousands of parts.
+
+BLASYS' greedy loop lowers one part per iteration, so a circuit of 2,600 parts needs thousands
+of iterations, each simulating thousands of neighbours. Here one iteration applies a *batch* of
+moves at once:
+
+1. Every part has a next move, its degree lowered by `step` or straight to 0 (constant outputs,
+   which frees the logic feeding only it), whichever adds less error per area saved, and an
+   estimate of the error and area that move adds to the current design, from an incremental
+   simulation of that single move.
+2. Estimates go stale when the design changes. Before each batch, the most promising stale ones
+   (by error added per area saved) are measured again, so the batch is chosen on fresh figures;
+   a full refresh runs whenever no fresh candidate is left.
+3. The batch takes moves in that order while their added errors sum to at most a quarter of the
+   slack to the next threshold (the given lower thresholds first, then `threshold`), and at most
+   `cap` moves. Moves that add no error and save area are always taken.
+4. The batched design is simulated as a whole (the union of the moved parts' downstream cones).
+   Within the threshold it becomes the current design; otherwise the batch is halved and tried
+   again, and a single move that fails is marked infeasible until the next refresh. `cap` grows
+   after a success and shrinks after a failure.
+
+It stops when a full refresh finds no move within the threshold (or at the time budget). Every
+measured design is a point of the Pareto front, as in the per-move loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .explore import Explorer
+
+__all__ = ["iterate_batched"]
+
+_STALE_REFRESH = 128
+_INITIAL_CAP = 8
+_MAX_CAP = 256
+_SLACK_FRACTION = 0.25
+
+
+def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: float = 0.0,
+                    thresholds: Sequence[float] = ()) -> Iterator[str]:
+    """Batched greedy loop (module docstring); fills `ex.points`, one summary line per batch."""
+    from .explore import Point
+
+    parts = ex.partition.parts
+    n = len(parts)
+    start = time.monotonic()
+    degrees = np.array([p.m for p in parts], dtype=np.int64)
+    ex.area0 = ex.area(tuple(degrees.tolist()))
+    exact = tuple(degrees.tolist())
+    ex.points = {exact: Point(exact, 0.0, ex.area0)}
+    ex.stopped_by_budget = False
+    values = ex.exact_values.copy()
+    error, area = 0.0, ex.area0
+    targets = sorted({t for t in thresholds if t < threshold} | {threshold})
+    d_err = np.full(n, np.inf)
+    d_area = np.zeros(n)
+    fresh = np.zeros(n, dtype=np.bool_)
+    move_to = np.zeros(n, dtype=np.int64)
+    movable = np.array([ex.can_lower(i) and p.m > 0 for i, p in enumerate(parts)], dtype=np.bool_)
+    cap = _INITIAL_CAP
+    iteration = 0
+
+    def measure(which: np.ndarray) -> None:
+        which = which[movable[which]]
+        if which.size == 0:
+            return
+        wanted = [(int(i), f) for i in which.tolist() for f in _moves(int(degrees[i]), step)]
+        ex.ensure(wanted)
+        rids = ex.rids(degrees)
+        scratch = values.copy()
+        for i in which.tolist():
+            old = int(degrees[i])
+            best = (np.inf, 0.0, old)
+            for f in _moves(old, step):
+                err = ex.sim.try_pooled(values, rids, i, ex.cache[(i, f)].rid, scratch) - error
+                degrees[i] = f
+                saved = area - ex.area(degrees)
+                degrees[i] = old
+                if best[2] == old or _cost(err, saved) < _cost(*best[:2]):
+                    best = (err, saved, f)
+            d_err[i], d_area[i], move_to[i] = best[0], -best[1], best[2]
+            fresh[i] = True
+
+    level = 0
+    full = True
+    while True:
+        if time_budget and time.monotonic() - start > time_budget:
+            ex.stopped_by_budget = True
+            break
+        stale = movable & ~fresh
+        if full:
+            measure(np.flatnonzero(stale))
+            full = False
+        elif stale.any():
+            measure(_ranked(d_err, d_area, stale)[:max(_STALE_REFRESH, 2 * cap)])
+        batch = _select(d_err, d_area, movable & fresh, targets[level] - error, cap)
+        if batch.size == 0:
+            if (movable & ~fresh).any():
+                full = True  # nothing fits among the fresh: measure every move before giving up
+                continue
+            if level + 1 < len(targets):
+                level += 1
+                continue
+            break
+        accepted = False
+        while batch.size:
+            trial = degrees.copy()
+            trial[batch] = move_to[batch]
+            cone = np.unique(np.concatenate([ex.sim.downstream[i] for i in batch.tolist()]))
+            trial_values = values.copy()
+            ex.sim.run_pooled(cone, ex.rids(trial), trial_values)
+            err = ex.sim.error(trial_values)
+            key = tuple(trial.tolist())
+            new_area = ex.area(key)
+            ex.points.setdefault(key, Point(key, err, new_area))
+            if err <= targets[level] and new_area < area:
+                accepted = True
+                break
+            if batch.size == 1:
+                d_err[batch[0]] = np.inf  # fails on its own: skip it until the design changes
+                break
+            batch = batch[: batch.size // 2]
+        iteration += 1
+        if accepted:
+            cap = min(_MAX_CAP, cap * 2) if batch.size >= cap else cap
+            degrees, values, error, area = trial, trial_values, err, new_area
+            fresh[:] = False
+            movable &= degrees > 0
+        else:
+            cap = max(1, cap // 2)
+        yield (f"batch {iteration}: {batch.size if accepted else 0} moves, "
+               f"{area / ex.area0:.1%} of the area at error {error:.4g}")
+
+
+def _moves(degree: int, step: int) -> tuple[int, ...]:
+    """The degrees a part at `degree` may move to: `step` lower, and straight to 0 (constants)."""
+    lower = max(degree - step, 0)
+    return (lower,) if lower == 0 else (lower, 0)
+
+
+def _cost(err: float, saved: float) -> float:
+    return max(err, 0.0) / saved if saved > 0 else np.inf
+
+
+def _ranked(d_err: np.ndarray, d_area: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Candidate parts in `mask`, cheapest error per area saved first (no saving: last)."""
+    idx = np.flatnonzero(mask)
+    saving = -d_area[idx]
+    cost = np.where(saving > 0, np.maximum(d_err[idx], 0.0) / np.maximum(saving, 1e-12), np.inf)
+    return idx[np.argsort(cost, kind="stable")]
+
+
+def _select(d_err: np.ndarray, d_area: np.ndarray, mask: np.ndarray, slack: float, cap: int) -> np.ndarray:
+    """The batch: free moves, then moves by error per area saved within half the slack."""
+    chosen: list[int] = []
+    budget = _SLACK_FRACTION * slack
+    used = 0.0
+    for i in _ranked(d_err, d_area, mask).tolist():
+        if d_area[i] >= 0 or not np.isfinite(d_err[i]):
+            break
+        cost = max(d_err[i], 0.0)
+        if cost > slack:
+            continue
+        if cost > 0 and chosen and (used + cost > budget or len(chosen) >= cap):
+            break
+        chosen.append(i)
+        used += cost
+    return np.array(chosen, dtype=np.int64)
