@@ -4,7 +4,9 @@ The circuit is partitioned into convex subcircuits of at most `k` inputs and `m`
 (KaHyPar recursive bisection; a small circuit is one part), the truth table of each part is
 factorized at every degree (ASSO with a τ sweep, output weights, exhaustive OR/XOR decompressor
 columns, alternating refinement), and a greedy multi-track exploration lowers degrees while the
-whole circuit's error, measured by bit-parallel simulation, stays within `err`. The smallest
+whole circuit's error, measured by bit-parallel simulation, stays within `err`. Circuits of more
+than 3000 gates are explored in batches of moves instead (`axc.runtime.bmf.batched`): one move
+per iteration cannot reach the threshold on thousands of parts in reasonable time. The smallest
 explored design within the threshold replaces the top graph; approximated parts are recorded as
 `approx.bmf` ops (inlined into plain logic unless `keep_records`). The error of the result is
 measured again by simulating the rewritten graph (`axc.runtime.logicsim` + `metrics`).
