@@ -7,8 +7,8 @@ NanGate45 genlib); errors are re-measured on the rewritten circuit. Suites:
   BLASYS' 54.2 / 42.1 / 34.2 % (Table 3.2 of the thesis; per-circuit values printed beside).
   One exploration at 15 % serves the lower thresholds (as BLASYS' `-ts 0.05,0.1,0.15`).
 * `epfl`: adder, bar, max, multiplier, sin, square at 5/10 % HD against 90.7 / 81.3 %.
-* `mul8`: 8x8 unsigned multiplier (EvoApproxLib's exact mul8u_1JJQ and `assign O = A*B`
-  lowered): the bmf area/NMED front beside every EvoApproxLib v2022 mul8u circuit and operand
+* `mul8`: 8x8 unsigned multiplier (EvoApproxLib's exact mul8u_1JJQ, the same after the exact
+  `resynth` pass, and `assign O = A*B` lowered): the bmf area/NMED front beside every EvoApproxLib v2022 mul8u circuit and operand
   truncation k = 1…5; written to `--out` as CSV and PNG.
 * `runtime`: single-process wall time of c880 at ER ≤ 10 % (BLASYS ≈ 20 min on 4 cores) and
   the 8x8 multiplier down to NMED ≤ 1 % (BLASYS ≈ 1 h 52 min on 12 cores).
@@ -32,6 +32,7 @@ from axc.ir.views import LogicView
 from axc.passes.base import PassContext
 from axc.passes.bmf import BmfPass
 from axc.passes.lower_word import LowerWordPass
+from axc.passes.resynth import ResynthPass
 from axc.passes.truncate import TruncatePass
 from axc.runtime.cost import estimate_cost
 from axc.runtime.logicsim import Simulator, VectorSet
@@ -138,8 +139,18 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
         LowerWordPass().apply(_quiet(), m)
         rows.append({"source": "truncate", "name": f"k={k}", "nmed": _nmed_of(m, exact, vectors),
                      "area": estimate_cost(m).area})
-    sources = (("mul8u_1JJQ", lambda: load_verilog(str(CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"), {})),
-               ("A*B", lambda: _lowered(word_path)))
+    def exact_1jjq() -> Module:
+        return load_verilog(str(CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"), {})
+
+    def resynthesized(make):
+        def make_resynthesized() -> Module:
+            m = make()
+            ResynthPass(effort=20.0).apply(_quiet(), m)
+            return m
+        return make_resynthesized
+
+    sources = (("mul8u_1JJQ", exact_1jjq), ("A*B", lambda: _lowered(word_path)),
+               ("resynth 1JJQ", resynthesized(exact_1jjq)))
     for (source, make), (k, m) in ((s, km) for km in settings for s in sources):
         label = f"bmf {source} k{k}m{m}"
         module = make()
@@ -227,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-finer", action="store_true", help="ISCAS/EPFL: only the default 10x10 partition")
     ap.add_argument("--batched", choices=["auto", "on", "off"], default="auto",
                     help="ISCAS/EPFL: batched exploration (auto: on above 3000 gates)")
-    ap.add_argument("--mul8-err", type=float, default=0.05, help="NMED reached by the mul8 fronts")
+    ap.add_argument("--mul8-err", type=float, default=0.25, help="NMED reached by the mul8 fronts")
     ap.add_argument("--mul8-km", default="10x10", help="bmf partition limits k x m for the mul8 fronts")
     ap.add_argument("--map-front", type=int, default=24, help="mul8: front points mapped per run")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))

@@ -31,6 +31,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "lower-word": "axc.passes.lower_word:LowerWordPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
     "quantize": "axc.passes.quantize:QuantizePass",
+    "resynth": "axc.passes.resynth:ResynthPass",
     "retrain": "axc.passes.retrain:RetrainPass",
     "snapea": "axc.passes.snapea:SnapeaPass",
     "stats": "axc.passes.stats:StatsPass",
