@@ -183,7 +183,8 @@ def _compare_fronts(rows: list[dict]) -> None:
         pts = [r for r in rows if r["source"] == source and r["nmed"] > 0]
         front = [r for r in pts if not any(q["nmed"] <= r["nmed"] and q["area"] < r["area"] for q in pts)]
         for label, group in (("points", pts), ("Pareto-front points", front)):
-            wins = sum(1 for r in group if (best_bmf_area(r["nmed"]) or np.inf) <= r["area"])
+            best = [best_bmf_area(r["nmed"]) for r in group]
+            wins = sum(1 for b, r in zip(best, group) if b is not None and b <= r["area"])
             print(f"bmf at or below {source} {label} (at the same or lower NMED): {wins} of {len(group)}")
 
 
