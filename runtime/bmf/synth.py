@@ -22,7 +22,7 @@ from .factor import Factorization
 from .partsim import Netlist
 
 __all__ = [
-    "GATE_AREA", "gate_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
+    "ABC_GATES", "GATE_AREA", "gate_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
     "synthesize_netlists",
 ]
 
@@ -34,9 +34,10 @@ GATE_AREA: dict[str, float] = {
 """Area of a 2-input (or 1-/3-input) gate; an n-input gate counts as n−1 two-input ones."""
 
 _CODE_NAME = {code: name for name, code in GATE_CODES.items()}
-_ABC_GATES = "AND,NAND,OR,NOR,XOR,XNOR,MUX"
+ABC_GATES = "AND,NAND,OR,NOR,XOR,XNOR,MUX"
+"""The simple gates ABC maps onto (`abc -g`) when a netlist comes back into the IR."""
 _SCRIPT = "read_blif in.blif\nhierarchy\nproc\nopt -fast\ntechmap\nopt -fast\n" \
-          f"abc -g {_ABC_GATES}\nopt_clean\nwrite_blif out.blif\n"
+          f"abc -g {ABC_GATES}\nopt_clean\nwrite_blif out.blif\n"
 
 
 def netlist_area(net: Netlist) -> float:
