@@ -45,21 +45,15 @@ _SLACK_FRACTION = 0.25
 def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: float = 0.0,
                     thresholds: Sequence[float] = ()) -> Iterator[str]:
     """Batched greedy loop (module docstring); fills `ex.points`, one summary line per batch."""
-    from .explore import Point
-
     parts = ex.partition.parts
     n = len(parts)
     start = time.monotonic()
-    degrees = np.array([p.m for p in parts], dtype=np.int64)
-    ex.area0 = ex.area(tuple(degrees.tolist()))
-    exact = tuple(degrees.tolist())
-    ex.points = {exact: Point(exact, 0.0, ex.area0)}
-    ex.stopped_by_budget = False
+    degrees = np.array(ex.begin().degrees, dtype=np.int64)
     values = ex.exact_values.copy()
     error, area = 0.0, ex.area0
     targets = sorted({t for t in thresholds if t < threshold} | {threshold})
     d_err = np.full(n, np.inf)
-    d_area = np.zeros(n)
+    saved = np.zeros(n)
     fresh = np.zeros(n, dtype=np.bool_)
     move_to = np.zeros(n, dtype=np.int64)
     movable = np.array([ex.can_lower(i) and p.m > 0 for i, p in enumerate(parts)], dtype=np.bool_)
@@ -78,28 +72,27 @@ def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: 
             old = int(degrees[i])
             best = (np.inf, 0.0, old)
             for f in _moves(old, step):
-                err = ex.sim.try_pooled(values, rids, i, ex.cache[(i, f)].rid, scratch) - error
+                added = ex.sim.try_pooled(values, rids, i, ex.cache[(i, f)].rid, scratch) - error
                 degrees[i] = f
-                saved = area - ex.area(degrees)
+                gain = area - ex.area(degrees)
                 degrees[i] = old
-                if best[2] == old or _cost(err, saved) < _cost(*best[:2]):
-                    best = (err, saved, f)
-            d_err[i], d_area[i], move_to[i] = best[0], -best[1], best[2]
+                if best[2] == old or _cost(added, gain) < _cost(best[0], best[1]):
+                    best = (added, gain, f)
+            d_err[i], saved[i], move_to[i] = best
             fresh[i] = True
 
     level = 0
     full = True
     while True:
-        if time_budget and time.monotonic() - start > time_budget:
-            ex.stopped_by_budget = True
+        if ex.out_of_time(start, time_budget):
             break
         stale = movable & ~fresh
         if full:
             measure(np.flatnonzero(stale))
             full = False
         elif stale.any():
-            measure(_ranked(d_err, d_area, stale)[:max(_STALE_REFRESH, 2 * cap)])
-        batch = _select(d_err, d_area, movable & fresh, targets[level] - error, cap)
+            measure(_ranked(d_err, saved, stale)[:max(_STALE_REFRESH, 2 * cap)])
+        batch = _select(d_err, saved, movable & fresh, targets[level] - error, cap)
         if batch.size == 0:
             if (movable & ~fresh).any():
                 full = True  # nothing fits among the fresh: measure every move before giving up
@@ -118,7 +111,7 @@ def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: 
             err = ex.sim.error(trial_values)
             key = tuple(trial.tolist())
             new_area = ex.area(key)
-            ex.points.setdefault(key, Point(key, err, new_area))
+            ex.record(key, err, new_area)
             if err <= targets[level] and new_area < area:
                 accepted = True
                 break
@@ -144,25 +137,26 @@ def _moves(degree: int, step: int) -> tuple[int, ...]:
     return (lower,) if lower == 0 else (lower, 0)
 
 
-def _cost(err: float, saved: float) -> float:
-    return max(err, 0.0) / saved if saved > 0 else np.inf
+def _cost(added: np.ndarray | float, saved: np.ndarray | float) -> np.ndarray:
+    """Error added per area saved (a move that saves nothing costs infinity)."""
+    saved = np.asarray(saved, dtype=np.float64)
+    return np.where(saved > 0, np.maximum(added, 0.0) / np.maximum(saved, 1e-12), np.inf)
 
 
-def _ranked(d_err: np.ndarray, d_area: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _ranked(d_err: np.ndarray, saved: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Candidate parts in `mask`, cheapest error per area saved first (no saving: last)."""
     idx = np.flatnonzero(mask)
-    saving = -d_area[idx]
-    cost = np.where(saving > 0, np.maximum(d_err[idx], 0.0) / np.maximum(saving, 1e-12), np.inf)
-    return idx[np.argsort(cost, kind="stable")]
+    return idx[np.argsort(_cost(d_err[idx], saved[idx]), kind="stable")]
 
 
-def _select(d_err: np.ndarray, d_area: np.ndarray, mask: np.ndarray, slack: float, cap: int) -> np.ndarray:
-    """The batch: free moves, then moves by error per area saved within half the slack."""
+def _select(d_err: np.ndarray, saved: np.ndarray, mask: np.ndarray, slack: float, cap: int) -> np.ndarray:
+    """The batch: free moves, then the cheapest moves while their added errors stay within
+    `_SLACK_FRACTION` of the slack (the first one may use all of it) and `cap` moves."""
     chosen: list[int] = []
     budget = _SLACK_FRACTION * slack
     used = 0.0
-    for i in _ranked(d_err, d_area, mask).tolist():
-        if d_area[i] >= 0 or not np.isfinite(d_err[i]):
+    for i in _ranked(d_err, saved, mask).tolist():
+        if saved[i] <= 0 or not np.isfinite(d_err[i]):
             break
         cost = max(d_err[i], 0.0)
         if cost > slack:

@@ -301,6 +301,24 @@ class Explorer:
                 candidates.append((pt, d, i))
         return candidates
 
+    def begin(self) -> Point:
+        """Start an exploration: the explored points hold only the exact design, returned."""
+        exact = tuple(p.m for p in self.partition.parts)
+        self.area0 = self.area(exact)
+        self.points: dict[tuple[int, ...], Point] = {exact: Point(exact, 0.0, self.area0)}
+        self.stopped_by_budget = False
+        return self.points[exact]
+
+    def record(self, degrees: tuple[int, ...], error: float, area: float) -> None:
+        """Add an explored design (the first measurement of a design stays)."""
+        self.points.setdefault(degrees, Point(degrees, error, area))
+
+    def out_of_time(self, start: float, time_budget: float) -> bool:
+        """Whether a budget (0 = none) counted from `start` (time.monotonic) is spent; noted."""
+        if time_budget and time.monotonic() - start > time_budget:
+            self.stopped_by_budget = True
+        return self.stopped_by_budget
+
     def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
             sample: int = 0, seed: int = 0) -> list[Point]:
         """Explore to the end; return every explored point."""
@@ -318,18 +336,13 @@ class Explorer:
         parts = self.partition.parts
         rng = np.random.default_rng(seed)
         start = time.monotonic()
-        exact = tuple(p.m for p in parts)
-        self.area0 = self.area(exact)
-        points: dict[tuple[int, ...], Point] = {exact: Point(exact, 0.0, self.area0)}
-        self.points = points
-        self.stopped_by_budget = False
+        best = self.begin()
+        exact = best.degrees
         states = {exact: self.exact_values}
         current = [exact]
-        best = points[exact]
         iteration = 0
         while current:
-            if time_budget and time.monotonic() - start > time_budget:
-                self.stopped_by_budget = True
+            if self.out_of_time(start, time_budget):
                 break
             iteration += 1
             movable = {d: [i for i in range(len(parts)) if d[i] > 0 and self.can_lower(i)] for d in current}
