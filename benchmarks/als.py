@@ -8,8 +8,9 @@ NanGate45 genlib); errors are re-measured on the rewritten circuit. Suites:
   One exploration at 15 % serves the lower thresholds (as BLASYS' `-ts 0.05,0.1,0.15`).
 * `epfl`: adder, bar, max, multiplier, sin, square at 5/10 % HD against 90.7 / 81.3 %.
 * `mul8`: 8x8 unsigned multiplier (EvoApproxLib's exact mul8u_1JJQ, the same after the exact
-  `resynth` pass, and `assign O = A*B` lowered): the bmf area/NMED front beside every EvoApproxLib v2022 mul8u circuit and operand
-  truncation k = 1…5; written to `--out` as CSV and PNG.
+  `resynth` pass, and `assign O = A*B` lowered): the bmf area/NMED front beside every
+  EvoApproxLib v2022 mul8u circuit and operand truncation k = 1…5; written to `--out` as CSV
+  and PNG.
 * `runtime`: single-process wall time of c880 at ER ≤ 10 % (BLASYS ≈ 20 min on 4 cores) and
   the 8x8 multiplier down to NMED ≤ 1 % (BLASYS ≈ 1 h 52 min on 12 cores).
 
@@ -122,7 +123,7 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
     rows = []
     word_path = out / "mul8_word.v"
     word_path.write_text(MUL8_WORD)
-    exact_mod = load_verilog(str(CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"), {})
+    exact_mod = _exact_1jjq()
     vectors = VectorSet.exhaustive(LogicView.from_graph(exact_mod.top_graph))
     a = vectors.port_values("A").astype(np.int64)
     b = vectors.port_values("B").astype(np.int64)
@@ -139,18 +140,8 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
         LowerWordPass().apply(_quiet(), m)
         rows.append({"source": "truncate", "name": f"k={k}", "nmed": _nmed_of(m, exact, vectors),
                      "area": estimate_cost(m).area})
-    def exact_1jjq() -> Module:
-        return load_verilog(str(CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"), {})
-
-    def resynthesized(make):
-        def make_resynthesized() -> Module:
-            m = make()
-            ResynthPass(effort=20.0).apply(_quiet(), m)
-            return m
-        return make_resynthesized
-
-    sources = (("mul8u_1JJQ", exact_1jjq), ("A*B", lambda: _lowered(word_path)),
-               ("resynth 1JJQ", resynthesized(exact_1jjq)))
+    sources = (("mul8u_1JJQ", _exact_1jjq), ("A*B", lambda: _lowered(word_path)),
+               ("resynth 1JJQ", _resynthesized_1jjq))
     for (source, make), (k, m) in ((s, km) for km in settings for s in sources):
         label = f"bmf {source} k{k}m{m}"
         module = make()
@@ -188,6 +179,16 @@ def _compare_fronts(rows: list[dict]) -> None:
             print(f"bmf at or below {source} {label} (at the same or lower NMED): {wins} of {len(group)}")
 
 
+def _exact_1jjq() -> Module:
+    return load_verilog(str(CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"), {})
+
+
+def _resynthesized_1jjq() -> Module:
+    module = _exact_1jjq()
+    ResynthPass(effort=20.0).apply(_quiet(), module)
+    return module
+
+
 def _lowered(path: Path) -> Module:
     m = load_verilog(str(path), {})
     LowerWordPass().apply(_quiet(), m)
@@ -223,7 +224,7 @@ def suite_runtime() -> None:
     rep = run_bmf(c880, 0.10, "er", 0.0)
     print(f"c880 ER ≤ 10 %: {rep['wall_s']:.1f} s single process (BLASYS ≈ 1182 s on 4 cores: "
           f"{1182 / rep['wall_s']:.0f}x); area {100 * rep['area_ratio']:.1f} % at ER {rep['error']:.4f}")
-    mul = load_verilog(str(CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_1JJQ.v"), {})
+    mul = _exact_1jjq()
     rep = run_bmf(mul, 0.01, "mae", 0.0)
     print(f"mul8u_1JJQ NMED ≤ 1 %: {rep['wall_s']:.1f} s single process (BLASYS ≈ 6720 s on 12 cores: "
           f"{6720 / rep['wall_s']:.0f}x); area {100 * rep['area_ratio']:.1f} % at NMED {rep['error']:.4%}")

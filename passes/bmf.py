@@ -36,7 +36,8 @@ __all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "BmfPass", "check_threshold", "def
 
 METRIC_NAMES = ("hd", "er", "mae", "mre", "wce", "mse")
 FINER: tuple[tuple[int, int], ...] = ((6, 4), (4, 3))
-FINER_MAX_GATES = 3000
+LARGE_CIRCUIT_GATES = 3000
+"""Above this many gates a circuit is explored in batches and only with the (k, m) partition."""
 NUMERIC_METRICS = ("mae", "mre", "wce", "mse")
 
 
@@ -142,7 +143,7 @@ class BmfPass(ModulePass):
     batched: bool | None = None
     """Apply many moves per iteration (`axc.runtime.bmf.batched`) instead of one per track;
     default: batched on circuits of more than 3000 gates, where one move per iteration cannot
-    reach the threshold in reasonable time."""
+    reach the threshold in reasonable time. `tracks` and `sample` apply to the per-move loop."""
     final_candidates: int = 3
     """Map this many of the smallest explored designs within the threshold (by the proxy area
     that ranks candidates) with the cost model and keep the smallest mapped one."""
@@ -161,12 +162,12 @@ class BmfPass(ModulePass):
 
     def _settings(self, view: LogicView) -> list[tuple[int, int]]:
         settings = [(self.k, self.m)]
-        if self.finer and view.n_gates <= FINER_MAX_GATES:
+        if self.finer and view.n_gates <= LARGE_CIRCUIT_GATES:
             settings += [km for km in FINER if km[0] < self.k or km[1] < self.m]
         return list(dict.fromkeys(settings))
 
     def _batched(self, view: LogicView) -> bool:
-        return view.n_gates > FINER_MAX_GATES if self.batched is None else self.batched
+        return view.n_gates > LARGE_CIRCUIT_GATES if self.batched is None else self.batched
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         threshold = self._check()
