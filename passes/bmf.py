@@ -184,7 +184,8 @@ class BmfPass(ModulePass):
                 ctx.log(f"bmf: {view.n_gates} gates in {len(partition)} parts (k ≤ {k}, m ≤ {m}); "
                         f"metric {metric} ≤ {threshold:g} on {vectors.describe()}")
                 explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
-                                    metric in NUMERIC_METRICS, self.algebra, executor)
+                                    metric in NUMERIC_METRICS, self.algebra, executor,
+                                    keep_layers=max(3, self.final_candidates))
                 if self._batched(view):
                     steps = iterate_batched(explorer, threshold, self.step, self.time_budget, self.thresholds)
                 else:
@@ -249,7 +250,7 @@ class BmfPass(ModulePass):
             picks = [(r, p) for r, by_area in ranked
                      for p in [q for q in by_area if q.error <= t][:max(1, self.final_candidates)]]
             picks += [c for c in earlier if c not in picks]
-            exact = (runs[0], runs[0].points[0])  # the exact design: the original circuit
+            exact = (runs[0], runs[0].explorer.exact_point)  # the original circuit
             if exact not in picks:
                 picks.append(exact)
             if not picks:
@@ -302,8 +303,8 @@ class BmfPass(ModulePass):
             "area_ratio": after["area"] / before["area"] if before["area"] else 1.0,
             "errors": report.to_dict(), "error": report.value(metric),
             "degrees": list(best.degrees), "part_outputs": [p.m for p in run.partition.parts],
-            "explored": sum(len(r.points) for r in runs), "front": front,
-            "partitions": [{"k": r.k, "m": r.m, "parts": len(r.partition), "explored": len(r.points),
+            "explored": sum(r.explorer.points.count for r in runs), "front": front,
+            "partitions": [{"k": r.k, "m": r.m, "parts": len(r.partition), "explored": r.explorer.points.count,
                             "stopped_by_time_budget": r.explorer.stopped_by_budget} for r in runs],
             "stopped_by_time_budget": any(r.explorer.stopped_by_budget for r in runs),
             "proxy_area_ratio": float(best.area) / run.explorer.area0, "runtime_s": round(seconds, 3),

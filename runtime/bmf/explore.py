@@ -24,6 +24,7 @@ import numba as nb
 import numpy as np
 from axc.ir.views import LogicView
 
+from .archive import PointArchive
 from .factor import Factorization, factorize_all
 from .partition import Partition
 from .partsim import DesignSim, Netlist, exact_netlist, part_truth_table
@@ -158,6 +159,8 @@ class Explorer:
     numeric: bool
     algebra: str = "mixed"
     executor: _Executor = field(default_factory=_Executor)
+    keep_layers: int = 3
+    """Explored designs kept: the first this many Pareto layers (see `PointArchive`)."""
 
     def __post_init__(self) -> None:
         parts = self.partition.parts
@@ -297,7 +300,7 @@ class Explorer:
                     continue
                 err = self.sim.try_pooled(base, rids, i, self.cache[(i, nd[i])].rid, scratch)
                 pt = Point(nd, err, self.area(nd))
-                self.points[nd] = pt
+                self.points.add(pt)
                 candidates.append((pt, d, i))
         return candidates
 
@@ -305,13 +308,15 @@ class Explorer:
         """Start an exploration: the explored points hold only the exact design, returned."""
         exact = tuple(p.m for p in self.partition.parts)
         self.area0 = self.area(exact)
-        self.points: dict[tuple[int, ...], Point] = {exact: Point(exact, 0.0, self.area0)}
+        self.exact_point = Point(exact, 0.0, self.area0)
+        self.points = PointArchive(self.keep_layers)
+        self.points.add(self.exact_point)
         self.stopped_by_budget = False
-        return self.points[exact]
+        return self.exact_point
 
     def record(self, degrees: tuple[int, ...], error: float, area: float) -> None:
         """Add an explored design (the first measurement of a design stays)."""
-        self.points.setdefault(degrees, Point(degrees, error, area))
+        self.points.add(Point(degrees, error, area))
 
     def out_of_time(self, start: float, time_budget: float) -> bool:
         """Whether a budget (0 = none) counted from `start` (time.monotonic) is spent; noted."""
@@ -321,7 +326,7 @@ class Explorer:
 
     def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
             sample: int = 0, seed: int = 0) -> list[Point]:
-        """Explore to the end; return every explored point."""
+        """Explore to the end; return the explored points kept (see `PointArchive`)."""
         for _ in self.iterate(threshold, step, tracks, time_budget, sample, seed):
             pass
         return list(self.points.values())
