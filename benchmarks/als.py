@@ -132,27 +132,30 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
         if path.stem.endswith("_pdk45"):
             continue
         m = load_verilog(str(path), {})
-        rows.append({"source": "evoapprox", "name": path.stem, "nmed": _nmed_of(m, exact, vectors),
+        rows.append({"source": "evoapprox", "origin": "", "name": path.stem, "nmed": _nmed_of(m, exact, vectors),
                      "area": estimate_cost(m).area})
     for k in range(1, 6):
         m = load_verilog(str(word_path), {})
         TruncatePass(bits=k).apply(_quiet(), m)
         LowerWordPass().apply(_quiet(), m)
-        rows.append({"source": "truncate", "name": f"k={k}", "nmed": _nmed_of(m, exact, vectors),
+        rows.append({"source": "truncate", "origin": "", "name": f"k={k}", "nmed": _nmed_of(m, exact, vectors),
                      "area": estimate_cost(m).area})
     sources = (("mul8u_1JJQ", _exact_1jjq), ("A*B", lambda: _lowered(word_path)),
                ("resynth 1JJQ", _resynthesized_1jjq))
+    ladder = tuple(err / 4 ** i for i in range(5, 0, -1))
     for (source, make), (k, m) in ((s, km) for km in settings for s in sources):
         label = f"bmf {source} k{k}m{m}"
         module = make()
-        rep = run_bmf(module, err, "mae", budget, map_front=map_front, k=k, m=m)
+        rep = run_bmf(module, err, "mae", budget, ladder, map_front=map_front, k=k, m=m)
         print(f"{label}: {rep['gates']} gates, {rep['parts']} parts, {rep['explored']} designs, "
               f"{rep['wall_s']:.1f} s; final {rep['final']['area']:.1f} µm² at NMED {rep['error']:.4%}")
         for r in rep["front"]:
             if "mapped_area" in r:
-                rows.append({"source": label, "name": r["degrees"][:40], "nmed": r["error"], "area": r["mapped_area"]})
+                name = r.get("degrees", f"{r['origin']}, {r.get('moves')} moves")
+                rows.append({"source": label, "origin": r["origin"], "name": name[:40], "nmed": r["error"],
+                             "area": r["mapped_area"]})
     with (out / "mul8_front.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["source", "name", "nmed", "area"])
+        writer = csv.DictWriter(fh, fieldnames=["source", "origin", "name", "nmed", "area"], restval="")
         writer.writeheader()
         writer.writerows(rows)
     _plot_mul8(rows, out / "mul8_front.png")
@@ -164,19 +167,26 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
 
 
 def _compare_fronts(rows: list[dict]) -> None:
+    """Wins of bmf against truncation and EvoApproxLib: factorized designs only, designs refined
+    from the original circuit only (what `prune` alone finds), and bmf as it runs (both)."""
     bmf = [r for r in rows if r["source"].startswith("bmf")]
+    subsets = (("bmf, factorization only", [r for r in bmf if r["origin"].startswith("bmf")]),
+               ("refined original only", [r for r in bmf if r["origin"].endswith("original circuit")]),
+               ("bmf with refinement", bmf))
 
-    def best_bmf_area(nmed: float) -> float | None:
-        ok = [r["area"] for r in bmf if r["nmed"] <= nmed]
+    def best_area(pool: list[dict], nmed: float) -> float | None:
+        ok = [r["area"] for r in pool if r["nmed"] <= nmed]
         return min(ok) if ok else None
 
     for source in ("truncate", "evoapprox"):
         pts = [r for r in rows if r["source"] == source and r["nmed"] > 0]
         front = [r for r in pts if not any(q["nmed"] <= r["nmed"] and q["area"] < r["area"] for q in pts)]
         for label, group in (("points", pts), ("Pareto-front points", front)):
-            best = [best_bmf_area(r["nmed"]) for r in group]
-            wins = sum(1 for b, r in zip(best, group) if b is not None and b <= r["area"])
-            print(f"bmf at or below {source} {label} (at the same or lower NMED): {wins} of {len(group)}")
+            for name, pool in subsets:
+                best = [best_area(pool, r["nmed"]) for r in group]
+                wins = [r["name"] for b, r in zip(best, group) if b is not None and b <= r["area"]]
+                shown = f": {' '.join(w.removeprefix('mul8u_') for w in wins)}" if source == "evoapprox" else ""
+                print(f"{name} at or below {source} {label} (same or lower NMED): {len(wins)} of {len(group)}{shown}")
 
 
 def _exact_1jjq() -> Module:

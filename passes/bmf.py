@@ -26,9 +26,11 @@ from axc.runtime.bmf.batched import iterate_batched
 from axc.runtime.bmf.explore import Explorer, Point, make_executor
 from axc.runtime.bmf.partition import partition_logic
 from axc.runtime.bmf.rebuild import inline_bmf, rebuild_graph
-from axc.runtime.bmf.report import circuit_cost, write_csv, write_plot
+from axc.runtime.bmf.report import circuit_cost, log_summary, write_csv, write_plot
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows
+from axc.runtime.prune.refine import Refinement, refine, smallest_refined
+from axc.runtime.prune.search import Step
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -144,6 +146,11 @@ class BmfPass(ModulePass):
     """Apply many moves per iteration (`axc.runtime.bmf.batched`) instead of one per track;
     default: batched on circuits of more than 3000 gates, where one move per iteration cannot
     reach the threshold in reasonable time. `tracks` and `sample` apply to the per-move loop."""
+    refine: bool | None = None
+    """Continue from the original circuit and from each chosen design with the gate-level search
+    of `prune` (signals replaced by constants or similar signals) and keep a refined design when
+    it maps smaller; default: on for circuits of at most 3000 gates unless `keep_records` (a
+    refined design is plain logic, without `approx.bmf` records)."""
     final_candidates: int = 3
     """Map this many of the smallest explored designs within the threshold (by the proxy area
     that ranks candidates) with the cost model and keep the smallest mapped one."""
@@ -198,45 +205,92 @@ class BmfPass(ModulePass):
             executor.close()
         cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
         chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
+        refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,
+                                                cost_opts)
         run, best = chosen[threshold][0]
-        if _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
+        if threshold in refined:
+            ref, step, _ = refined[threshold]
+            result = ref.design(step)
+            module.remove_graph(module.top)
+            module.add_graph(result.top_graph, top=True)
+            report = _remeasure(view, result, vectors)
+            expected = step.error
+        elif _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
             exact_out = Simulator(view).run(vectors, keep_signals=False).packed
             report = compare_rows(exact_out, exact_out, vectors, list(view.output_ports))
+            expected = best.error
         else:
             report = self._rewrite(module, view, run, best, vectors, metric)
+            expected = best.error
         measured = report.value(metric)
-        if abs(measured - best.error) > 1e-9 or measured > threshold:
-            raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {best.error}")
+        if abs(measured - expected) > 1e-9 or measured > threshold:
+            raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {expected}")
         if not self.keep_records:
             inline_bmf(module)
         before = circuit_cost(original, cost_opts)
         after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
-        union = _union_front(runs)
-        front = [{"error": p.error, "area_ratio": round(ratio, 6), "partition": f"{r.k}x{r.m}",
-                  "degrees": " ".join(map(str, p.degrees))} for ratio, r, p in union]
+        union = _union_front(runs, refinements)
+        front = [_front_row(ratio, item) for ratio, item in union]
         summary = self._summary(view, run, runs, metric, threshold, vectors, before, after, report, best,
                                 front, time.perf_counter() - started)
+        summary["explored"] += sum(len(r.search.steps) - 1 for r in refinements)
+        summary["refined"] = (None if threshold not in refined else
+                              {"from": refined[threshold][0].label, "moves": refined[threshold][1].moves})
         ctx.report[self.name] = summary
-        extra = {str(t): (None if chosen[t] is None else chosen[t][1]) for t in sorted(set(self.thresholds))}
+        extra = {str(t): (refined[t][2] if t in refined else None if chosen[t] is None else chosen[t][1])
+                 for t in sorted(set(self.thresholds))}
         if extra:
             summary["thresholds"] = extra
         if self.map_front and union:
             picks = np.unique(np.linspace(0, len(union) - 1, min(self.map_front, len(union))).round().astype(int))
             for i in picks.tolist():
-                _, r, p = union[i]
-                mapped = self._mapped(original, view, r, p, vectors, metric, cost_opts)
+                item = union[i][1]
+                if isinstance(item[0], Refinement):
+                    mapped = circuit_cost(item[0].design(item[1]), cost_opts)
+                else:
+                    mapped = self._mapped(original, view, item[0], item[1], vectors, metric, cost_opts)
                 front[i].update(mapped_area=mapped["area"], mapped_delay=mapped["delay"],
                                 mapped_power=mapped["power"])
         if self.pareto:
             write_csv(self.pareto, front)
         if self.plot:
             write_plot(self.plot, front, metric, threshold, f"bmf on @{module.top}")
-        self._print_table(ctx, summary)
+        log_summary(ctx, self.name, summary, f"{summary['parts']} parts, {summary['explored']} designs explored")
         approximated = sum(1 for i, p in enumerate(run.partition.parts) if best.degrees[i] < p.m)
-        return PassResult(modified=approximated > 0,
+        return PassResult(modified=approximated > 0 or summary["refined"] is not None,
                           stats={"parts": len(run.partition), "approximated_parts": approximated,
                                  "explored": summary["explored"], "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
+
+    def _refine_all(self, ctx: PassContext, original: Module, view: LogicView, runs: list[_Run], chosen: dict,
+                    threshold: float, vectors: VectorSet, metric: str, cost_opts: dict
+                    ) -> tuple[list[Refinement], dict[float, tuple[Refinement, Step, dict]]]:
+        """Gate-level refinement of the original circuit and of the design chosen per threshold;
+        per threshold, the refined design when its mapped area is smaller than the chosen one's."""
+        default = view.n_gates <= LARGE_CIRCUIT_GATES and not self.keep_records
+        if not (default if self.refine is None else self.refine):
+            return [], {}
+        starts = [("the original circuit", original)]
+        for t, choice in sorted(chosen.items()):
+            if choice is not None and not _is_exact(*choice[0]):
+                starts.append((f"bmf's design within {t:g}", self._design(original, view, *choice[0], vectors,
+                                                                             metric)[0]))
+        refinements = refine(ctx.progress, starts, view, vectors, metric, threshold, self.time_budget,
+                             seed=self.seed)
+        mapped: dict[tuple[int, int], dict] = {}
+
+        def cost(r: Refinement, step: Step) -> dict:
+            key = (id(r), step.moves)
+            if key not in mapped:
+                mapped[key] = {**circuit_cost(r.design(step), cost_opts), "error": step.error}
+            return mapped[key]
+
+        better = {}
+        for t, choice in chosen.items():
+            found = smallest_refined(refinements, t, self.final_candidates, lambda r, s: cost(r, s)["area"])
+            if found is not None and (choice is None or cost(*found)["area"] < choice[1]["area"]):
+                better[t] = (*found, cost(*found))
+        return refinements, better
 
     def _choose_all(self, original: Module, view: LogicView, runs: list[_Run], threshold: float,
                     vectors: VectorSet, metric: str, cost_opts: dict) -> dict[float, tuple | None]:
@@ -264,14 +318,21 @@ class BmfPass(ModulePass):
             result[t] = (best, mapped[(id(best[0]), best[1].degrees)])
         return result
 
+    def _design(self, original: Module, view: LogicView, run: _Run, point: Point, vectors: VectorSet,
+                metric: str):
+        """A copy of the original holding one explored design (inlined), and its error report."""
+        copy = original.clone()
+        report = self._rewrite(copy, view, run, point, vectors, metric)
+        inline_bmf(copy)
+        return copy, report
+
     def _mapped(self, original: Module, view: LogicView, run: _Run, point: Point,
                 vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:
         """Mapped cost and re-measured errors of one explored design."""
-        copy = original.clone()
         if _is_exact(run, point):
-            return {**circuit_cost(copy, cost_opts), "error": 0.0, "errors": {}, "degrees": list(point.degrees)}
-        report = self._rewrite(copy, view, run, point, vectors, metric)
-        inline_bmf(copy)
+            return {**circuit_cost(original.clone(), cost_opts), "error": 0.0, "errors": {},
+                    "degrees": list(point.degrees)}
+        copy, report = self._design(original, view, run, point, vectors, metric)
         cost = circuit_cost(copy, cost_opts)
         return {**cost, "error": report.value(metric), "errors": report.to_dict()["overall"],
                 "degrees": list(point.degrees)}
@@ -284,12 +345,9 @@ class BmfPass(ModulePass):
             rel = explorer.cache.get((i, best.degrees[i]))
             if rel is not None and rel.factorization is not None:
                 part_errors[i] = rel.factorization.error / float(explorer.weights[i].sum() << part.k)
-        exact_out = Simulator(view).run(vectors, keep_signals=False).packed
         rebuild_graph(module, view, partition, best.degrees, explorer.cache, part_errors,
                       {metric: float(best.error)})
-        new_view = LogicView.from_graph(_flat_copy(module).top_graph)
-        approx_out = Simulator(new_view).run(vectors, keep_signals=False).packed
-        return compare_rows(exact_out, approx_out, vectors, list(view.output_ports))
+        return _remeasure(view, _flat_copy(module), vectors)
 
     def _summary(self, view: LogicView, run: _Run, runs: list[_Run], metric: str, threshold: float,
                  vectors: VectorSet, before: dict, after: dict, report, best: Point, front: list[dict],
@@ -310,26 +368,6 @@ class BmfPass(ModulePass):
             "proxy_area_ratio": float(best.area) / run.explorer.area0, "runtime_s": round(seconds, 3),
         }
 
-    @staticmethod
-    def _print_table(ctx: PassContext, s: dict[str, Any]) -> None:
-        def fmt(x: Any) -> str:
-            return "-" if x is None else f"{x:.4g}"
-
-        o, f = s["original"], s["final"]
-        lines = [
-            f"bmf summary ({s['metric']} ≤ {s['threshold']:g}, {s['vectors']}, cost: {o['cost_model']})",
-            f"  {'':10}{'original':>12}{'approx':>12}{'ratio':>9}",
-        ]
-        for key in ("area", "delay", "power"):
-            ratio = f"{f[key] / o[key]:.1%}" if o.get(key) and f.get(key) is not None else "-"
-            lines.append(f"  {key:10}{fmt(o.get(key)):>12}{fmt(f.get(key)):>12}{ratio:>9}")
-        errs = s["errors"].get("overall", {})
-        shown = {k: errs[k] for k in ("er", "hd", "nmae", "nwce", "mre") if k in errs}
-        lines.append("  error     " + "  ".join(f"{k}={v:.4g}" for k, v in shown.items()))
-        lines.append(f"  {s['parts']} parts, {s['explored']} designs explored in {s['runtime_s']:.1f} s")
-        for line in lines:
-            ctx.log(line)
-
 
 @dataclass
 class _Run:
@@ -346,15 +384,33 @@ def _is_exact(run: _Run, point: Point) -> bool:
     return all(f >= p.m for f, p in zip(point.degrees, run.partition.parts))
 
 
-def _union_front(runs: list[_Run]) -> list[tuple[float, _Run, Point]]:
-    """Pareto front (error, proxy area relative to each run's exact area) over every run."""
-    items = sorted(((p.error, p.area / r.explorer.area0, id(r), r, p) for r in runs for p in r.points),
-                   key=lambda x: (x[0], x[1]))
-    front: list[tuple[float, _Run, Point]] = []
-    for _, ratio, _, r, p in items:
+def _union_front(runs: list[_Run], refinements: list[Refinement]) -> list[tuple[float, tuple]]:
+    """Pareto front (error, proxy area relative to the original's proxy area) over every run and
+    every refinement step: (ratio, (run, point)) or (ratio, (refinement, step))."""
+    items = [(p.error, p.area / r.explorer.area0, (r, p)) for r in runs for p in r.points]
+    if refinements:
+        area0 = refinements[0].search.steps[0].area or 1.0
+        items += [(s.error, s.area / area0, (r, s)) for r in refinements for s in r.search.steps]
+    front: list[tuple[float, tuple]] = []
+    for _, ratio, item in sorted(items, key=lambda x: (x[0], x[1])):
         if not front or ratio < front[-1][0]:
-            front.append((ratio, r, p))
+            front.append((ratio, item))
     return front
+
+
+def _front_row(ratio: float, item: tuple) -> dict[str, Any]:
+    if isinstance(item[0], Refinement):
+        return {"error": item[1].error, "area_ratio": round(ratio, 6), "origin": f"refined from {item[0].label}",
+                "moves": item[1].moves}
+    run, point = item
+    return {"error": point.error, "area_ratio": round(ratio, 6), "origin": f"bmf {run.k}x{run.m}",
+            "degrees": " ".join(map(str, point.degrees))}
+
+
+def _remeasure(view: LogicView, result: Module, vectors: VectorSet):
+    exact_out = Simulator(view).run(vectors, keep_signals=False).packed
+    approx_out = Simulator(LogicView.from_graph(result.top_graph)).run(vectors, keep_signals=False).packed
+    return compare_rows(exact_out, approx_out, vectors, list(view.output_ports))
 
 
 def _flat_copy(module: Module) -> Module:

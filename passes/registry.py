@@ -30,6 +30,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "lower-approx": "axc.passes.lower_approx:LowerApproxPass",
     "lower-word": "axc.passes.lower_word:LowerWordPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
+    "prune": "axc.passes.prune:PrunePass",
     "quantize": "axc.passes.quantize:QuantizePass",
     "resynth": "axc.passes.resynth:ResynthPass",
     "retrain": "axc.passes.retrain:RetrainPass",

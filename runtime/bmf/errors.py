@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["METRICS", "error_of"]
+__all__ = ["METRICS", "error_of", "metric_error"]
 
 METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -157,6 +157,18 @@ def _mae_sliced(exact, approx, tail, n_vectors):
             carry = v & carry
             total += _popcount64(r & mask) << j
     return total / n_vectors / 2.0 ** n_out
+
+
+@nb.njit(cache=True)
+def metric_error(which, exact, approx, tail, n_vectors):
+    """One metric, `METRICS[which]`, between packed exact and approximate output rows (the
+    bit-sliced kernels when the outputs fit in 62 bits)."""
+    n_out = exact.shape[0]
+    if which == 2 and n_out <= 62:
+        return _mae_sliced(exact, approx, tail, n_vectors)
+    if which >= 2 and n_out <= 62:
+        return _numeric(exact, approx, tail, n_vectors, which)
+    return _errors(exact, approx, tail, n_vectors, which >= 2)[which]
 
 
 def error_of(exact: np.ndarray, approx: np.ndarray, n_vectors: int) -> dict[str, float]:

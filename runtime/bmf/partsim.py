@@ -16,7 +16,7 @@ import numba as nb
 import numpy as np
 from axc.ir.views import LogicView
 
-from .errors import METRICS, _errors, _mae_sliced, _numeric, _tail, error_of
+from .errors import METRICS, _tail, error_of, metric_error
 
 __all__ = [
     "DesignSim", "Netlist", "RealisationPool", "exact_netlist", "input_words", "part_truth_table",
@@ -287,11 +287,5 @@ class DesignSim:
         return error_of(self.exact_out, vals[self.outputs], self.n_vectors)
 
     def error(self, values: np.ndarray) -> float:
-        numeric = self.metric_index >= 2
-        if self.metric_index == 2 and self.outputs.size <= 62:
-            return float(_mae_sliced(self.exact_out, values[self.outputs], self.tail, self.n_vectors))
-        if numeric and self.outputs.size <= 62:
-            return float(_numeric(self.exact_out, values[self.outputs], self.tail, self.n_vectors,
-                                  self.metric_index))
-        return float(_errors(self.exact_out, values[self.outputs], self.tail, self.n_vectors,
-                             numeric)[self.metric_index])
+        return float(metric_error(self.metric_index, self.exact_out, values[self.outputs], self.tail,
+                                  self.n_vectors))

@@ -20,7 +20,7 @@ from axc.ir.views import LogicView
 from .partition import Partition
 from .partsim import Netlist
 
-__all__ = ["inline_bmf", "netlist_ops", "rebuild_graph"]
+__all__ = ["inline_bmf", "netlist_ops", "rebuild_graph", "replace_top"]
 
 
 def netlist_ops(graph: Graph, net: Netlist, inputs: Sequence[Value], const: callable) -> list[Value]:
@@ -56,27 +56,58 @@ def _body(module: Module, name: str, net: Netlist, m: int) -> str:
     return body.name
 
 
+class _NewTop:
+    """A new top graph with the ports of the old one: input bits by signal id (as in `LogicView`)."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.old = old = module.top_graph
+        self.graph = new = Graph(old.name, old.kind, old.attributes)
+        new.loc = old.loc
+        self.const = _Consts(new)
+        self.sig: dict[int, Value] = {}
+        n = 2
+        for port in old.inputs:
+            v = new.add_input(port.name, port.type)
+            w = port.type.width
+            bits = [v] if w == 1 else list(new.create(hw.SplitOp, [v], [i1] * w).results)
+            for b in bits:
+                self.sig[n] = b
+                n += 1
+
+    def value(self, s: int) -> Value:
+        return self.const(s) if s < 2 else self.sig[s]
+
+    def finish(self, output_bits: Sequence[Value]) -> Graph:
+        """Join `output_bits` into the old output ports and make the new graph the top."""
+        new, outs, lo = self.graph, [], 0
+        for port in self.old.outputs:
+            w = port.type.width
+            bits = list(output_bits[lo:lo + w])
+            lo += w
+            outs.append(bits[0] if w == 1 else new.create(hw.JoinOp, bits, [IntType(w)]).result)
+        new.set_outputs(outs, list(self.old.output_names))
+        top = self.module.top
+        self.module.remove_graph(self.old.name)
+        self.module.add_graph(new, top=True)
+        self.module.top = top
+        return new
+
+
+def replace_top(module: Module, net: Netlist) -> Graph:
+    """Replace the top graph by the gates of `net`, whose inputs are the top's input bits (in
+    port order, LSB first) and whose outputs are its output bits."""
+    top = _NewTop(module)
+    inputs = [top.sig[2 + i] for i in range(net.k)]
+    return top.finish(netlist_ops(top.graph, net, inputs, top.const))
+
+
 def rebuild_graph(module: Module, view: LogicView, partition: Partition, degrees: Sequence[int],
                   realisations: dict[tuple[int, int], object], part_errors: dict[int, float],
                   circuit_error: dict[str, float]) -> Graph:
     """Replace the top graph of `module` by the design `degrees` (see the module docstring)."""
-    old = module.top_graph
-    new = Graph(old.name, old.kind, old.attributes)
-    new.loc = old.loc
-    const = _Consts(new)
-    sig: dict[int, Value] = {}
-    n = 2
-    for port in old.inputs:
-        v = new.add_input(port.name, port.type)
-        w = port.type.width
-        bits = [v] if w == 1 else list(new.create(hw.SplitOp, [v], [i1] * w).results)
-        for b in bits:
-            sig[n] = b
-            n += 1
-
-    def value(s: int) -> Value:
-        return const(s) if s < 2 else sig[s]
-
+    top = _NewTop(module)
+    new, sig, value = top.graph, top.sig, top.value
     first = view.first_gate_signal
     for i, part in enumerate(partition.parts):
         if degrees[i] >= part.m:
@@ -97,19 +128,7 @@ def rebuild_graph(module: Module, view: LogicView, partition: Partition, degrees
         )
         for j, s in enumerate(part.outputs.tolist()):
             sig[s] = rec.results[j]
-    outs = []
-    lo = 0
-    for port in old.outputs:
-        w = port.type.width
-        bits = [value(int(s)) for s in view.outputs[lo:lo + w]]
-        lo += w
-        outs.append(bits[0] if w == 1 else new.create(hw.JoinOp, bits, [IntType(w)]).result)
-    new.set_outputs(outs, list(old.output_names))
-    top = module.top
-    module.remove_graph(old.name)
-    module.add_graph(new, top=True)
-    module.top = top
-    return new
+    return top.finish([value(int(s)) for s in view.outputs])
 
 
 def inline_bmf(module: Module) -> int:

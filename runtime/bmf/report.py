@@ -20,7 +20,7 @@ from .explore import Point
 from .partsim import exact_netlist
 from .synth import netlist_depth, synthesize_netlists
 
-__all__ = ["circuit_cost", "pareto_front", "write_csv", "write_plot"]
+__all__ = ["circuit_cost", "log_summary", "pareto_front", "write_csv", "write_plot"]
 
 
 def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,13 +53,13 @@ def pareto_front(points: Sequence[Point]) -> list[Point]:
 
 
 def write_csv(path: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Write the front rows (dicts with the same keys) as CSV."""
+    """Write the front rows as CSV (columns: every key, in order of appearance; blank where absent)."""
     if not rows:
         raise InputError("nothing to write: the Pareto front is empty")
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
     with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval="")
         writer.writeheader()
         writer.writerows(rows)
     tmp.replace(target)
@@ -86,3 +86,24 @@ def write_plot(path: str, rows: Sequence[dict[str, Any]], metric: str, threshold
     fig.savefig(tmp, dpi=120)
     plt.close(fig)
     tmp.replace(target)
+
+
+def log_summary(ctx: Any, name: str, s: dict[str, Any], detail: str) -> None:
+    """Log the summary table of an approximation pass report `s` (costs, errors, `detail`)."""
+    def fmt(x: Any) -> str:
+        return "-" if x is None else f"{x:.4g}"
+
+    o, f = s["original"], s["final"]
+    lines = [
+        f"{name} summary ({s['metric']} ≤ {s['threshold']:g}, {s['vectors']}, cost: {o['cost_model']})",
+        f"  {'':10}{'original':>12}{'approx':>12}{'ratio':>9}",
+    ]
+    for key in ("area", "delay", "power"):
+        ratio = f"{f[key] / o[key]:.1%}" if o.get(key) and f.get(key) is not None else "-"
+        lines.append(f"  {key:10}{fmt(o.get(key)):>12}{fmt(f.get(key)):>12}{ratio:>9}")
+    errs = s["errors"].get("overall", {})
+    shown = {k: errs[k] for k in ("er", "hd", "nmae", "nwce", "mre") if k in errs}
+    lines.append("  error     " + "  ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    lines.append(f"  {detail} in {s['runtime_s']:.1f} s")
+    for line in lines:
+        ctx.log(line)

@@ -22,7 +22,7 @@ from .factor import Factorization
 from .partsim import Netlist
 
 __all__ = [
-    "ABC_GATES", "GATE_AREA", "gate_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
+    "ABC_GATES", "GATE_AREA", "gate_area", "gate_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
     "synthesize_netlists",
 ]
 
@@ -40,19 +40,22 @@ _SCRIPT = "read_blif in.blif\nhierarchy\nproc\nopt -fast\ntechmap\nopt -fast\n" 
           f"abc -g {ABC_GATES}\nopt_clean\nwrite_blif out.blif\n"
 
 
+def gate_area(code: int, n_inputs: int) -> float:
+    """Proxy area of one gate of `GATE_CODES` code `code` reading `n_inputs` signals."""
+    name = _CODE_NAME[code]
+    if name == "logic.const":
+        return 0.0
+    if name == "logic.lut":
+        return GATE_AREA[name] * max(1, (1 << n_inputs) // 4)
+    if name in ("logic.not", "logic.buf", "logic.mux", "logic.maj"):
+        return GATE_AREA[name]
+    return GATE_AREA[name] * max(1, n_inputs - 1)
+
+
 def netlist_area(net: Netlist) -> float:
     """Sum of the gate areas of a netlist (see `GATE_AREA`)."""
     fan = np.diff(net.fanin_ptr)
-    total = 0.0
-    for code, n in zip(net.codes.tolist(), fan.tolist()):
-        name = _CODE_NAME[code]
-        if name == "logic.lut":
-            total += GATE_AREA[name] * max(1, (1 << n) // 4)
-        elif name in ("logic.not", "logic.buf", "logic.mux", "logic.maj"):
-            total += GATE_AREA[name]
-        else:
-            total += GATE_AREA[name] * max(1, n - 1)
-    return total
+    return float(sum(gate_area(code, n) for code, n in zip(net.codes.tolist(), fan.tolist())))
 
 
 def _cover(name: str, inputs: Sequence[str], table: np.ndarray) -> list[str]:

@@ -1,0 +1,149 @@
+"""`prune`: gate-level approximate logic synthesis by signal substitution.
+
+A greedy search (`axc.runtime.prune.search`) makes, one move at a time, the readers of a gate
+(or one output bit) read constant 0, constant 1 or an earlier signal that mostly agrees with it,
+choosing the move that adds the least error per area freed, with the whole circuit's error
+measured by bit-parallel simulation (sampled to rank, all vectors to accept) and constants
+propagated after every move. It stops when no move stays within `err`. The few smallest
+designs on that trajectory (proxy area) are mapped by the cost model and the smallest mapped
+one replaces the top graph; its error is measured again on the rewritten graph. The same
+search refines the designs of `bmf` (`bmf{refine=true}`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from axc.ir import InputError, Module
+from axc.ir.views import LogicView
+from axc.runtime.bmf.report import circuit_cost, log_summary, write_csv, write_plot
+from axc.runtime.logicsim import Simulator, VectorSet
+from axc.runtime.metrics import compare_rows
+from axc.runtime.prune.search import GateSearch, Step
+
+from .base import ModulePass, PassContext, PassResult
+from .bmf import check_threshold, default_metric, prepare_logic
+
+__all__ = ["PrunePass"]
+
+
+@dataclass(frozen=True)
+class PrunePass(ModulePass):
+    """Approximate a combinational circuit at gate level: substitute signals by constants or by
+    similar signals while the measured error stays within `err`."""
+
+    name: ClassVar[str] = "prune"
+    requires_dialects: ClassVar[tuple[str, ...]] = ("logic",)
+
+    err: float | None = None
+    """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""
+    metric: str | None = None
+    """hd, er, mae, mre, wce or mse; default mae when an output port is multi-bit, else hd."""
+    vectors: int = 10000
+    """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
+    seed: int = 0
+    """Seed of the random vectors and of the ranking sample."""
+    candidates: int = 4
+    """Similar signals tried as replacements of each signal (besides the two constants)."""
+    sample: int = 8192
+    """Vectors that rank the moves (all vectors when there are fewer)."""
+    verify: int = 8
+    """Best-ranked moves measured on all vectors before one is applied."""
+    time_budget: float = 0.0
+    """Stop searching after this many seconds (0 = no limit)."""
+    final_candidates: int = 3
+    """Map this many of the smallest designs within the threshold; keep the smallest mapped."""
+    thresholds: tuple[float, ...] = ()
+    """Also report, mapped and re-measured, the smallest design within each of these thresholds."""
+    map_front: int = 0
+    """Map this many Pareto-front points (evenly spread) through the cost model for the report."""
+    pareto: str | None = None
+    """Write the explored Pareto front (error, area) to this CSV file."""
+    plot: str | None = None
+    """Plot the Pareto front to this image file (PNG)."""
+
+    def _check(self) -> float:
+        err = check_threshold(self.err, self.name)
+        for field_name, low in (("candidates", 0), ("sample", 64), ("verify", 1), ("vectors", 1)):
+            if getattr(self, field_name) < low:
+                raise InputError(f"prune: {field_name} must be at least {low}, got {getattr(self, field_name)}")
+        if self.time_budget < 0:
+            raise InputError("prune: time_budget must not be negative")
+        for t in self.thresholds:
+            check_threshold(t, self.name)
+        return err
+
+    def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        threshold = self._check()
+        started = time.perf_counter()
+        view = prepare_logic(ctx, module, self.name)
+        metric = default_metric(self.metric, view, self.name)
+        vectors = VectorSet.auto(view, self.vectors, self.seed)
+        original = module.clone()
+        ctx.log(f"prune: {view.n_gates} gates; metric {metric} ≤ {threshold:g} on {vectors.describe()}")
+        search = GateSearch(view, vectors, metric, self.sample, self.seed, self.candidates, self.verify)
+        for _line in ctx.progress(search.iterate(threshold, self.time_budget), "prune search"):
+            pass
+        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
+        mapped: dict[int, dict[str, Any]] = {}
+
+        def cost_of(step: Step) -> dict[str, Any]:
+            if step.moves not in mapped:
+                mapped[step.moves] = circuit_cost(search.design(original, step), cost_opts)
+            return mapped[step.moves]
+
+        chosen: dict[float, Step] = {}
+        for t in sorted(set(self.thresholds) | {threshold}):
+            picks = search.smallest_within(t, self.final_candidates) + list(chosen.values()) + [search.steps[0]]
+            chosen[t] = min(picks, key=lambda s: (cost_of(s)["area"], s.error))
+        best = chosen[threshold]
+        result = search.design(original, best)
+        exact_out = Simulator(view).run(vectors, keep_signals=False).packed
+        new_view = LogicView.from_graph(result.top_graph)
+        report = compare_rows(exact_out, Simulator(new_view).run(vectors, keep_signals=False).packed, vectors,
+                              list(view.output_ports))
+        measured = report.value(metric)
+        if abs(measured - best.error) > 1e-9 or measured > threshold:
+            raise AssertionError(f"prune: re-measured {metric} {measured} differs from the searched {best.error}")
+        module.remove_graph(module.top)
+        module.add_graph(result.top_graph, top=True)
+        before, after = circuit_cost(original, cost_opts), cost_of(best)
+        front = self._front(search, cost_of)
+        summary = {
+            "metric": metric, "threshold": threshold, "vectors": vectors.describe(), "gates": view.n_gates,
+            "original": before, "final": after,
+            "area_ratio": after["area"] / before["area"] if before["area"] else 1.0,
+            "errors": report.to_dict(), "error": measured, "moves": best.moves, "explored": len(search.steps),
+            "front": front, "stopped_by_time_budget": search.stopped_by_budget,
+            "proxy_area_ratio": best.area / search.steps[0].area if search.steps[0].area else 1.0,
+            "runtime_s": round(time.perf_counter() - started, 3),
+        }
+        lower = {str(t): {**cost_of(s), "error": s.error} for t, s in chosen.items() if t != threshold}
+        if lower:
+            summary["thresholds"] = lower
+        ctx.report[self.name] = summary
+        if self.pareto:
+            write_csv(self.pareto, front)
+        if self.plot:
+            write_plot(self.plot, front, metric, threshold, f"prune on @{module.top}")
+        log_summary(ctx, self.name, summary, f"{best.moves} moves of {len(search.steps) - 1} searched")
+        return PassResult(modified=best.moves > 0,
+                          stats={"moves": best.moves, "area_ratio": summary["area_ratio"]},
+                          errors={metric: measured})
+
+    def _front(self, search: GateSearch, cost_of) -> list[dict[str, Any]]:
+        area0 = search.steps[0].area or 1.0
+        front: list[Step] = []
+        for s in sorted(search.steps, key=lambda s: (s.error, s.area)):
+            if not front or s.area < front[-1].area:
+                front.append(s)
+        rows = [{"error": s.error, "area_ratio": round(s.area / area0, 6), "moves": s.moves} for s in front]
+        if self.map_front and front:
+            picks = np.unique(np.linspace(0, len(front) - 1, min(self.map_front, len(front))).round().astype(int))
+            for i in picks.tolist():
+                cost = cost_of(front[i])
+                rows[i].update(mapped_area=cost["area"], mapped_delay=cost["delay"], mapped_power=cost["power"])
+        return rows
