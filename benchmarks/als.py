@@ -10,7 +10,10 @@ NanGate45 genlib); errors are re-measured on the rewritten circuit. Suites:
 * `mul8`: 8x8 unsigned multiplier (EvoApproxLib's exact mul8u_1JJQ, the same after the exact
   `resynth` pass, and `assign O = A*B` lowered): the bmf area/NMED front beside every
   EvoApproxLib v2022 mul8u circuit and operand truncation k = 1…5; written to `--out` as CSV
-  and PNG.
+  and PNG. Each source runs twice: with `refine=false` (factorization only) and as bmf runs by
+  default (its designs, and the original, refined by the gate-level search of `prune`), with
+  the designs within `--mul8-err`/4^i (i = 1…5) as extra thresholds, so refinement also starts
+  from low-error designs.
 * `runtime`: single-process wall time of c880 at ER ≤ 10 % (BLASYS ≈ 20 min on 4 cores) and
   the 8x8 multiplier down to NMED ≤ 1 % (BLASYS ≈ 1 h 52 min on 12 cores).
 
@@ -143,10 +146,10 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
     sources = (("mul8u_1JJQ", _exact_1jjq), ("A*B", lambda: _lowered(word_path)),
                ("resynth 1JJQ", _resynthesized_1jjq))
     ladder = tuple(err / 4 ** i for i in range(5, 0, -1))
-    for (source, make), (k, m) in ((s, km) for km in settings for s in sources):
-        label = f"bmf {source} k{k}m{m}"
-        module = make()
-        rep = run_bmf(module, err, "mae", budget, ladder, map_front=map_front, k=k, m=m)
+    runs = ((s, km, refine) for km in settings for s in sources for refine in (False, True))
+    for (source, make), (k, m), refine in runs:
+        label = f"bmf {source} k{k}m{m}" + ("" if refine else " unrefined")
+        rep = run_bmf(make(), err, "mae", budget, ladder, map_front=map_front, k=k, m=m, refine=refine)
         print(f"{label}: {rep['gates']} gates, {rep['parts']} parts, {rep['explored']} designs, "
               f"{rep['wall_s']:.1f} s; final {rep['final']['area']:.1f} µm² at NMED {rep['error']:.4%}")
         for r in rep["front"]:
@@ -167,12 +170,13 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
 
 
 def _compare_fronts(rows: list[dict]) -> None:
-    """Wins of bmf against truncation and EvoApproxLib: factorized designs only, designs refined
-    from the original circuit only (what `prune` alone finds), and bmf as it runs (both)."""
+    """Wins of bmf against truncation and EvoApproxLib: with `refine=false` (factorized designs
+    only), the designs refined from the original circuit alone (what `prune` finds), and bmf as it
+    runs by default (factorized and refined designs)."""
     bmf = [r for r in rows if r["source"].startswith("bmf")]
-    subsets = (("bmf, factorization only", [r for r in bmf if r["origin"].startswith("bmf")]),
+    subsets = (("bmf, factorization only", [r for r in bmf if r["source"].endswith("unrefined")]),
                ("refined original only", [r for r in bmf if r["origin"].endswith("original circuit")]),
-               ("bmf with refinement", bmf))
+               ("bmf with refinement", [r for r in bmf if not r["source"].endswith("unrefined")]))
 
     def best_area(pool: list[dict], nmed: float) -> float | None:
         ok = [r["area"] for r in pool if r["nmed"] <= nmed]

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-import numpy as np
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
@@ -26,10 +25,10 @@ from axc.runtime.bmf.batched import iterate_batched
 from axc.runtime.bmf.explore import Explorer, Point, make_executor
 from axc.runtime.bmf.partition import partition_logic
 from axc.runtime.bmf.rebuild import inline_bmf, rebuild_graph
-from axc.runtime.bmf.report import circuit_cost, log_summary, write_csv, write_plot
+from axc.runtime.bmf.report import circuit_cost, log_summary, spread, write_csv, write_plot
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows
-from axc.runtime.prune.refine import Refinement, refine, smallest_refined
+from axc.runtime.prune.refine import Refinement, memo_cost, refine, refined_choices
 from axc.runtime.prune.search import Step
 
 from .base import ModulePass, PassContext, PassResult
@@ -241,16 +240,13 @@ class BmfPass(ModulePass):
                  for t in sorted(set(self.thresholds))}
         if extra:
             summary["thresholds"] = extra
-        if self.map_front and union:
-            picks = np.unique(np.linspace(0, len(union) - 1, min(self.map_front, len(union))).round().astype(int))
-            for i in picks.tolist():
-                item = union[i][1]
-                if isinstance(item[0], Refinement):
-                    mapped = circuit_cost(item[0].design(item[1]), cost_opts)
-                else:
-                    mapped = self._mapped(original, view, item[0], item[1], vectors, metric, cost_opts)
-                front[i].update(mapped_area=mapped["area"], mapped_delay=mapped["delay"],
-                                mapped_power=mapped["power"])
+        for i in spread(len(union), self.map_front):
+            item = union[i][1]
+            if isinstance(item[0], Refinement):
+                mapped = circuit_cost(item[0].design(item[1]), cost_opts)
+            else:
+                mapped = self._mapped(original, view, item[0], item[1], vectors, metric, cost_opts)
+            front[i].update(mapped_area=mapped["area"], mapped_delay=mapped["delay"], mapped_power=mapped["power"])
         if self.pareto:
             write_csv(self.pareto, front)
         if self.plot:
@@ -277,20 +273,9 @@ class BmfPass(ModulePass):
                                                                              metric)[0]))
         refinements = refine(ctx.progress, starts, view, vectors, metric, threshold, self.time_budget,
                              seed=self.seed)
-        mapped: dict[tuple[int, int], dict] = {}
-
-        def cost(r: Refinement, step: Step) -> dict:
-            key = (id(r), step.moves)
-            if key not in mapped:
-                mapped[key] = {**circuit_cost(r.design(step), cost_opts), "error": step.error}
-            return mapped[key]
-
-        better = {}
-        for t, choice in chosen.items():
-            found = smallest_refined(refinements, t, self.final_candidates, lambda r, s: cost(r, s)["area"])
-            if found is not None and (choice is None or cost(*found)["area"] < choice[1]["area"]):
-                better[t] = (*found, cost(*found))
-        return refinements, better
+        to_beat = {t: None if c is None else c[1]["area"] for t, c in chosen.items()}
+        cost = memo_cost(lambda m: circuit_cost(m, cost_opts))
+        return refinements, refined_choices(refinements, to_beat, self.final_candidates, cost)
 
     def _choose_all(self, original: Module, view: LogicView, runs: list[_Run], threshold: float,
                     vectors: VectorSet, metric: str, cost_opts: dict) -> dict[float, tuple | None]:

@@ -16,10 +16,16 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy as np
 from axc.ir import InputError, Module
 from axc.ir.views import LogicView
-from axc.runtime.bmf.report import circuit_cost, log_summary, write_csv, write_plot
+from axc.runtime.bmf.report import (
+    circuit_cost,
+    log_summary,
+    pareto_front,
+    spread,
+    write_csv,
+    write_plot,
+)
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows
 from axc.runtime.prune.search import GateSearch, Step
@@ -136,14 +142,9 @@ class PrunePass(ModulePass):
 
     def _front(self, search: GateSearch, cost_of) -> list[dict[str, Any]]:
         area0 = search.steps[0].area or 1.0
-        front: list[Step] = []
-        for s in sorted(search.steps, key=lambda s: (s.error, s.area)):
-            if not front or s.area < front[-1].area:
-                front.append(s)
+        front: list[Step] = pareto_front(search.steps)
         rows = [{"error": s.error, "area_ratio": round(s.area / area0, 6), "moves": s.moves} for s in front]
-        if self.map_front and front:
-            picks = np.unique(np.linspace(0, len(front) - 1, min(self.map_front, len(front))).round().astype(int))
-            for i in picks.tolist():
-                cost = cost_of(front[i])
-                rows[i].update(mapped_area=cost["area"], mapped_delay=cost["delay"], mapped_power=cost["power"])
+        for i in spread(len(front), self.map_front):
+            cost = cost_of(front[i])
+            rows[i].update(mapped_area=cost["area"], mapped_delay=cost["delay"], mapped_power=cost["power"])
         return rows

@@ -20,7 +20,7 @@ from .explore import Point
 from .partsim import exact_netlist
 from .synth import netlist_depth, synthesize_netlists
 
-__all__ = ["circuit_cost", "log_summary", "pareto_front", "write_csv", "write_plot"]
+__all__ = ["circuit_cost", "log_summary", "pareto_front", "spread", "write_csv", "write_plot"]
 
 
 def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -43,13 +43,22 @@ def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[
             "cost_model": "abc simple gates, NanGate45 X1 areas (proxy)"}
 
 
-def pareto_front(points: Sequence[Point]) -> list[Point]:
-    """Points no other point beats in both error and area, by increasing error."""
+def pareto_front(points: Sequence[Any]) -> list[Any]:
+    """Points (with `error` and `area`) no other point beats in both, by increasing error."""
     front: list[Point] = []
     for p in sorted(points, key=lambda p: (p.error, p.area)):
         if not front or p.area < front[-1].area:
             front.append(p)
     return front
+
+
+def spread(n: int, count: int) -> list[int]:
+    """At most `count` indices evenly spread over range(n), first and last included."""
+    import numpy as np
+
+    if n <= 0 or count <= 0:
+        return []
+    return np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int)).tolist()
 
 
 def write_csv(path: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-
 from axc.runtime import simkernels as K
 from axc.runtime.bmf.errors import _popcount64, metric_error
 from axc.runtime.simgraph import fanout_cone

@@ -18,7 +18,7 @@ from axc.runtime.logicsim import VectorSet
 
 from .search import GateSearch, Step
 
-__all__ = ["Refinement", "refine", "smallest_refined"]
+__all__ = ["Refinement", "memo_cost", "refine", "refined_choices"]
 
 
 @dataclass
@@ -45,12 +45,30 @@ def refine(progress: Callable, starts: Sequence[tuple[str, Module]], reference: 
     return out
 
 
-def smallest_refined(refinements: Sequence[Refinement], threshold: float, count: int,
-                     area_of: Callable[[Refinement, Step], float]) -> tuple[Refinement, Step] | None:
-    """Among the `count` smallest designs (proxy area) within `threshold` of every search, the
-    one of smallest `area_of` (the mapped area); None when no search has a design within it."""
-    picks = [(r, s) for r in refinements for s in r.search.smallest_within(threshold, count)
-             if s.error <= threshold]
-    if not picks:
-        return None
-    return min(picks, key=lambda c: (area_of(*c), c[1].error))
+def memo_cost(cost_of_module: Callable[[Module], dict]) -> Callable[[Refinement, Step], dict]:
+    """Cost of a refined design (`cost_of_module` of its module, with its error), computed once."""
+    done: dict[tuple[int, int], dict] = {}
+
+    def cost(r: Refinement, step: Step) -> dict:
+        key = (id(r), step.moves)
+        if key not in done:
+            done[key] = {**cost_of_module(r.design(step)), "error": step.error}
+        return done[key]
+
+    return cost
+
+
+def refined_choices(refinements: Sequence[Refinement], to_beat: dict[float, float | None], count: int,
+                    cost: Callable[[Refinement, Step], dict]) -> dict[float, tuple[Refinement, Step, dict]]:
+    """Per threshold of `to_beat` (mapped area of the design to beat, None for none), the
+    smallest mapped of the `count` smallest-proxy refined designs within it, where it maps
+    smaller: {threshold: (refinement, step, its cost)}."""
+    better = {}
+    for t, area in to_beat.items():
+        picks = [(r, s) for r in refinements for s in r.search.smallest_within(t, count) if s.error <= t]
+        if not picks:
+            continue
+        found = min(picks, key=lambda c: (cost(*c)["area"], c[1].error))
+        if area is None or cost(*found)["area"] < area:
+            better[t] = (*found, cost(*found))
+    return better

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-
 from axc.ir import Module
 from axc.ir.views import LogicView
 from axc.runtime import simkernels as K

@@ -10,7 +10,6 @@ never change: the simulated words before and after are the same.
 from __future__ import annotations
 
 import numpy as np
-
 from axc.ir.views import GATE_CODES
 
 __all__ = ["BUF", "NARY", "NOT", "effective_inputs", "simplify"]
