@@ -25,7 +25,14 @@ from axc.runtime.bmf.batched import iterate_batched
 from axc.runtime.bmf.explore import Explorer, Point, make_executor
 from axc.runtime.bmf.partition import partition_logic
 from axc.runtime.bmf.rebuild import inline_bmf, rebuild_graph
-from axc.runtime.bmf.report import circuit_cost, log_summary, spread, write_csv, write_plot
+from axc.runtime.bmf.report import (
+    circuit_cost,
+    log_summary,
+    measure_against,
+    spread,
+    write_csv,
+    write_plot,
+)
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows
 from axc.runtime.prune.refine import Refinement, memo_cost, refine, refined_choices
@@ -119,7 +126,8 @@ class BmfPass(ModulePass):
     algebra: Literal["or", "xor", "mixed"] = "mixed"
     """Decompressor algebra: OR, XOR, or the better of both per output column."""
     time_budget: float = 0.0
-    """Stop exploring after this many seconds (0 = no limit)."""
+    """Stop exploring after this many seconds (0 = no limit); each exploration (partition) and
+    each refinement search gets this budget."""
     sample: int = 0
     """Try only this many random subcircuits per track and iteration (0 = all; BLASYS'
     fast_random, for circuits with thousands of parts)."""
@@ -212,7 +220,7 @@ class BmfPass(ModulePass):
             result = ref.design(step)
             module.remove_graph(module.top)
             module.add_graph(result.top_graph, top=True)
-            report = _remeasure(view, result, vectors)
+            report = measure_against(view, result, vectors)
             expected = step.error
         elif _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
             exact_out = Simulator(view).run(vectors, keep_signals=False).packed
@@ -332,7 +340,7 @@ class BmfPass(ModulePass):
                 part_errors[i] = rel.factorization.error / float(explorer.weights[i].sum() << part.k)
         rebuild_graph(module, view, partition, best.degrees, explorer.cache, part_errors,
                       {metric: float(best.error)})
-        return _remeasure(view, _flat_copy(module), vectors)
+        return measure_against(view, _flat_copy(module), vectors)
 
     def _summary(self, view: LogicView, run: _Run, runs: list[_Run], metric: str, threshold: float,
                  vectors: VectorSet, before: dict, after: dict, report, best: Point, front: list[dict],
@@ -390,12 +398,6 @@ def _front_row(ratio: float, item: tuple) -> dict[str, Any]:
     run, point = item
     return {"error": point.error, "area_ratio": round(ratio, 6), "origin": f"bmf {run.k}x{run.m}",
             "degrees": " ".join(map(str, point.degrees))}
-
-
-def _remeasure(view: LogicView, result: Module, vectors: VectorSet):
-    exact_out = Simulator(view).run(vectors, keep_signals=False).packed
-    approx_out = Simulator(LogicView.from_graph(result.top_graph)).run(vectors, keep_signals=False).packed
-    return compare_rows(exact_out, approx_out, vectors, list(view.output_ports))
 
 
 def _flat_copy(module: Module) -> Module:

@@ -20,7 +20,7 @@ from .explore import Point
 from .partsim import exact_netlist
 from .synth import netlist_depth, synthesize_netlists
 
-__all__ = ["circuit_cost", "log_summary", "pareto_front", "spread", "write_csv", "write_plot"]
+__all__ = ["circuit_cost", "log_summary", "measure_against", "pareto_front", "spread", "write_csv", "write_plot"]
 
 
 def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -41,6 +41,17 @@ def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[
     mapped = synthesize_netlists([net])[0]
     return {"area": mapped.area, "delay": float(netlist_depth(mapped)), "power": None,
             "cost_model": "abc simple gates, NanGate45 X1 areas (proxy)"}
+
+
+def measure_against(exact: LogicView, module: Module, vectors: Any) -> Any:
+    """Every error metric of the top graph of `module` against the circuit `exact`, both
+    simulated on `vectors` (an `ErrorReport`)."""
+    from axc.runtime.logicsim import Simulator
+    from axc.runtime.metrics import compare_rows
+
+    exact_out = Simulator(exact).run(vectors, keep_signals=False).packed
+    approx_out = Simulator(LogicView.from_graph(module.top_graph)).run(vectors, keep_signals=False).packed
+    return compare_rows(exact_out, approx_out, vectors, list(exact.output_ports))
 
 
 def pareto_front(points: Sequence[Any]) -> list[Any]:
