@@ -12,7 +12,7 @@ NanGate45 genlib); errors are re-measured on the rewritten circuit. Suites:
   EvoApproxLib v2022 mul8u circuit and operand truncation k = 1…5; written to `--out` as CSV
   and PNG. Each source runs twice: with `refine=false` (factorization only) and as bmf runs by
   default (its designs, and the original, refined by the gate-level search of `prune`), with
-  the designs within `--mul8-err`/4^i (i = 1…5) as extra thresholds, so refinement also starts
+  the designs within `--mul8-err`/4^i (i = 1…9) as extra thresholds, so refinement also starts
   from low-error designs.
 * `runtime`: single-process wall time of c880 at ER ≤ 10 % (BLASYS ≈ 20 min on 4 cores) and
   the 8x8 multiplier down to NMED ≤ 1 % (BLASYS ≈ 1 h 52 min on 12 cores).
@@ -145,7 +145,7 @@ def suite_mul8(out: Path, budget: float, err: float, settings: list[tuple[int, i
                      "area": estimate_cost(m).area})
     sources = (("mul8u_1JJQ", _exact_1jjq), ("A*B", lambda: _lowered(word_path)),
                ("resynth 1JJQ", _resynthesized_1jjq))
-    ladder = tuple(err / 4 ** i for i in range(5, 0, -1))
+    ladder = tuple(err / 4 ** i for i in range(9, 0, -1))
     runs = ((s, km, refine) for km in settings for s in sources for refine in (False, True))
     for (source, make), (k, m), refine in runs:
         label = f"bmf {source} k{k}m{m}" + ("" if refine else " unrefined")
