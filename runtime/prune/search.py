@@ -31,6 +31,9 @@ from .simplify import BUF, NARY, NOT, effective_inputs, simplify
 
 __all__ = ["GateSearch", "Move", "Step"]
 
+_SAMPLE_MARGIN = 1.25
+"""Moves whose error on the ranking sample is up to this factor over the threshold are still
+measured on all vectors."""
 _SIMILARITY_WORDS = 16
 """Sample words (64 vectors each) compared when ranking similar signals."""
 
@@ -202,7 +205,11 @@ class GateSearch:
         sample_now = self.sample.error(self)
         est = self._errors(self.sample, moves, live)
         score = (est - sample_now) / gains
-        order = np.lexsort((-gains, score))
+        # near the threshold the best ratios overshoot it: rank only moves that may fit (sampled
+        # estimates get a margin for sampling noise; all vectors decide)
+        margin = 1.0 if self.sample is self.full else _SAMPLE_MARGIN
+        fits = np.flatnonzero(est <= threshold * margin)
+        order = fits[np.lexsort((-gains[fits], score[fits]))]
         for start in range(0, min(order.size, 4 * self.verify), self.verify):
             picks = order[start:start + self.verify]
             chosen = [moves[i] for i in picks.tolist()]
