@@ -1,0 +1,6 @@
+"""Gate-level approximate logic synthesis by signal substitution, for `prune` and `bmf`'s refinement.
+
+`kernels`: liveness, reference counts, freed area, similar signals and batched trial errors
+(numba); `simplify`: constant propagation after a substitution; `search`: the greedy search and
+its trajectory of designs; `refine`: searches started from other passes' designs.
+"""
