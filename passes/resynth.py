@@ -5,8 +5,11 @@ stochastic `&deepsyn` for `effort` seconds (0 skips it) and `resyn2`, then maps 
 gates (AND, NAND, OR, NOR, XOR, XNOR, MUX); the result comes back through the BLIF frontend
 with the same port names and widths and replaces the top graph. Nothing is approximated: the
 new graph is compared with the old one by `check-equiv`'s simulations (exhaustive up to 16 input
-bits, else on `vectors` random vectors) and any difference is an error. Use it before `bmf` or
-`truncate`, so that the approximation starts from a compact exact circuit.
+bits, else on `vectors` random vectors) and any difference is an error. The new graph
+replaces the old one only when it maps (cost model) to less area, or to the same area with
+fewer gates: ABC's mapping onto simple gates is not area-optimal and can come out larger on
+small circuits, and the pass never makes a circuit bigger. Use it before `bmf` or `truncate`,
+so that the approximation starts from a compact exact circuit.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from axc.backends.blif import emit_blif
 from axc.frontend.blif import parse_blif
 from axc.ir import InputError, Module, PassError
 from axc.ir.views import LogicView
+from axc.runtime.bmf.report import circuit_cost
 from axc.runtime.bmf.synth import ABC_GATES
 from axc.runtime.yosys import run_yosys
 
@@ -68,8 +72,22 @@ class ResynthPass(ModulePass):
         if not verdict.equivalent:
             raise PassError(f"resynth: ABC's result differs from the original ({verdict.method}): "
                             f"{verdict.describe()}")
-        after_gates = LogicView.from_graph(fresh).n_gates
+        abc_gates = LogicView.from_graph(fresh).n_gates
+        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
+        area_before = circuit_cost(module, cost_opts)["area"]
+        candidate = Module()
+        candidate.add_graph(fresh, top=True)
+        abc_area = circuit_cost(candidate, cost_opts)["area"]
+        candidate.remove_graph(fresh.name)
+        better = (abc_area, abc_gates) < (area_before, before.n_gates)
+        stats = {"gates_before": before.n_gates, "gates_after": abc_gates if better else before.n_gates,
+                 "area_before": area_before, "area_after": abc_area if better else area_before,
+                 "abc_gates": abc_gates, "abc_area": abc_area}
+        if not better:
+            ctx.log(f"resynth: kept the original ({before.n_gates} gates, {area_before:.1f} µm²); "
+                    f"ABC's result maps to {abc_gates} gates, {abc_area:.1f} µm²")
+            return PassResult(modified=False, stats=stats)
         module.remove_graph(graph.name)
         module.add_graph(fresh, top=True)
-        ctx.log(f"resynth: {before.n_gates} → {after_gates} gates")
-        return PassResult(modified=True, stats={"gates_before": before.n_gates, "gates_after": after_gates})
+        ctx.log(f"resynth: {before.n_gates} → {abc_gates} gates, {area_before:.1f} → {abc_area:.1f} µm²")
+        return PassResult(modified=True, stats=stats)

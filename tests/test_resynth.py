@@ -11,6 +11,7 @@ from axc.passes.resynth import ResynthPass
 from axc.runtime.cost import estimate_cost
 from axc.runtime.logicsim import Simulator, VectorSet
 from bmf_circuits import array_multiplier, random_logic
+from conftest import CORPORA
 
 
 def _outputs(module, vectors: VectorSet) -> np.ndarray:
@@ -46,3 +47,18 @@ def test_random_logic_redundancy_is_removed() -> None:
 def test_negative_effort_is_refused() -> None:
     with pytest.raises(InputError, match="effort must not be negative"):
         ResynthPass(effort=-1.0).apply(PassContext(quiet=True), array_multiplier(3))
+
+
+def test_a_result_that_maps_larger_is_not_kept() -> None:
+    # ABC's simple-gate mapping of ISCAS c17 (6 NANDs) maps to more area than the original
+    from axc.frontend.verilog import load_verilog
+    from axc.ir.printer import print_module
+
+    module = load_verilog(str(CORPORA / "iscas85" / "verilog_circuitgraph" / "c17.v"), {})
+    before_text = print_module(module)
+    area = estimate_cost(module).area
+    res = ResynthPass(effort=0.0).apply(PassContext(quiet=True), module)
+    assert res.stats["abc_area"] > area
+    assert not res.modified
+    assert print_module(module) == before_text
+    assert res.stats["area_after"] == area
