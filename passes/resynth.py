@@ -37,8 +37,8 @@ _RESYN2 = "balance;rewrite;refactor;balance;rewrite;rewrite -z;balance;refactor 
 
 @dataclass(frozen=True)
 class ResynthPass(ModulePass):
-    """Optimise a combinational circuit exactly with ABC (&deepsyn, resyn2) and check by
-    simulation that every output is unchanged."""
+    """Optimise a combinational circuit exactly with ABC (&deepsyn, resyn2), check by
+    simulation that every output is unchanged, and keep the result only if it maps smaller."""
 
     name: ClassVar[str] = "resynth"
     requires_dialects: ClassVar[tuple[str, ...]] = ("logic",)
