@@ -21,8 +21,8 @@ from axc.backends.blif import emit_blif
 from axc.frontend.blif import parse_blif
 from axc.ir import InputError, Module, PassError
 from axc.ir.views import LogicView
-from axc.runtime.bmf.report import circuit_cost
 from axc.runtime.bmf.synth import ABC_GATES
+from axc.runtime.cost import estimate_cost
 from axc.runtime.yosys import run_yosys
 
 from .base import ModulePass, PassContext, PassResult
@@ -72,22 +72,17 @@ class ResynthPass(ModulePass):
         if not verdict.equivalent:
             raise PassError(f"resynth: ABC's result differs from the original ({verdict.method}): "
                             f"{verdict.describe()}")
-        abc_gates = LogicView.from_graph(fresh).n_gates
-        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
-        area_before = circuit_cost(module, cost_opts)["area"]
-        candidate = Module()
-        candidate.add_graph(fresh, top=True)
-        abc_area = circuit_cost(candidate, cost_opts)["area"]
-        candidate.remove_graph(fresh.name)
-        better = (abc_area, abc_gates) < (area_before, before.n_gates)
-        stats = {"gates_before": before.n_gates, "gates_after": abc_gates if better else before.n_gates,
-                 "area_before": area_before, "area_after": abc_area if better else area_before,
-                 "abc_gates": abc_gates, "abc_area": abc_area}
-        if not better:
+        fresh_view = LogicView.from_graph(fresh)
+        genlib, liberty = ctx.options.get("genlib"), ctx.options.get("liberty")
+        area_before = estimate_cost(before, genlib, liberty, power=False).area
+        abc_area = estimate_cost(fresh_view, genlib, liberty, power=False).area
+        stats = {"gates_before": before.n_gates, "area_before": area_before,
+                 "abc_gates": fresh_view.n_gates, "abc_area": abc_area}
+        if (abc_area, fresh_view.n_gates) >= (area_before, before.n_gates):
             ctx.log(f"resynth: kept the original ({before.n_gates} gates, {area_before:.1f} µm²); "
-                    f"ABC's result maps to {abc_gates} gates, {abc_area:.1f} µm²")
-            return PassResult(modified=False, stats=stats)
+                    f"ABC's result maps to {fresh_view.n_gates} gates, {abc_area:.1f} µm²")
+            return PassResult(modified=False, stats={**stats, "gates_after": before.n_gates, "area_after": area_before})
         module.remove_graph(graph.name)
         module.add_graph(fresh, top=True)
-        ctx.log(f"resynth: {before.n_gates} → {abc_gates} gates, {area_before:.1f} → {abc_area:.1f} µm²")
-        return PassResult(modified=True, stats=stats)
+        ctx.log(f"resynth: {before.n_gates} → {fresh_view.n_gates} gates, {area_before:.1f} → {abc_area:.1f} µm²")
+        return PassResult(modified=True, stats={**stats, "gates_after": fresh_view.n_gates, "area_after": abc_area})

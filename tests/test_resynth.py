@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
+from axc.ir.printer import print_module
 from axc.ir.views import LogicView
 from axc.passes.base import PassContext
 from axc.passes.resynth import ResynthPass
@@ -51,9 +53,6 @@ def test_negative_effort_is_refused() -> None:
 
 def test_a_result_that_maps_larger_is_not_kept() -> None:
     # ABC's simple-gate mapping of ISCAS c17 (6 NANDs) maps to more area than the original
-    from axc.frontend.verilog import load_verilog
-    from axc.ir.printer import print_module
-
     module = load_verilog(str(CORPORA / "iscas85" / "verilog_circuitgraph" / "c17.v"), {})
     before_text = print_module(module)
     area = estimate_cost(module).area
