@@ -22,7 +22,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from axc.ir import AxcError, InputError, ParseError
+from axc.ir import AxcError, InputError, MissingExtra, ParseError, check_extra
+from axc.runtime.caches import kernel_cache_dir, watch_compilation
 
 __all__ = ["build_parser", "main"]
 
@@ -245,6 +246,13 @@ def _network_quality(result: Any) -> None:
     report_network_quality(result.ctx, module)
 
 
+def _say_compiling() -> None:
+    folder = kernel_cache_dir()
+    where = f"cached in {folder}" if folder is not None else "not cached: no writable cache folder"
+    print(f"axc-opt: compiling numba kernels on first use ({where}); later runs skip this",
+          file=sys.stderr, flush=True)
+
+
 def _usage_error(exc: AxcError) -> AxcError:
     exc.exit_status = USAGE_ERROR  # type: ignore[attr-defined]
     return exc
@@ -280,6 +288,11 @@ def _run(args: argparse.Namespace) -> int:
         out_format = args.emit or (format_of(args.output) if args.output else None)
         if out_format is not None:
             get_saver(out_format)
+        if args.plot:
+            check_extra("matplotlib", "--plot")
+        manager.check_extras()
+    except MissingExtra:
+        raise
     except (ParseError, AxcError) as exc:
         raise _usage_error(exc) from None
     io_options = {**options, "print_debuginfo": args.print_debuginfo}
@@ -293,6 +306,8 @@ def _run(args: argparse.Namespace) -> int:
             raise _usage_error(AxcError(f"--sim takes KEY=VALUE, got '{item}'"))
         io_options[key.strip().replace("-", "_")] = value.strip()
     run_report: dict[str, Any] = {"pipeline": str(manager.pipeline)}
+    if not args.quiet:
+        watch_compilation(_say_compiling)
     try:
         module = load(args.input, **io_options)
         ctx = manager.make_context(quiet=args.quiet, input_path=args.input)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from axc.ir import InputError, Module
+from axc.ir import InputError, Module, check_extra
 
-__all__ = ["EMITTERS", "LOADERS", "format_of", "get_loader", "get_saver"]
+__all__ = ["EMITTERS", "EMITTER_EXTRAS", "LOADERS", "format_of", "get_loader", "get_saver"]
 
 LOADERS: dict[str, str] = {
     "ir": "axc.ir.parser:load_ir",
@@ -40,6 +40,9 @@ EMITTERS: dict[str, str] = {
     "json": "axc.backends.accel_sim:save_sim",
 }
 
+EMITTER_EXTRAS: dict[str, str] = {"pt": "torch", "svg": "graphviz", "png": "graphviz"}
+"""Formats whose emitter needs an optional package (see `axc.ir.extras`)."""
+
 
 def format_of(path: str | Path) -> str:
     """The format name of a path, from its extension (`.ir`, `.v`, `.onnx`, ...)."""
@@ -61,4 +64,7 @@ def get_loader(fmt: str) -> Callable[[str, dict[str, Any]], Module]:
 
 
 def get_saver(fmt: str) -> Callable[[Module, str, dict[str, Any]], None]:
+    """The emitter of `fmt`; `MissingExtra` when it needs a package that is not installed."""
+    if fmt in EMITTER_EXTRAS:
+        check_extra(EMITTER_EXTRAS[fmt], f"writing .{fmt} files")
     return _resolve(EMITTERS, fmt, "backend")

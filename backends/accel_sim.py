@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from axc.ir import InputError, Module, Op
+from axc.ir import InputError, Module, Op, import_extra
 from axc.ir.dialects import approx, nn
 from axc.runtime.accel import (
     EnergyTable,
@@ -169,8 +169,7 @@ def simulate_network(module: Module, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plot(report: dict[str, Any], path: str) -> None:
-    import matplotlib
-
+    matplotlib = import_extra("matplotlib", "--plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

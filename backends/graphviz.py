@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from axc.ir import Graph, InputError, Module, Op, Value
+from axc.ir import Graph, InputError, Module, Op, Value, import_extra
 
 __all__ = ["DEFAULT_MAX_OPS", "graph_depth", "save_dot", "save_png", "save_svg", "to_dot"]
 
@@ -191,8 +191,7 @@ def save_dot(module: Module, path: str, options: dict[str, Any] | None = None) -
 def _render(module: Module, path: str, options: dict[str, Any] | None, fmt: str) -> None:
     if shutil.which("dot") is None:
         raise InputError("cannot draw a picture: Graphviz 'dot' is not installed (apt-get install graphviz)")
-    import graphviz
-
+    graphviz = import_extra("graphviz", f"writing .{fmt} files")
     source = graphviz.Source(to_dot(module, _max_ops(options)))
     try:
         data = source.pipe(format=fmt)

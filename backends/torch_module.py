@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn as nnd
+from axc.runtime.torch_approx import approx_module
 from torch import nn
 
 from .torch_ops import INT_RANGES, KERNELS, OPAQUE_KERNELS, fake_quantize, fake_quantize_activation
@@ -50,7 +51,10 @@ _LOCAL_KERNELS = {
     "fq_act": lambda args, attrs: fake_quantize_activation(args[0], args[1], attrs["lo"], attrs["hi"]),
 }
 
-_OP_MODULES: dict[str, Callable[[Op], nn.Module]] = {}
+_OP_MODULES: dict[str, Callable[[Op], nn.Module]] = {
+    "approx.mul": approx_module,
+    "approx.htp": approx_module,
+}
 
 
 def register_torch_op(op_name: str, factory: Callable[[Op], nn.Module]) -> None:

@@ -21,13 +21,14 @@ from .diagnostics import (
     VerifyError,
 )
 from .dialect import AttrDef, Dialect, lookup_op, register_dialect, registered_dialects
+from .extras import MissingExtra, check_extra, import_extra
 from .types import IntType, TensorType, Type, i1
 from .verifier import verify
 
 __all__ = [
     "AttrDef", "AxcError", "BudgetExceeded", "DenseArray", "Dialect", "FileLoc", "FrozenDict",
-    "Graph", "InputError", "IntType", "Location", "Module", "NameLoc", "Op", "ParseError",
+    "Graph", "InputError", "IntType", "Location", "MissingExtra", "Module", "NameLoc", "Op", "ParseError",
     "PassError", "TensorType", "TruthTable", "Type", "Use", "Value", "VerifyError",
-    "canonical_attr", "dialects", "i1", "lookup_op", "register_dialect", "registered_dialects",
+    "canonical_attr", "check_extra", "dialects", "import_extra", "i1", "lookup_op", "register_dialect", "registered_dialects",
     "verify",
 ]

@@ -272,9 +272,6 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
         ctx.report[pass_name]["saving%"] = saving
         ctx.log(f"{pass_name}: {model.name}: area {model.cost.get('area', 0):.1f} um2, power "
                 f"{model.cost.get('power', 0):.1f} uW; saving vs exact {saving}")
-    from axc.runtime.torch_approx import register_torch_kernels
-
-    register_torch_kernels()
     m = model.metrics()
     ctx.log(f"{pass_name}: {len(targets)} layers multiply through {model.name} "
             f"(MAE {m['mae']:.3g}, WCE {m['wce']}, EP {m['ep%']:.2f} %)")

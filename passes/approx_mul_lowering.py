@@ -19,11 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from axc.ir import DenseArray, Graph, InputError, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
-from axc.runtime.approx_layers import LayerSpec, htp_plan
 from axc.runtime.htp import HtpModel, Transform
+from axc.runtime.htp_fold import LayerSpec, htp_plan, output_axis
 
 __all__ = ["lower_approx_layer"]
 
@@ -111,31 +110,36 @@ def _conv_attrs(op: Op) -> dict[str, Any]:
             if op.attr(k) is not None}
 
 
-def _layer_ints(op: Op, spec: LayerSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _layer_ints(op: Op) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer weights, weight zero points and weight scales (float64) of the quantized layer."""
     view = op.attr("quant")
-    wq = torch.from_numpy(np.asarray(view["w_int"].array).astype(np.float64))
-    zero = torch.from_numpy(np.asarray(view["w_zero_point"].array).astype(np.float64))
-    scale = torch.from_numpy(np.asarray(view["w_scale"].array).astype(np.float64))
+    wq, zero, scale = (np.asarray(view[key].array).astype(np.float64)
+                       for key in ("w_int", "w_zero_point", "w_scale"))
     return wq, zero, scale
 
 
-def _finish(b: _Builder, acc: Value, op: Op, spec: LayerSpec, scale: torch.Tensor,
+def _per_channel(values: np.ndarray, n_channels: int) -> np.ndarray:
+    """A per-tensor or per-channel parameter as one value per output channel."""
+    return np.broadcast_to(values.reshape(-1), (n_channels,))
+
+
+def _finish(b: _Builder, acc: Value, op: Op, spec: LayerSpec, scale: np.ndarray,
             channel_shape: tuple) -> Value:
     """y = acc * S_x S_w + bias (float32)."""
     acc32 = b.cast(acc, "f32") if acc.type.dtype != "f32" else acc
-    factor = (scale.numpy() * spec.x_scale).astype(np.float32).reshape(channel_shape)
+    factor = (scale * spec.x_scale).astype(np.float32).reshape(channel_shape)
     y = b.binary(nn.MulOp, acc32, b.const(factor, "f32"))
     bias_index = 5 if isinstance(op, approx.MulOp) else 4
     if len(op.operands) > bias_index:
-        shape = tuple(int(s) if s != -1 else int(scale.numel()) for s in channel_shape)
+        shape = tuple(int(s) if s != -1 else int(scale.size) for s in channel_shape)
         y = b.binary(nn.AddOp, y, b.reshape(op.operand(bias_index), shape, list(shape)))
     return y
 
 
 def _lower_htp(b: _Builder, op: Op, spec: LayerSpec) -> Value:
     model = HtpModel.from_plain(str(op.attr("multiplier")), op.attr("terms"))
-    wq, w_zero, scale = _layer_ints(op, spec)
-    groups, constant = htp_plan(model, wq, spec, w_zero, int(op.attr("w_min")), int(op.attr("w_max")))
+    wq, w_zero, scale = _layer_ints(op)
+    groups, constant = htp_plan(model, wq, spec, w_zero)
     xq = _integer_activation(b, op, spec)
     out_shape = op.result.type.shape
     conv = spec.op == "conv"
@@ -144,23 +148,23 @@ def _lower_htp(b: _Builder, op: Op, spec: LayerSpec) -> Value:
         g_zero = float(gx(np.array([spec.x_zero]))[0])
         tx = b.add_const(_transform(b, gx, xq, spec), np.float32(-g_zero))
         if conv:
-            weight = b.const(folded.numpy(), "f32")
+            weight = b.const(folded, "f32")
             term = b.op(nn.ConvOp, [tx, weight], "f32", out_shape, _conv_attrs(op))
-            constant = constant + g_zero * folded.sum(dim=(1, 2, 3))
+            constant = constant + g_zero * folded.sum(axis=(1, 2, 3))
         else:
-            kn = folded.t() if spec.op == "gemm" and spec.trans_b else folded
-            term = b.op(nn.MatMulOp, [tx, b.const(kn.numpy(), "f32")], "f32", out_shape)
-            constant = constant + g_zero * kn.sum(dim=0)
+            kn = folded.T if output_axis(spec) == 0 else folded
+            term = b.op(nn.MatMulOp, [tx, b.const(kn, "f32")], "f32", out_shape)
+            constant = constant + g_zero * kn.sum(axis=0)
         acc = term if acc is None else b.binary(nn.AddOp, acc, term)
     assert acc is not None
     channel_shape = (1, -1, 1, 1) if conv else (1, -1)
-    acc = b.binary(nn.AddOp, acc, b.const(constant.numpy().reshape(channel_shape), "f32"))
-    return _finish(b, acc, op, spec, scale.expand(int(out_shape[1 if conv else -1]))
-                   if scale.numel() == 1 else scale, channel_shape)
+    acc = b.binary(nn.AddOp, acc, b.const(constant.reshape(channel_shape), "f32"))
+    return _finish(b, acc, op, spec, _per_channel(scale, int(out_shape[1 if conv else -1])),
+                   channel_shape)
 
 
 def _lower_lut(b: _Builder, op: Op, spec: LayerSpec) -> Value:
-    wq, w_zero, scale = _layer_ints(op, spec)
+    wq, w_zero, scale = _layer_ints(op)
     lut = np.asarray(op.operand(4).owner.attr("value").array)
     w_size = lut.shape[1]
     xq = _integer_activation(b, op, spec)
@@ -179,10 +183,10 @@ def _lower_lut(b: _Builder, op: Op, spec: LayerSpec) -> Value:
         rows = b.reshape(patches, (n, k, oh * ow), [0, k, -1])
         rows = b.op(nn.TransposeOp, [rows], "f32", (n, oh * ow, k), {"perm": (0, 2, 1)})
         x4 = b.reshape(b.add_const(rows, np.float32(spec.x_zero)), (n, 1, oh * ow, k), [0, 1, -1, k])
-        w_idx = (wq.reshape(n_out, k).numpy() - spec.mul_w_min).reshape(1, n_out, 1, k)
+        w_idx = (wq.reshape(n_out, k) - spec.mul_w_min).reshape(1, n_out, 1, k)
         acc_shape, sum_shape = (n, n_out, oh * ow, k), (n, n_out, oh * ow, 1)
     else:
-        w_kn = (wq.t() if spec.op == "gemm" and spec.trans_b else wq).numpy()
+        w_kn = wq.T if output_axis(spec) == 0 else wq
         k, n_out = w_kn.shape
         lead = tuple(xq.type.shape[:-1])
         x4 = b.reshape(xq, (*lead, 1, k), [0] * len(lead) + [1, k])
@@ -196,11 +200,9 @@ def _lower_lut(b: _Builder, op: Op, spec: LayerSpec) -> Value:
     sums = b.op(nn.MatMulOp, [gathered, ones], "f64", sum_shape)
     x_sum = b.op(nn.MatMulOp, [b.cast(x4, "f64"), ones], "f64", (*x4.type.shape[:-1], 1))
     n_taps = k
-    wd = wq.double()
     n_ch = int(out_shape[1] if conv else out_shape[-1])
-    zw = (w_zero.expand(n_ch) if w_zero.numel() == 1 else w_zero).numpy()
-    w_sum = (wd.sum(dim=(1, 2, 3)) if conv else torch.from_numpy(
-        w_kn.astype(np.float64)).sum(dim=0)).numpy()
+    zw = _per_channel(w_zero, n_ch)
+    w_sum = wq.sum(axis=(1, 2, 3)) if conv else w_kn.sum(axis=0)
     constant = -spec.x_zero * w_sum + n_taps * spec.x_zero * zw
     channel = (1, n_ch, 1, 1) if conv else (*([1] * (len(sum_shape) - 2)), n_ch, 1)
     total = b.binary(nn.AddOp, sums, b.binary(nn.MulOp, x_sum, b.const(-zw.reshape(channel), "f64"),
@@ -212,8 +214,7 @@ def _lower_lut(b: _Builder, op: Op, spec: LayerSpec) -> Value:
     else:
         total = b.reshape(total, tuple(out_shape), [0] * (len(out_shape) - 1) + [n_ch])
         channel_shape = (1, -1)
-    return _finish(b, total, op, spec, scale.expand(n_ch) if scale.numel() == 1 else scale,
-                   channel_shape)
+    return _finish(b, total, op, spec, _per_channel(scale, n_ch), channel_shape)
 
 
 def lower_approx_layer(g: Graph, op: Op) -> None:

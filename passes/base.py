@@ -101,6 +101,19 @@ class ModulePass:
     requires_dialects: ClassVar[tuple[str, ...]] = ()
     """Dialects the module must contain for the pass to have anything to do (informational)."""
 
+    needs: ClassVar[tuple[str, ...]] = ()
+    """Optional third-party packages (keys of `axc.ir.extras.EXTRAS`) the pass always needs."""
+
+    def optional_packages(self) -> list[tuple[str, str]]:
+        """(package, feature) pairs of the optional packages this pass needs with its options:
+        `needs`, Dask for a `scheduler`, matplotlib for a `plot` file."""
+        found = [(package, f"pass '{self.name}'") for package in self.needs]
+        if getattr(self, "scheduler", None):
+            found.append(("distributed", f"{self.name}{{scheduler=...}} (--scheduler)"))
+        if getattr(self, "plot", None):
+            found.append(("matplotlib", f"{self.name}{{plot=...}}"))
+        return found
+
     def requires(self, module: Module) -> None:
         """Raise `InputError` if this pass cannot work on `module`."""
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from axc.ir import AxcError, InputError, Module, PassError, VerifyError, verify
+from axc.ir import AxcError, InputError, Module, PassError, VerifyError, check_extra, verify
 
 from .base import ModulePass, PassContext, PassResult
 from .options import OptionError, conform, pass_options
@@ -161,8 +161,17 @@ class PassManager:
             setattr(ctx, key, value)
         return ctx
 
+    def check_extras(self) -> None:
+        """Raise `MissingExtra` when a pass needs an optional package that is not installed."""
+        for pass_ in self.passes:
+            for package, feature in pass_.optional_packages():
+                check_extra(package, feature)
+
     def run(self, module: Module, ctx: PassContext | None = None) -> RunResult:
-        """Run every pass on `module` (in place); raise `PassError` when one fails."""
+        """Run every pass on `module` (in place); raise `PassError` when one fails.
+
+        Optional packages the passes need are checked before the first pass runs."""
+        self.check_extras()
         ctx = ctx if ctx is not None else self.make_context()
         records: list[PassRecord] = []
         text = str(self.pipeline)

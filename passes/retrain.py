@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from axc.ir import InputError, Module
+from axc.ir import InputError, Module, import_extra
 from axc.ir.dialects import nn
 
 from .base import ModulePass, PassContext, PassResult
@@ -34,6 +34,7 @@ class RetrainPass(ModulePass):
     """
 
     name: ClassVar[str] = "retrain"
+    needs: ClassVar[tuple[str, ...]] = ("torch",)
     data: str | None = None
     """Labelled training data (the global --data fills it)."""
     epochs: int = 1
@@ -69,10 +70,9 @@ class RetrainPass(ModulePass):
             raise InputError(f"optimizer={self.optimizer} (expected adam or sgd)")
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
-        import torch
+        torch = import_extra("torch", "pass 'retrain'")
         from axc.backends.torch_module import to_torch, update_module_weights
         from axc.runtime.nn_eval import dataset_for_module
-        from axc.runtime.torch_approx import register_torch_kernels
 
         self.requires(module)
         data = self.data or ctx.options.get("data")
@@ -86,7 +86,6 @@ class RetrainPass(ModulePass):
                              self.offset + self.samples + self.eval_samples)
         if len(train) == 0:
             raise InputError(f"no training samples after offset {self.offset}")
-        register_torch_kernels()
         torch.manual_seed(self.seed)
         net = to_torch(module)
         softmax_output = _ends_in_softmax(module)

@@ -10,81 +10,28 @@ positions holding Z_x (real 0), S_w and Z_w per output channel or per tensor, N 
 
 - `lut_forward` (in `axc.runtime.lut_layers`): sum f via the bit-exact numba LUT kernels.
 - `htp_forward`: the HTP form sum_g conv(g_x(x_q), W_g) + C with W_g = sum c_j g_wj(w_q) merged
-  with the zero-point terms and constant-folded (`htp_plan`), as ordinary torch convs/matmuls.
+  with the zero-point terms and constant-folded (`axc.runtime.htp_fold.htp_plan`), as ordinary torch convs/matmuls.
 - `approx_forward`: either, with the exact-product straight-through gradient: the value is the
   approximate one, the gradient that of the float layer y = conv(x, w) + b.
 
-`LayerSpec.from_attrs` reads the plain attributes the passes put on the approx ops.
+`LayerSpec` (from `axc.runtime.htp_fold`) reads the plain attributes the passes put on the
+approx ops.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .htp import ONE, HtpModel, Transform
+from .htp import HtpModel, Transform
+from .htp_fold import LayerSpec, htp_plan
 from .htp_program import HtpProgram, build_program
 
-__all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward", "htp_plan",
+__all__ = ["LayerSpec", "approx_forward", "exact_forward", "htp_forward",
            "quantize_input", "weight_integers"]
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """Geometry and integer view of one approximate layer (plain values only)."""
-
-    op: str
-    """`conv`, `gemm` or `matmul`."""
-    x_scale: float
-    x_zero: int
-    x_min: int
-    x_max: int
-    mul_x_min: int
-    """Smallest multiplier activation operand (LUT row 0)."""
-    mul_w_min: int
-    """Smallest multiplier weight operand (LUT column 0)."""
-    strides: tuple[int, ...] = (1, 1)
-    pads: tuple[int, ...] = (0, 0, 0, 0)
-    dilations: tuple[int, ...] = (1, 1)
-    group: int = 1
-    auto_pad: str = "NOTSET"
-    trans_b: bool = False
-
-    @staticmethod
-    def from_attrs(attrs: Mapping[str, Any]) -> LayerSpec:
-        def ints(key: str, default: tuple[int, ...]) -> tuple[int, ...]:
-            value = attrs.get(key)
-            return tuple(int(v) for v in value) if value else default
-
-        return LayerSpec(
-            op=str(attrs["op"]), x_scale=float(attrs["x_scale"]), x_zero=int(attrs["x_zero_point"]),
-            x_min=int(attrs["x_min"]), x_max=int(attrs["x_max"]),
-            mul_x_min=int(attrs["mul_x_min"]), mul_w_min=int(attrs["mul_w_min"]),
-            strides=ints("strides", (1, 1)), pads=ints("pads", (0, 0, 0, 0)),
-            dilations=ints("dilations", (1, 1)), group=int(attrs.get("group", 1)),
-            auto_pad=str(attrs.get("auto_pad", "NOTSET")), trans_b=bool(attrs.get("transB", 0)),
-        )
-
-    def conv_pads(self, height: int, width: int, kernel: tuple[int, int]) -> tuple[int, ...]:
-        """Explicit (top, left, bottom, right) pads, resolving ONNX `auto_pad`."""
-        if self.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            begins, ends = [], []
-            for size, k, s, d in zip((height, width), kernel, self.strides, self.dilations):
-                out = -(-size // s)
-                total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
-                begin = total // 2 if self.auto_pad == "SAME_UPPER" else total - total // 2
-                begins.append(begin)
-                ends.append(total - begin)
-            return (begins[0], begins[1], ends[0], ends[1])
-        if self.auto_pad == "VALID":
-            return (0, 0, 0, 0)
-        return self.pads
 
 
 def _channel_view(p: torch.Tensor, ndim: int, axis: int) -> torch.Tensor:
@@ -149,39 +96,6 @@ def _apply_transform(g: Transform, v: torch.Tensor, lo: int, hi: int) -> torch.T
     return values[(v - lo).long()]
 
 
-def htp_plan(model: HtpModel, wq: torch.Tensor, spec: LayerSpec, w_zero: torch.Tensor,
-             w_lo: int, w_hi: int) -> tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]:
-    """[(g_x, folded weight)] and the per-channel constant, zero-point terms merged in.
-
-    Weights keep the layer's layout (OIHW for conv, as stored for gemm/matmul).
-    """
-    conv = spec.op == "conv"
-    n_out = wq.shape[0] if conv else _as_kn(wq, spec).shape[1]
-    zw = _out_channel_params(torch.ones(()), w_zero, n_out)[1].double()
-    wd = wq.double()
-    axis = 0 if conv or (spec.op == "gemm" and spec.trans_b) else 1
-    reduce_dims = tuple(d for d in range(wd.ndim) if d != axis)
-    groups: list[tuple[Transform, torch.Tensor]] = []
-    constant = torch.zeros(n_out, dtype=torch.float64)
-    identity_seen = False
-    for gx, weights in model.groups():
-        folded = torch.zeros_like(wd)
-        for coef, gw in weights:
-            folded = folded + coef * _apply_transform(gw, wd, w_lo, w_hi)
-        if gx.kind == "id":
-            folded = folded - _channel_view(zw, wd.ndim, axis)
-            identity_seen = True
-        if gx == ONE:
-            constant += folded.sum(dim=reduce_dims)
-        else:
-            groups.append((gx, folded))
-    if not identity_seen and bool((zw != 0).any()):
-        groups.append((Transform("id"), -_channel_view(zw, wd.ndim, axis).expand_as(wd).clone()))
-    n = wd[0].numel() if conv else _as_kn(wd, spec).shape[0]
-    constant += -spec.x_zero * wd.sum(dim=reduce_dims) + n * spec.x_zero * zw
-    return groups, constant
-
-
 _PLAN_CACHE: dict[str, tuple[list[tuple[Transform, torch.Tensor]], torch.Tensor]] = {}
 
 
@@ -212,10 +126,12 @@ def _folded_plan(model: HtpModel, w: torch.Tensor, w_scale: torch.Tensor, w_zero
     plan = _PLAN_CACHE.get(key)
     if plan is None:
         wq = weight_integers(w, w_scale, w_zero, spec)
-        groups, constant = htp_plan(model, wq, spec, w_zero, *w_range)
+        groups, constant = htp_plan(model, wq.double().numpy(), spec, w_zero.double().numpy())
         if spec.op != "conv":
-            groups = [(gx, _as_kn(folded, spec)) for gx, folded in groups]
-        plan = ([(gx, folded.to(dtype).contiguous()) for gx, folded in groups], constant.to(dtype))
+            groups = [(gx, folded.T if spec.trans_b and spec.op == "gemm" else folded)
+                      for gx, folded in groups]
+        plan = ([(gx, torch.from_numpy(folded).to(dtype).contiguous()) for gx, folded in groups],
+                torch.from_numpy(constant).to(dtype))
         if len(_PLAN_CACHE) > 256:
             _PLAN_CACHE.clear()
         _PLAN_CACHE[key] = plan

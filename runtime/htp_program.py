@@ -1,6 +1,6 @@
 """An HTP layer as one table lookup and one conv/matmul (the form `htp_forward` runs).
 
-The folded plan of a layer (`axc.runtime.approx_layers.htp_plan`) is sum_g op(g(x_q), W_g) + C
+The folded plan of a layer (`axc.runtime.htp_fold.htp_plan`) is sum_g op(g(x_q), W_g) + C
 over G activation transforms g. `build_program` turns it into
 
     op(T[x_q - x_min], W') + C',    T: (V, r) table of activation values, W' the r weights

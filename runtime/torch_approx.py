@@ -5,9 +5,9 @@ bit-exact numba LUT kernels, or the HTP form as a few torch convs/matmuls) and p
 gradient of the exact-product float layer backwards (straight-through estimator), so networks
 retrain with the approximate multiplier in the loop.
 
-`register_torch_kernels()` plugs `approx.mul` and `approx.htp` into the torch backend through
-`register_torch_op`, so `to_torch(module)` runs approximate networks: each layer becomes an
-`ApproxLayerModule` fed the op's operands `(x, w, w_scale, w_zero_point[, lut][, bias])`.
+`approx_module(op)` is how the torch backend (`axc.backends.torch_module`) runs `approx.mul` and
+`approx.htp` ops: each layer becomes an `ApproxLayerModule` fed the op's operands
+`(x, w, w_scale, w_zero_point[, lut][, bias])`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .approx_layers import LayerSpec, exact_forward, htp_forward
 from .htp import HtpModel
 from .lut_layers import lut_forward
 
-__all__ = ["ApproxLayerFunction", "ApproxLayerModule", "approx_module", "register_torch_kernels"]
+__all__ = ["ApproxLayerFunction", "ApproxLayerModule", "approx_module"]
 
 
 class ApproxLayerFunction(torch.autograd.Function):
@@ -106,10 +106,3 @@ def approx_module(op: Any) -> ApproxLayerModule:
     surrogate = attrs.get("htp_label") == "surrogate"
     return ApproxLayerModule(spec, None, htp, w_range, False, surrogate)
 
-
-def register_torch_kernels() -> None:
-    """Make the torch backend run `approx.mul` (LUT) and `approx.htp` (HTP) ops."""
-    from axc.backends.torch_module import register_torch_op
-
-    register_torch_op("approx.mul", approx_module)
-    register_torch_op("approx.htp", approx_module)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
+from axc.ir import import_extra
 from axc.ir.views import LogicView
 
 from .archive import PointArchive
@@ -114,9 +115,8 @@ class _Executor:
         self._pool = None
         self._client = None
         if scheduler:
-            from distributed import Client
-
-            self._client = Client(scheduler)
+            distributed = import_extra("distributed", "--scheduler")
+            self._client = distributed.Client(scheduler)
             self.jobs = max(self.jobs, sum(self._client.nthreads().values()))
         elif self.jobs > 1:
             from concurrent.futures import ProcessPoolExecutor

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from axc.ir import InputError, Module
+from axc.ir import InputError, Module, import_extra
 from axc.ir.views import LogicView
 
 from .explore import Point
@@ -88,8 +88,7 @@ def write_csv(path: str, rows: Sequence[dict[str, Any]]) -> None:
 def write_plot(path: str, rows: Sequence[dict[str, Any]], metric: str, threshold: float,
                title: str) -> None:
     """Plot relative area against error for the front rows (matplotlib, Agg backend)."""
-    import matplotlib
-
+    matplotlib = import_extra("matplotlib", "plotting the Pareto front")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

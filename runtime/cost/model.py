@@ -16,7 +16,7 @@ back as BLIF. From it:
   energy × f; leakage is the sum of the cells' leakage.
 
 Mappings are cached by a structural hash of the netlist (with the library and script) in memory
-and on disk under `$AXC_CACHE/cost` (default `~/.cache/axc-opt/cost`).
+and on disk under `cache_root()/cost` (`$AXC_CACHE`, `$XDG_CACHE_HOME/axc-opt` or `~/.cache/axc-opt`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import numpy as np
 from axc.ir import InputError
 from axc.ir.views import GATE_CODES, LogicView
 from axc.runtime import simgraph as G
+from axc.runtime.caches import cache_root
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.yosys import run_yosys
 
@@ -52,9 +53,8 @@ _FLOW_VERSION = "3"
 
 
 def cache_dir() -> Path:
-    """Where mapped netlists are kept between runs (`$AXC_CACHE` or ~/.cache/axc-opt)."""
-    root = os.environ.get("AXC_CACHE") or Path.home() / ".cache" / "axc-opt"
-    return Path(root) / "cost"
+    """Where mapped netlists are kept between runs (`cache_root()/cost`, see `axc.runtime.caches`)."""
+    return cache_root() / "cost"
 
 
 @dataclass
