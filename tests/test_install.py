@@ -7,13 +7,13 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import pytest
-import tomllib
 from axc.runtime.caches import cache_root, kernel_cache_dir
 from logic_graphs import ripple_adder
 
