@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from axc.ir import Graph, IntType, Module, TruthTable, Value, i1
 from axc.ir.dialects import hw, logic
-from axc.ir.views import LogicView
+from axc.ir.views import GATE_CODES, LogicView
 
 __all__ = ["random_circuit", "reference_outputs", "ripple_adder"]
 
@@ -110,6 +110,4 @@ def reference_outputs(view: LogicView, inputs: np.ndarray) -> np.ndarray:
 
 
 def _codes() -> dict[str, int]:
-    from axc.ir.views import GATE_CODES
-
     return GATE_CODES

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import axc.ir.printer as printer
 import pytest
 from axc.ir import InputError, ParseError
 from axc.ir.printer import print_module
@@ -39,8 +40,6 @@ def test_pipeline_object_is_canonical() -> None:
 
 
 def test_save_is_atomic_when_the_backend_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import axc.ir.printer as printer
-
     def broken(module: object, path: str, options: object = None) -> None:
         Path(path).write_text("half a file")
         raise InputError("backend gave up")
@@ -53,8 +52,6 @@ def test_save_is_atomic_when_the_backend_fails(tmp_path: Path, monkeypatch: pyte
 
 
 def test_save_keeps_the_old_file_when_the_backend_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import axc.ir.printer as printer
-
     target = tmp_path / "out.ir"
     axc.save(ripple_adder(2), target)
     before = target.read_text()

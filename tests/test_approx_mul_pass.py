@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from axc.backends.torch_module import to_torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.passes.approx_mul import ApproxMulPass
@@ -14,6 +15,7 @@ from axc.passes.base import PassContext
 from axc.passes.htp import DEFAULT_MULTIPLIER, HtpPass
 from axc.passes.lower_approx import LowerApproxPass
 from axc.passes.quantize import QuantizePass
+from axc.runtime.nn_eval import dataset_for_module
 
 from axc.formats import get_loader, get_saver
 
@@ -32,14 +34,10 @@ def quantized():
 
 @pytest.fixture(scope="module")
 def images(quantized) -> np.ndarray:
-    from axc.runtime.nn_eval import dataset_for_module
-
     return dataset_for_module(str(MNIST), quantized).x[1000:1012].astype(np.float32)
 
 
 def _torch_outputs(module, x: np.ndarray) -> np.ndarray:
-    from axc.backends.torch_module import to_torch
-
     net = to_torch(module)
     with torch.no_grad():
         return np.concatenate([net(torch.from_numpy(x[i:i + 1])).numpy() for i in range(len(x))])

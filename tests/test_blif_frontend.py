@@ -12,7 +12,9 @@ from axc.frontend.genlib import load_genlib
 from axc.ir import InputError, ParseError, verify
 from axc.ir.dialects import hw, logic
 from axc.ir.views import LogicView
+from axc.passes.check_equiv import exhaustive_equivalence
 from axc.runtime.logicsim import Simulator, VectorSet
+from axc.runtime.yosys import run_yosys
 
 from axc.formats import get_loader
 
@@ -262,8 +264,6 @@ def test_all_patterns_of_a_two_input_cover_match_the_table() -> None:
 
 def test_abc_mapped_netlist_reads_back_equivalent(tmp_path: Path) -> None:
     """A netlist mapped by Yosys+ABC onto the shipped NanGate-45 genlib imports as the same function."""
-    from axc.passes.check_equiv import exhaustive_equivalence
-    from axc.runtime.yosys import run_yosys
 
     genlib = Path(__file__).resolve().parents[1] / "runtime" / "cost" / "nangate45.genlib"
     source = LGSYNTH[[p.stem for p in LGSYNTH].index("cm82a")]

@@ -7,12 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from axc.backends.verilog import emit_verilog
+from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
+from axc.ir.views import LogicView
 from axc.passes.base import PassContext
 from axc.passes.bmf import BmfPass
 from axc.runtime.bmf.icarus import port_errors, run_icarus
 from axc.runtime.bmf.rebuild import inline_bmf
+from axc.runtime.logicsim import Simulator, VectorSet
+from axc.runtime.metrics import compare_rows
 from bmf_circuits import array_multiplier, random_logic, ripple_adder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +25,6 @@ ADDER = ROOT / "examples" / "adder.v"
 
 
 def _icarus_error(original_text: str, original_top: str, module, vectors: dict[str, np.ndarray]):
-    from axc.backends.verilog import emit_verilog
-
     graph = module.top_graph
     ins = [(v.name, v.type.width) for v in graph.inputs]
     outs = [(n, v.type.width) for n, v in zip(graph.output_names, graph.outputs)]
@@ -32,9 +35,6 @@ def _icarus_error(original_text: str, original_top: str, module, vectors: dict[s
 
 @pytest.mark.tools
 def test_example_adder_within_one_percent_and_icarus_agrees(tmp_path: Path) -> None:
-    pytest.importorskip("axc.backends.verilog")
-    from axc.frontend.verilog import load_verilog
-
     module = load_verilog(str(ADDER), {})
     ctx = PassContext()
     res = BmfPass(err=0.01, pareto=str(tmp_path / "front.csv"), plot=str(tmp_path / "front.png")).apply(ctx, module)
@@ -56,9 +56,6 @@ def test_example_adder_within_one_percent_and_icarus_agrees(tmp_path: Path) -> N
 @pytest.mark.tools
 @pytest.mark.parametrize("metric,threshold", [("hd", 0.05), ("er", 0.3), ("wce", 0.1)])
 def test_metrics_and_random_vectors_agree_with_icarus(metric: str, threshold: float) -> None:
-    pytest.importorskip("axc.backends.verilog")
-    from axc.backends.verilog import emit_verilog
-
     module = array_multiplier(5)
     original = emit_verilog(module.clone())
     ctx = PassContext()
@@ -112,8 +109,6 @@ def test_bad_options(options: dict, message: str) -> None:
 
 
 def test_sequential_verilog_is_refused(tmp_path: Path) -> None:
-    from axc.frontend.verilog import load_verilog
-
     src = tmp_path / "seq.v"
     src.write_text("module seq(input clk, input [3:0] d, output reg [3:0] q);\n"
                    "  always @(posedge clk) q <= d;\nendmodule\n")
@@ -128,8 +123,6 @@ def test_adder_built_in_ir_reaches_budget() -> None:
 
 
 def test_word_level_input_is_lowered_first(tmp_path: Path) -> None:
-    from axc.frontend.verilog import load_verilog
-
     src = tmp_path / "mul4.v"
     src.write_text("module mul4(input [3:0] a, input [3:0] b, output [7:0] y);\n"
                    "  assign y = a * b;\nendmodule\n")
@@ -183,9 +176,6 @@ def test_cli_bad_threshold_writes_nothing(tmp_path: Path, args: list[str], messa
 @pytest.mark.tools
 def test_iscas_c880_fresh_vectors_in_icarus_agree(corpora: Path) -> None:
     # explored and re-measured on 10,000 random vectors (seed 0); Icarus on 20,000 fresh ones
-    pytest.importorskip("axc.backends.verilog")
-    from axc.frontend.verilog import load_verilog
-
     path = corpora / "iscas85" / "verilog_circuitgraph" / "c880.v"
     module = load_verilog(str(path), {})
     ports = [(v.name, v.type.width) for v in module.top_graph.inputs]
@@ -224,10 +214,6 @@ def test_batched_and_per_move_exploration_both_stay_within_budget() -> None:
 
 def test_epfl_max_batched_meets_budget_on_fresh_vectors(corpora: Path) -> None:
     # 5383 gates: batched exploration; the result is re-simulated on 20,000 fresh vectors
-    from axc.frontend.verilog import load_verilog
-    from axc.ir.views import LogicView
-    from axc.runtime.logicsim import Simulator, VectorSet
-    from axc.runtime.metrics import compare_rows
 
     path = corpora / "epfl" / "arithmetic" / "max.v"
     module = load_verilog(str(path), {})

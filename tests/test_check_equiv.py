@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from axc.backends.verilog import save_verilog
 from axc.frontend.bench import load_bench
 from axc.frontend.blif import load_blif
 from axc.ir import Graph, InputError, IntType, Module, PassError, i1
@@ -54,7 +55,6 @@ def test_changed_circuit_fails_with_counterexample(method: str) -> None:
 
 def test_large_circuit_uses_sat_and_against_file(tmp_path: Path) -> None:
     module = load_bench(str(C880))  # 60 inputs: too many to enumerate
-    from axc.backends.verilog import save_verilog
 
     ref = tmp_path / "c880_ref.v"
     save_verilog(module, str(ref), {})

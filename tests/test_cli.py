@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import pytest
 from axc.ir import Module
+from axc.passes import registry
 from axc.passes.base import ModulePass, PassContext, PassResult
 from logic_graphs import ripple_adder
 
@@ -169,8 +170,6 @@ def test_malformed_ir_message_names_the_bad_value(tmp_path: Path, capsys: pytest
 
 
 def test_plugin_passes_from_entry_points(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from axc.passes import registry
-
     class EntryPoint:
         name = "plugin-noop"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from axc.ir import Graph, IntType, Module, Value, i1, verify
+from axc.ir import Graph, IntType, Module, Value, i1, lookup_op, verify
 from axc.ir.dialects import hw, logic, word
 from axc.passes.base import PassContext
 from axc.passes.cse import COMMUTATIVE_OPS, CommonSubexpressionPass
@@ -71,8 +71,6 @@ def test_cse_keeps_different_result_types_apart() -> None:
 
 
 def test_commutative_set_only_names_real_ops() -> None:
-    from axc.ir import lookup_op
-
     assert all(lookup_op(name) is not None for name in COMMUTATIVE_OPS)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from axc.frontend import verilog
 from axc.ir import Graph, InputError, IntType, TruthTable, i1
 from axc.ir.dialects import hw, logic
 from axc.ir.views import GATE_CODES, LogicView
@@ -182,7 +183,6 @@ def _scalar_ports_value(values: dict[str, np.ndarray], prefix: str, width: int) 
 
 
 def test_epfl_adder_adds() -> None:
-    verilog = pytest.importorskip("axc.frontend.verilog")
     view = LogicView.from_graph(
         verilog.load_verilog(str(CORPORA / "epfl" / "arithmetic" / "adder.v"), {}).top_graph)
     vectors = VectorSet.random(view, 3000, seed=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from axc.runtime.approx_layers import LayerSpec
 from axc.runtime.lut_kernels import (
     conv_weight_matrices,
     expand_weights,
@@ -13,6 +14,7 @@ from axc.runtime.lut_kernels import (
     numpy_gather_conv2d,
     numpy_gather_matmul,
 )
+from axc.runtime.lut_layers import lut_forward
 from axc.runtime.multipliers import load_multiplier
 
 
@@ -68,8 +70,6 @@ def test_exact_lut_conv_equals_integer_conv() -> None:
                                              ("gemm", 1, -2), ("matmul", 1, 0)])
 def test_lut_forward_zero_points_folded_match_numpy_baseline(drum_lut: np.ndarray, op: str,
                                                              group: int, x_zero: int) -> None:
-    from axc.runtime.approx_layers import LayerSpec
-    from axc.runtime.lut_layers import lut_forward
 
     rng = np.random.default_rng(group * 100 + x_zero + 50)
     spec = LayerSpec(op=op, x_scale=0.05, x_zero=x_zero, x_min=-128, x_max=127, mul_x_min=-128,

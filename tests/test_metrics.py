@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from axc.frontend import verilog
 from axc.ir import InputError
 from axc.ir.views import LogicView
 from axc.passes.base import PassContext
@@ -129,7 +130,6 @@ def _close_to_published(value: float, text: str, derived_from: str | None = None
 
 
 def _check_evoapprox(key: str, row: dict[str, str]) -> None:
-    verilog = pytest.importorskip("axc.frontend.verilog")
     path = EVOAPPROX / f"{key}.v"
     module = verilog.load_verilog(str(path), {})
     if any(op.name.startswith("word.") for op in module.top_graph.ops):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic
+from axc.runtime.htp import fit_htp
 from axc.runtime.multipliers import model_from_circuit_file, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name, published_metrics
 
@@ -108,8 +109,6 @@ def test_every_evoapprox_multiplier_matches(path: Path) -> None:
 
 
 def test_evoapprox_truncation_multiplier_has_exact_htp() -> None:
-    from axc.runtime.htp import fit_htp
-
     path = next(p for p in ALL_EVO if p.stem == "mul8s_1L2J")
     h = fit_htp(model_from_circuit_file(str(path), signed=True, with_cost=False))
     assert h.exact and h.n_convs == 1

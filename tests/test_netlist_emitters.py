@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from axc.backends.bench import emit_bench, save_bench
 from axc.backends.blif import MAX_NAMES_INPUTS, emit_blif
+from axc.backends.verilog import emit_verilog
 from axc.frontend.bench import load_bench, parse_bench
 from axc.frontend.blif import parse_blif
 from axc.ir import Graph, InputError, IntType, Module, TruthTable, i1
@@ -55,7 +56,6 @@ def test_blif_emitter_every_gate() -> None:
 
 def test_blif_emitter_output_read_by_yosys() -> None:
     module = every_gate()
-    from axc.backends.verilog import emit_verilog
 
     result = prove_files_equivalent(
         Design("ours.v", emit_verilog(module), "read_verilog", "gates"),
@@ -96,10 +96,6 @@ def test_registered() -> None:
 
 
 def test_constant_one_lut_survives_a_blif_round_trip() -> None:
-    from axc.backends.blif import emit_blif
-    from axc.frontend.blif import parse_blif
-    from axc.ir import Graph, Module, TruthTable, i1
-    from axc.ir.dialects import logic
 
     m = Module()
     g = m.add_graph(Graph("t"))

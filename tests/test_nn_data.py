@@ -11,7 +11,7 @@ from axc.frontend.onnx_import import load_onnx
 from axc.ir import InputError, TensorType
 from axc.ir.dialects import nn
 from axc.passes.base import PassContext
-from axc.runtime.nn_data import Dataset, load_dataset, read_idx
+from axc.runtime.nn_data import Dataset, adapt_samples, load_dataset, read_idx
 from axc.runtime.nn_eval import (
     dataset_for_module,
     evaluate,
@@ -84,7 +84,6 @@ def test_shape_mismatch_is_one_clear_line(tmp_path: Path) -> None:
 def test_symbolic_batch_and_channels_last() -> None:
     t = TensorType(("N", 32, 32, 3), "f32")
     x = np.zeros((5, 32, 32, 3), np.float64)
-    from axc.runtime.nn_data import adapt_samples
 
     assert adapt_samples(x, t, "in", "<test>").dtype == np.float32
     with pytest.raises(InputError):

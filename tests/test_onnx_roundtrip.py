@@ -12,6 +12,8 @@ from axc.backends.onnx_export import export_model, save_onnx
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, TensorType
 from axc.ir.dialects import nn
+from axc.ir.parser import parse_module
+from axc.ir.printer import print_module
 from axc.runtime.onnx_run import OnnxRunner
 from onnx import TensorProto, helper, numpy_helper
 from onnx_models import if_model
@@ -181,8 +183,6 @@ def test_quantized_model_reimports_and_exports_identically() -> None:
 
 
 def test_text_ir_round_trip_keeps_outputs() -> None:
-    from axc.ir.parser import parse_module
-    from axc.ir.printer import print_module
 
     for path in (CORPUS_MODELS[1], LIGHT / "light_squeezenet.onnx"):
         module = load_onnx(str(path), {})

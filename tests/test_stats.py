@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from axc.frontend import verilog
 from axc.ir import Graph, InputError, IntType, Module
 from axc.ir.dialects import word
 from axc.passes.base import PassContext
 from axc.passes.registry import get_pass
 from axc.passes.stats import StatsPass
 from logic_graphs import ripple_adder
+
+from axc import cli
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 
@@ -71,7 +74,6 @@ def test_bad_input() -> None:
 
 @pytest.mark.tools
 def test_c880_from_verilog(tmp_path, monkeypatch) -> None:
-    verilog = pytest.importorskip("axc.frontend.verilog")
     monkeypatch.setenv("AXC_CACHE", str(tmp_path))
     path = CORPORA / "iscas85" / "verilog_circuitgraph" / "c880.v"
     module = verilog.load_verilog(str(path), {})
@@ -84,8 +86,6 @@ def test_c880_from_verilog(tmp_path, monkeypatch) -> None:
 
 @pytest.mark.tools
 def test_cli_stats_report(tmp_path, monkeypatch, capsys) -> None:
-    cli = pytest.importorskip("axc.cli")
-    pytest.importorskip("axc.frontend.verilog")
     monkeypatch.setenv("AXC_CACHE", str(tmp_path))
     report = tmp_path / "r.json"
     path = CORPORA / "iscas85" / "verilog_circuitgraph" / "c880.v"

@@ -9,9 +9,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from axc.backends.torch_module import save_pt, to_torch, update_module_weights
+from axc.backends.onnx_export import export_model
+from axc.backends.torch_module import register_torch_op, save_pt, to_torch, update_module_weights
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import InputError, Module
+from axc.ir.dialects import nn as nnd
 from axc.passes.base import PassContext
 from axc.passes.quantize import QuantizePass
 from axc.runtime import quant as Q
@@ -35,8 +37,6 @@ def _ort(m: Module, x: np.ndarray, optimize: bool = True) -> np.ndarray:
     clean = m.clone()
     runner = OnnxRunner(clean)
     if not optimize:
-        from axc.backends.onnx_export import export_model
-
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         runner.session = ort.InferenceSession(export_model(clean).model.SerializeToString(), so,
@@ -261,8 +261,6 @@ def test_resnet8_matches_onnx_runtime_float_and_quantized() -> None:
 
 def test_registered_op_modules_run_and_train() -> None:
     """Other passes' ops (e.g. approx.*) plug in through `register_torch_op`."""
-    from axc.backends.torch_module import register_torch_op
-    from axc.ir.dialects import nn as nnd
 
     class Scaled(torch.nn.Module):
         def __init__(self, op) -> None:

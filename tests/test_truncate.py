@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.passes.base import PassContext
 from axc.passes.truncate import TruncatePass
@@ -18,8 +19,6 @@ KNOWN = {1: 0.001941680908203125, 2: 0.005802154541015625, 3: 0.0134315490722656
 
 @pytest.fixture
 def mul8(tmp_path: Path):
-    from axc.frontend.verilog import load_verilog
-
     src = tmp_path / "mul8.v"
     src.write_text("module mul8(input [7:0] A, input [7:0] B, output [15:0] O);\n"
                    "  assign O = A * B;\nendmodule\n")
