@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import onnx
-from axc.frontend.onnx_common import ONNX_OF_DTYPE, attr_to_onnx, tensor_from_array
 from axc.ir import Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
+from axc.ir.dtypes import ONNX_OF_DTYPE
 from onnx import FunctionProto, ModelProto, NodeProto, helper
+
+from .onnx_values import attr_to_onnx, tensor_from_array
 
 __all__ = ["DEFAULT_OPSET", "RUNTIME_IR_VERSION", "ExportResult", "export_model", "required_opset", "save_onnx"]
 

@@ -38,7 +38,7 @@ from axc.ir.dialects import nn
 from google.protobuf.message import DecodeError
 from onnx import GraphProto, ModelProto, NodeProto, TensorProto
 
-from .onnx_common import array_from_tensor, attr_from_onnx, tensor_type_from_proto
+from .onnx_values import array_from_tensor, attr_from_onnx, tensor_type_from_proto
 
 __all__ = ["MIN_OPSET", "NN_OP_OF_ONNX", "import_model", "load_onnx", "read_model"]
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from axc.frontend.onnx_common import storage_dtype
 from axc.ir import Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import nn
+from axc.ir.dtypes import storage_dtype
 
 from .base import ModulePass, PassContext, PassResult
 from .nn_rewrite import erase_if_dead, new_constant

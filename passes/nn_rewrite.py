@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from axc.frontend.onnx_common import dtype_of_array
 from axc.ir import DenseArray, Graph, Op, TensorType, Value
 from axc.ir.dialects import nn
+from axc.ir.dtypes import dtype_of_array
 
 __all__ = ["constant_array", "erase_if_dead", "new_constant", "only_reader", "per_channel_vector"]
 

@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from axc.ir import DenseArray, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
+from axc.ir.dtypes import dtype_of_array
 from axc.runtime import quant as Q
 
 from .base import ModulePass, PassContext, PassResult
@@ -320,8 +321,6 @@ class _Names:
 
 
 def _const(g: Graph, names: _Names, base: str, array: np.ndarray, loc: Any, dtype: str | None = None) -> Value:
-    from axc.frontend.onnx_common import dtype_of_array
-
     arr = np.array(array, order="C")
     op = g.create(nn.ConstantOp, [], [TensorType(arr.shape, dtype or dtype_of_array(arr))], {"value": DenseArray(arr)},
                   loc=loc, names=[names(base)])

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from axc.ir import FileLoc, InputError, TensorType
+from axc.ir.dtypes import storage_dtype
 
 __all__ = ["DEFAULT_CALIB", "Dataset", "adapt_samples", "load_dataset", "read_idx", "read_raw_dataset"]
 
@@ -157,8 +158,6 @@ def adapt_samples(x: np.ndarray, input_type: TensorType, input_name: str, source
         it = iter(squeezed_have)
         target = [1 if w == 1 else next(it) for w in want]
         x = x.reshape(x.shape[0], *target)
-    from axc.frontend.onnx_common import storage_dtype
-
     if input_type.dtype == "str":
         raise InputError(f"model input '{input_name}' takes strings; only numeric data is supported", where)
     return np.ascontiguousarray(x.astype(storage_dtype(input_type.dtype), copy=False))

@@ -12,8 +12,10 @@ from axc.backends.onnx_export import export_model, save_onnx
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, TensorType
 from axc.ir.dialects import nn
+from axc.ir.dtypes import DTYPE_OF_ONNX
 from axc.ir.parser import parse_module
 from axc.ir.printer import print_module
+from axc.ir.types import DTYPES
 from axc.runtime.onnx_run import OnnxRunner
 from onnx import TensorProto, helper, numpy_helper
 from onnx_models import if_model
@@ -206,3 +208,13 @@ def test_opset7_model_imports_and_keeps_its_opset() -> None:
     assert exported.opset_import[0].version == 7 and exported.ir_version == 3
     feed = {"x": np.array([[-3, 0, 1, 5]], np.float32)}
     assert np.array_equal(OnnxRunner(exported).run(feed)[0], OnnxRunner(model).run(feed)[0])
+
+
+def test_the_ir_dtype_codes_are_onnx_element_types() -> None:
+    codes = {name: value for name, value in onnx.TensorProto.DataType.items()}
+    spelled = {"f32": "FLOAT", "f64": "DOUBLE", "f16": "FLOAT16", "bf16": "BFLOAT16",
+               "str": "STRING", "bool": "BOOL"}
+    for code, dtype in DTYPE_OF_ONNX.items():
+        name = spelled.get(dtype) or ("INT" if dtype[0] == "i" else "UINT") + dtype[1:]
+        assert codes[name] == code, dtype
+    assert set(DTYPE_OF_ONNX.values()) == set(DTYPES)
