@@ -16,6 +16,8 @@ from typing import Any
 from axc.ir import FileLoc, InputError, Module
 from axc.runtime.yosys import run_yosys
 
+from .blif import parse_blif
+
 __all__ = ["load_verilog_via_yosys", "yosys_script"]
 
 _ERROR_AT = re.compile(r"(?:^|\s)(?:\S*?)input\.s?v:(\d+):\s*(?:ERROR:\s*)?(.*)")
@@ -63,11 +65,6 @@ def load_verilog_via_yosys(path: str, options: dict[str, Any] | None = None) -> 
     if cells:
         raise InputError(f"Yosys left cells that are not logic: {', '.join(cells[:4])}",
                          FileLoc(str(path), 1, 1), source=text)
-    try:
-        from axc.frontend.blif import parse_blif
-    except ImportError:
-        raise InputError("the Yosys route needs the BLIF frontend (axc.frontend.blif), "
-                         "which is not installed") from None
     blif_options = {k: v for k, v in options.items() if k not in ("frontend", "top", "genlib")}
     module = parse_blif(blif, f"{path} (via Yosys)", blif_options)
     module.attributes["source"] = str(path)

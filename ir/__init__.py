@@ -11,7 +11,6 @@ from .attributes import DenseArray, FrozenDict, TruthTable, canonical_attr
 from .core import Graph, Module, Op, Use, Value
 from .diagnostics import (
     AxcError,
-    BudgetExceeded,
     FileLoc,
     InputError,
     Location,
@@ -26,7 +25,7 @@ from .types import IntType, TensorType, Type, i1
 from .verifier import verify
 
 __all__ = [
-    "AttrDef", "AxcError", "BudgetExceeded", "DenseArray", "Dialect", "FileLoc", "FrozenDict",
+    "AttrDef", "AxcError", "DenseArray", "Dialect", "FileLoc", "FrozenDict",
     "Graph", "InputError", "IntType", "Location", "MissingExtra", "Module", "NameLoc", "Op", "ParseError",
     "PassError", "TensorType", "TruthTable", "Type", "Use", "Value", "VerifyError",
     "canonical_attr", "check_extra", "dialects", "import_extra", "i1", "lookup_op", "register_dialect", "registered_dialects",

@@ -12,7 +12,6 @@ from pathlib import Path
 
 __all__ = [
     "AxcError",
-    "BudgetExceeded",
     "FileLoc",
     "InputError",
     "Location",
@@ -107,10 +106,6 @@ class VerifyError(AxcError):
 
 class PassError(AxcError):
     """A pass failed; the message names the passes that ran before it."""
-
-
-class BudgetExceeded(PassError):
-    """A measured error exceeded the budget a pass guarantees."""
 
 
 def render_caret(text: str, line: int, col: int, span: int = 1) -> list[str]:

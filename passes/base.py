@@ -27,7 +27,6 @@ Options named like a global CLI option (`err`, `metric`, `data`, `accuracy_loss`
 
 from __future__ import annotations
 
-import random
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -69,10 +68,6 @@ class PassContext:
     report: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
-    def rng(self, salt: str = "") -> random.Random:
-        """A deterministic random generator for this run's seed (and a salt per use)."""
-        return random.Random(f"{self.seed}:{salt}")
-
     def log(self, message: str) -> None:
         """Print a status line on stderr (unless quiet) and keep it for the report."""
         self.messages.append(message)
@@ -98,8 +93,6 @@ class ModulePass:
     """Base class of every pass (see the module docstring for the contract)."""
 
     name: ClassVar[str] = ""
-    requires_dialects: ClassVar[tuple[str, ...]] = ()
-    """Dialects the module must contain for the pass to have anything to do (informational)."""
 
     needs: ClassVar[tuple[str, ...]] = ()
     """Optional third-party packages (keys of `axc.ir.extras.EXTRAS`) the pass always needs."""

@@ -39,6 +39,7 @@ from axc.runtime.prune.refine import Refinement, memo_cost, refine, refined_choi
 from axc.runtime.prune.search import Step
 
 from .base import ModulePass, PassContext, PassResult
+from .lower_word import LowerWordPass
 
 __all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "BmfPass", "check_threshold", "default_metric", "prepare_logic"]
 
@@ -86,10 +87,6 @@ def prepare_logic(ctx: PassContext, module: Module, pass_name: str) -> LogicView
             raise InputError(f"{pass_name} works on combinational logic; '{op.name}' is not supported "
                              "(sequential or non-logic element)", op.loc)
     if any(op.dialect == word.WORD.name for op in graph.ops):
-        try:
-            from axc.passes.lower_word import LowerWordPass
-        except ImportError:
-            raise InputError(f"{pass_name} needs bit-level logic: run lower-word first") from None
         LowerWordPass().apply(ctx, module)
         graph = module.top_graph
     try:
@@ -105,7 +102,6 @@ class BmfPass(ModulePass):
     (BLASYS): the smallest explored design whose measured error stays within `err`."""
 
     name: ClassVar[str] = "bmf"
-    requires_dialects: ClassVar[tuple[str, ...]] = ("logic",)
 
     err: float | None = None
     """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""

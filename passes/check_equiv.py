@@ -107,7 +107,6 @@ class CheckEquivPass(ModulePass):
     """
 
     name: ClassVar[str] = "check-equiv"
-    requires_dialects: ClassVar[tuple[str, ...]] = ("hw",)
 
     against: str | None = None
     """Reference design file (any format axc reads); default: the module as loaded."""

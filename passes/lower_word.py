@@ -25,7 +25,6 @@ class LowerWordPass(ModulePass):
     comparators and barrel shifters. Exact: the result computes the same function."""
 
     name: ClassVar[str] = "lower-word"
-    requires_dialects: ClassVar[tuple[str, ...]] = ("word",)
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         lowered = gates = 0

@@ -41,7 +41,6 @@ class PrunePass(ModulePass):
     similar signals while the measured error stays within `err`."""
 
     name: ClassVar[str] = "prune"
-    requires_dialects: ClassVar[tuple[str, ...]] = ("logic",)
 
     err: float | None = None
     """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""

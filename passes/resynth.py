@@ -41,7 +41,6 @@ class ResynthPass(ModulePass):
     simulation that every output is unchanged, and keep the result only if it maps smaller."""
 
     name: ClassVar[str] = "resynth"
-    requires_dialects: ClassVar[tuple[str, ...]] = ("logic",)
 
     effort: float = 10.0
     """Seconds of ABC's `&deepsyn` (0: only resyn2)."""

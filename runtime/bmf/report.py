@@ -1,9 +1,7 @@
 """Costs, Pareto fronts and their files (CSV, PNG) for the `bmf` pass report.
 
 Area, delay and power of a circuit come from the project cost model (`axc.runtime.cost`, ABC
-mapping onto the shipped NanGate45 genlib) when it is available. Without it the figures are the
-ABC simple-gate proxy of `synth` (area = Σ NanGate45 X1 cell areas, delay = gate levels, no
-power), and the report says so in `cost_model`.
+mapping onto the shipped NanGate45 genlib, or the user's `--genlib`/`--liberty`).
 """
 
 from __future__ import annotations
@@ -15,32 +13,18 @@ from typing import Any
 
 from axc.ir import InputError, Module, import_extra
 from axc.ir.views import LogicView
+from axc.runtime.cost import estimate_cost
 
 from .explore import Point
-from .partsim import exact_netlist
-from .synth import netlist_depth, synthesize_netlists
 
 __all__ = ["circuit_cost", "log_summary", "measure_against", "pareto_front", "spread", "write_csv", "write_plot"]
 
 
 def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """{"area", "delay", "power", "cost_model"} of the top graph of `module`."""
-    try:
-        from axc.runtime import cost as cost_model
-    except ImportError:
-        cost_model = None
-    estimate = getattr(cost_model, "estimate_cost", None) if cost_model else None
-    if estimate is not None:
-        c = estimate(module, **{k: v for k, v in (options or {}).items() if k in ("genlib", "liberty") and v})
-        return {"area": float(c.area), "delay": float(c.delay),
-                "power": None if c.power is None else float(c.power), "cost_model": "axc.runtime.cost"}
-    import numpy as np
-
-    view = LogicView.from_graph(module.top_graph)
-    net = exact_netlist(view, np.arange(view.n_gates), np.arange(2, 2 + view.n_inputs), view.outputs)
-    mapped = synthesize_netlists([net])[0]
-    return {"area": mapped.area, "delay": float(netlist_depth(mapped)), "power": None,
-            "cost_model": "abc simple gates, NanGate45 X1 areas (proxy)"}
+    c = estimate_cost(module, **{k: v for k, v in (options or {}).items() if k in ("genlib", "liberty") and v})
+    return {"area": float(c.area), "delay": float(c.delay),
+            "power": None if c.power is None else float(c.power), "cost_model": "axc.runtime.cost"}
 
 
 def measure_against(exact: LogicView, module: Module, vectors: Any) -> Any:
