@@ -122,7 +122,11 @@ def test_cse_dce_keep_random_circuits_equivalent(seed: int) -> None:
     result = PassManager.parse("cse,dce,check-equiv{method=sim}").run(module)
     assert result.stats["cse"]["ops_merged"] >= injected
     assert len(module.top_graph) <= before - injected
-    assert result.stats["dce"]["ops_removed"] >= 0
+    merged, removed = result.stats["cse"]["ops_merged"], result.stats["dce"]["ops_removed"]
+    assert len(module.top_graph) == before - merged - removed
+    outputs = set(module.top_graph.outputs)
+    dead = [op for op in module.top_graph.ops if not any(r.uses or r in outputs for r in op.results)]
+    assert not dead, f"dce left {len(dead)} ops that nothing reads"
     _check_use_lists(module)
     again = PassManager.parse("cse,dce").run(module)
     assert again.stats == {"cse": {"ops_merged": 0}, "dce": {"ops_removed": 0}}

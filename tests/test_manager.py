@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pytest
-from axc.ir import FileLoc, Graph, InputError, IntType, Module, PassError, VerifyError, i1
+from axc.ir import FileLoc, Graph, InputError, IntType, Module, PassError, VerifyError, i1, verify
 from axc.ir.dialects import hw, logic
 from axc.passes.base import ModulePass, PassContext, PassResult
 from axc.passes.cse import CommonSubexpressionPass
@@ -135,7 +135,10 @@ def test_verifier_runs_between_passes_and_names_the_culprit() -> None:
 
 
 def test_no_verify_lets_broken_ir_through() -> None:
-    PassManager.parse("breaker", passes=PASSES, verify=False).run(small_module())
+    result = PassManager.parse("breaker", passes=PASSES, verify=False).run(small_module())
+    assert [record.name for record in result.records] == ["breaker"]
+    with pytest.raises(VerifyError, match="erased op"):
+        verify(result.module)
 
 
 def test_invalid_input_is_rejected_before_the_first_pass() -> None:
