@@ -22,7 +22,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from axc.api import load, save
+from axc.formats import format_of, get_saver
 from axc.ir import AxcError, InputError, MissingExtra, ParseError, check_extra
+from axc.ir.printer import print_module
+from axc.passes.manager import PassManager
+from axc.passes.options import MISSING, format_value, pass_options
+from axc.passes.registry import BUILTIN_PASSES, all_pass_names, closest_pass, get_pass
 from axc.runtime.caches import kernel_cache_dir, watch_compilation
 
 __all__ = ["build_parser", "main"]
@@ -74,8 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _first_doc_line(name: str) -> str:
     """The first line of a pass's docstring, read from its source when possible (no import)."""
-    from axc.passes.registry import BUILTIN_PASSES, get_pass
-
     target = BUILTIN_PASSES.get(name)
     doc: str | None = None
     if target is not None:
@@ -93,17 +97,12 @@ def _first_doc_line(name: str) -> str:
 
 
 def _list_passes() -> str:
-    from axc.passes.registry import all_pass_names
-
     names = all_pass_names()
     width = max((len(n) for n in names), default=0)
     return "\n".join(f"  {n.ljust(width)}  {_first_doc_line(n)}".rstrip() for n in names)
 
 
 def _help_pass(name: str) -> str:
-    from axc.passes.options import MISSING, format_value, pass_options
-    from axc.passes.registry import closest_pass, get_pass
-
     cls = get_pass(name)
     if cls is None:
         guess = closest_pass(name)
@@ -181,11 +180,7 @@ def _write_report(path: str, args: argparse.Namespace, run: dict[str, Any], stat
 
 
 def _emit_stdout(module: Any, fmt: str, options: dict[str, Any]) -> None:
-    from axc.api import save
-
     if fmt == "ir":
-        from axc.ir.printer import print_module
-
         sys.stdout.write(print_module(module, debuginfo=options.get("print_debuginfo", False)))
         sys.stdout.flush()
         return
@@ -241,7 +236,8 @@ def _network_quality(result: Any) -> None:
         return
     if not result.ctx.options.get("data"):
         return
-    from axc.runtime.nn_eval import report_network_quality
+
+    from axc.runtime.nn_eval import report_network_quality  # imports onnxruntime: networks only
 
     report_network_quality(result.ctx, module)
 
@@ -259,10 +255,6 @@ def _usage_error(exc: AxcError) -> AxcError:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from axc.api import load, save
-    from axc.formats import format_of, get_saver
-    from axc.passes.manager import PassManager
-
     if args.list_passes:
         print(_list_passes())
         return 0

@@ -32,6 +32,12 @@ from axc.runtime.accel import (
     simulate_eyeriss,
     simulate_snapea,
 )
+from axc.runtime.nn_data import DEFAULT_CALIB
+from axc.runtime.nn_eval import dataset_for_module
+from axc.runtime.onnx_run import OnnxRunner
+from axc.runtime.snapea.network import constant_of, layer_name
+from axc.runtime.snapea.probe import rebatch
+from axc.runtime.snapea.windows import im2col, simulate_layer
 
 __all__ = ["build_workload", "save_sim", "simulate_network"]
 
@@ -48,8 +54,6 @@ def _samples(module: Module, options: dict[str, Any]) -> np.ndarray:
     path = options.get("data")
     if not path:
         raise InputError("the accelerator simulation runs the network on real data: give --data")
-    from axc.runtime.nn_data import DEFAULT_CALIB
-    from axc.runtime.nn_eval import dataset_for_module
 
     data = dataset_for_module(str(path), module)
     calib = options.get("calib")
@@ -62,10 +66,6 @@ def build_workload(module: Module, x: np.ndarray) -> tuple[list[LayerWork], list
     """Per conv/gemm/matmul layer its work on samples `x` (real per-window MACs for SnaPEA layers)."""
     from axc.passes.lower_approx import lower_approx
     from axc.passes.snapea import plan_from_op
-    from axc.runtime.onnx_run import OnnxRunner
-    from axc.runtime.snapea.network import constant_of, layer_name
-    from axc.runtime.snapea.probe import rebatch
-    from axc.runtime.snapea.windows import im2col, simulate_layer
 
     clone = module.clone()
     graph = clone.top_graph

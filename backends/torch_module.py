@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn as nnd
+from axc.runtime.quant import IntRange, dequantize, quantize
 from axc.runtime.torch_approx import approx_module
 from torch import nn
 
@@ -223,7 +224,6 @@ class _Builder:
         scale = _const_array(op.operand(1).owner)
         zero = _const_array(op.operand(2).owner) if len(op.operands) > 2 else np.zeros((), np.int64)
         axis = int(op.attr("axis", 1)) if scale.ndim else None
-        from axc.runtime.quant import dequantize
 
         real = dequantize(_const_array(q.owner), scale, zero, axis)
         if dtype == "i32":
@@ -376,8 +376,6 @@ def update_module_weights(module: Module, net: IRNet, graph: str | None = None) 
     the layer's fixed scales, zero points and bit range, int32 biases at their product scale;
     the `quant` views (`w_int`, `bias_int`) of the ops that read them follow.
     """
-    from axc.runtime.quant import IntRange, quantize
-
     g = module.lookup(graph) if graph is not None else module.top_graph
     consts = _constants_by_name(g)
     params = dict(net.named_parameters())

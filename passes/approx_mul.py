@@ -26,6 +26,7 @@ import numpy as np
 from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
+from axc.runtime.multipliers.circuit import exact_multiplier_cost
 from axc.runtime.multipliers.evoapprox import is_signed_name
 
 from .base import ModulePass, PassContext, PassResult
@@ -263,8 +264,6 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
     described = model.describe()
     ctx.report.setdefault(pass_name, {}).update({"multiplier": described, "layers": entries})
     if model.cost:
-        from axc.runtime.multipliers.circuit import exact_multiplier_cost
-
         exact = exact_multiplier_cost(model.x_bits, model.w_bits, model.signed, ctx.options)
         saving = {k: 100.0 * (1 - model.cost[k] / exact[k]) for k in ("area", "power")
                   if k in model.cost and exact.get(k)}

@@ -13,7 +13,9 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from axc.ir import Graph, InputError, IntType, Module, PassError
+from axc.ir.views import LogicView
 from axc.runtime.equiv import EquivResult, prove_equivalent
+from axc.runtime.logicsim import Simulator, VectorSet
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -43,8 +45,6 @@ def check_interfaces(gold: Graph, gate: Graph) -> None:
 
 def exhaustive_equivalence(gold: Graph, gate: Graph, max_inputs: int = 16) -> EquivResult:
     """Compare two bit-level graphs on every input pattern (ports matched by name)."""
-    from axc.ir.views import LogicView
-    from axc.runtime.logicsim import VectorSet
 
     gold_view, gate_view = LogicView.from_graph(gold), LogicView.from_graph(gate)
     if gold_view.n_inputs > max_inputs:
@@ -55,8 +55,6 @@ def exhaustive_equivalence(gold: Graph, gate: Graph, max_inputs: int = 16) -> Eq
 
 def random_equivalence(gold: Graph, gate: Graph, n_vectors: int, seed: int = 0) -> EquivResult:
     """Compare two bit-level graphs on seeded random vectors (equal only means none differed)."""
-    from axc.ir.views import LogicView
-    from axc.runtime.logicsim import VectorSet
 
     gold_view, gate_view = LogicView.from_graph(gold), LogicView.from_graph(gate)
     vectors = VectorSet.random(gold_view, n_vectors, seed)
@@ -64,8 +62,6 @@ def random_equivalence(gold: Graph, gate: Graph, n_vectors: int, seed: int = 0) 
 
 
 def _compare(gold_view: Any, gate_view: Any, vectors: Any, method: str) -> EquivResult:
-    from axc.runtime.logicsim import Simulator, VectorSet
-
     offsets, lo = {}, 0
     for name, width in gold_view.input_ports:
         offsets[name] = lo

@@ -9,6 +9,7 @@ import numpy as np
 from axc.ir import Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import nn
 from axc.ir.dtypes import storage_dtype
+from axc.runtime.onnx_run import OnnxRunner
 
 from .base import ModulePass, PassContext, PassResult
 from .nn_rewrite import erase_if_dead, new_constant
@@ -80,8 +81,6 @@ class ConstantFoldPass(ModulePass):
 
 def _fold_region(module: Module, graph: Graph, region: list[Op]) -> int:
     """Evaluate `region` in ONNX Runtime, replace its live results by constants, erase it."""
-    from axc.runtime.onnx_run import OnnxRunner
-
     members = set(region)
     boundary: list[Value] = []
     for op in region:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from axc.ir import AxcError, InputError, Module, PassError, VerifyError, check_extra, verify
+from axc.ir.printer import print_module
 
 from .base import ModulePass, PassContext, PassResult
 from .options import OptionError, conform, pass_options
@@ -235,8 +236,6 @@ class PassManager:
             exc.report = _report(text, records, ctx)  # type: ignore[attr-defined]
 
     def _print_ir(self, module: Module, pass_name: str) -> None:
-        from axc.ir.printer import print_module
-
         stream = self.ir_stream if self.ir_stream is not None else sys.stderr
         stream.write(f"// ----- IR after pass '{pass_name}' -----\n")
         text = print_module(module, debuginfo=self.print_debuginfo)

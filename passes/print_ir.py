@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from axc.ir import Module
+from axc.ir.printer import print_module
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -30,8 +31,6 @@ class PrintIRPass(ModulePass):
     """Where to print."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
-        from axc.ir.printer import print_module
-
         text = print_module(module, debuginfo=self.debuginfo)
         out = sys.stdout if self.stream == "stdout" else sys.stderr
         out.write(text if text.endswith("\n") else text + "\n")

@@ -43,6 +43,9 @@ from axc.ir import DenseArray, Graph, InputError, Module, NameLoc, Op, TensorTyp
 from axc.ir.dialects import nn
 from axc.ir.dtypes import dtype_of_array
 from axc.runtime import quant as Q
+from axc.runtime.calibrate import observe_values
+from axc.runtime.nn_data import DEFAULT_CALIB
+from axc.runtime.nn_eval import dataset_for_module
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -184,8 +187,6 @@ class QuantizePass(ModulePass):
         data = self.data or ctx.options.get("data")
         if not data:
             raise InputError("quantize needs calibration data: give --data (or quantize{data=...})")
-        from axc.runtime.nn_data import DEFAULT_CALIB
-        from axc.runtime.nn_eval import dataset_for_module
 
         assert g.module is not None
         x = dataset_for_module(str(data), g.module).x[: self.calib or DEFAULT_CALIB]
@@ -361,8 +362,6 @@ def _insert_act_qdq(g: Graph, names: _Names, x: Value, scale: float, zero: int, 
 
 
 def _observe(ctx: PassContext, module: Module, values: list[Value], samples: np.ndarray) -> dict[Value, Q.ActivationObserver]:
-    from axc.runtime.calibrate import observe_values
-
     return observe_values(module, values, samples, progress=lambda it, d, n: ctx.progress(it, d, n))
 
 

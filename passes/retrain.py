@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from axc.ir import InputError, Module, import_extra
 from axc.ir.dialects import nn
+from axc.runtime.nn_eval import dataset_for_module
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -72,8 +73,6 @@ class RetrainPass(ModulePass):
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         torch = import_extra("torch", "pass 'retrain'")
         from axc.backends.torch_module import to_torch, update_module_weights
-        from axc.runtime.nn_eval import dataset_for_module
-
         self.requires(module)
         data = self.data or ctx.options.get("data")
         if not data:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 from axc.ir import DenseArray, InputError, Module
 from axc.ir.dialects import approx
+from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.snapea.network import ConvLayer, find_layers
 from axc.runtime.snapea.order import LayerPlan
 from axc.runtime.snapea.probe import NetworkProbe
@@ -82,8 +83,6 @@ class SnapeaPass(ModulePass):
         graph = module.top_graph
         dataset = None
         if self.data:
-            from axc.runtime.nn_eval import dataset_for_module
-
             dataset = dataset_for_module(self.data, module)
         nonneg = {v.name: bool(dataset is not None and np.min(dataset.x) >= 0) for v in graph.inputs}
         layers, skipped = find_layers(module, nonneg)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from axc.ir import InputError, Module
 from axc.ir.views import GATE_CODES, LogicView
+from axc.runtime.cost import estimate_cost
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -88,8 +89,6 @@ def circuit_stats(module: Module, options: StatsPass | None = None) -> dict[str,
         out["depth"] = None
     out["gates_by_kind"] = dict(sorted(kinds.items()))
     if opts.cost:
-        from axc.runtime.cost import estimate_cost
-
         report = estimate_cost(module, opts.genlib, opts.liberty, power=opts.power, view=view,
                                n_power_vectors=opts.vectors, seed=opts.seed, vdd=opts.vdd,
                                frequency_mhz=opts.frequency_mhz)

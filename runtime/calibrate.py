@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from axc.ir import InputError, Module, Value
 
+from .onnx_run import OnnxRunner
 from .quant import ActivationObserver
 
 __all__ = ["observe_values"]
@@ -25,8 +26,6 @@ def observe_values(
     progress: Callable[[Iterable[int], str, int], Iterable[int]] | None = None,
 ) -> dict[Value, ActivationObserver]:
     """Observers of `values` (of the top graph) over `samples` fed to the graph's first input."""
-    from .onnx_run import OnnxRunner
-
     g = module.top_graph
     if len(g.inputs) != 1:
         raise InputError(f"calibration feeds one input; graph @{g.name} has {len(g.inputs)}")

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from axc.frontend.yosys_route import load_verilog_via_yosys
 from axc.ir import FileLoc, InputError, Module
 
 from .elaborate import elaborate
@@ -34,8 +35,6 @@ def load_verilog(path: str, options: dict[str, Any] | None = None) -> Module:
     """Read a Verilog file into a Module (see the package docstring)."""
     options = dict(options or {})
     if options.get("frontend") == "yosys":
-        from axc.frontend.yosys_route import load_verilog_via_yosys
-
         return load_verilog_via_yosys(path, options)
     try:
         text = Path(path).read_text(errors="replace")

@@ -14,6 +14,8 @@ from typing import Any
 from axc.ir import InputError, Module, import_extra
 from axc.ir.views import LogicView
 from axc.runtime.cost import estimate_cost
+from axc.runtime.logicsim import Simulator
+from axc.runtime.metrics import compare_rows
 
 from .explore import Point
 
@@ -30,8 +32,6 @@ def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[
 def measure_against(exact: LogicView, module: Module, vectors: Any) -> Any:
     """Every error metric of the top graph of `module` against the circuit `exact`, both
     simulated on `vectors` (an `ErrorReport`)."""
-    from axc.runtime.logicsim import Simulator
-    from axc.runtime.metrics import compare_rows
 
     exact_out = Simulator(exact).run(vectors, keep_signals=False).packed
     approx_out = Simulator(LogicView.from_graph(module.top_graph)).run(vectors, keep_signals=False).packed

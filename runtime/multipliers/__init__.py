@@ -8,6 +8,7 @@ graph of a module. Every model carries its error metrics (and, for circuits, its
 
 from __future__ import annotations
 
+from . import circuit
 from .model import LUT_LIMIT_BITS, MultiplierModel, error_metrics, operand_range
 from .spec import (
     FAMILIES,
@@ -27,7 +28,5 @@ __all__ = [
 
 def __getattr__(name: str):  # circuit support imports the frontends lazily
     if name in ("model_from_graph", "model_from_circuit_file"):
-        from . import circuit
-
         return getattr(circuit, name)
     raise AttributeError(name)

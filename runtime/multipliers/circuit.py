@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from axc.ir import Graph, InputError, Location, Module, NameLoc
+from axc.ir import Graph, InputError, IntType, Location, Module, NameLoc
+from axc.ir.dialects import word
+from axc.ir.views import LogicView
+from axc.runtime.cost import estimate_cost
+from axc.runtime.logicsim import Simulator, VectorSet
 
 from .model import LUT_LIMIT_BITS, MultiplierModel, operand_range
 
@@ -55,8 +59,6 @@ def multiplier_ports(
 
 
 def _bit_level(module: Module, graph: Graph) -> Graph:
-    from axc.ir.views import LogicView
-
     try:
         LogicView.from_graph(graph)
         return graph
@@ -76,8 +78,6 @@ def _bit_level(module: Module, graph: Graph) -> Graph:
 
 def _simulate_table(graph: Graph, x_name: str, w_name: str, out_name: str,
                     signed: bool) -> np.ndarray:
-    from axc.ir.views import LogicView
-    from axc.runtime.logicsim import Simulator, VectorSet
 
     view = LogicView.from_graph(graph)
     vectors = VectorSet.exhaustive(view)
@@ -104,8 +104,6 @@ def _report_values(report: Any) -> dict[str, float]:
 def circuit_cost(module: Module, graph_name: str, options: Mapping[str, Any] | None = None
                  ) -> dict[str, float] | None:
     """Area (um^2), delay (ns), power (uW) and cell count of a circuit graph (cost model)."""
-    from axc.runtime.cost import estimate_cost
-
     opts = dict(options or {})
     report = estimate_cost(module.lookup(graph_name), genlib=opts.get("genlib"),
                            liberty=opts.get("liberty"))
@@ -115,9 +113,6 @@ def circuit_cost(module: Module, graph_name: str, options: Mapping[str, Any] | N
 def exact_multiplier_cost(x_bits: int, w_bits: int, signed: bool,
                           options: Mapping[str, Any] | None = None) -> dict[str, float]:
     """The cost of an exact x_bits x w_bits multiplier (`word.mul`, synthesised the same way)."""
-    from axc.ir import IntType
-    from axc.ir.dialects import word
-    from axc.runtime.cost import estimate_cost
 
     width = x_bits + w_bits
     g = Graph("exact_mul", kind="hw")

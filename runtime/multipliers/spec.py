@@ -21,6 +21,7 @@ from typing import Any
 from axc.ir import InputError, Location
 
 from . import families
+from .circuit import model_from_circuit_file
 from .model import MultiplierModel
 
 __all__ = ["FAMILIES", "analytic_model", "canonical_spec", "is_circuit_path", "load_multiplier",
@@ -139,8 +140,6 @@ def load_multiplier(
     caller's widths are ignored.
     """
     if is_circuit_path(spec):
-        from .circuit import model_from_circuit_file
-
         return model_from_circuit_file(spec, x_port=x_port, w_port=w_port, signed=signed,
                                        options=options, loc=loc)
     family, params = parse_spec(spec, loc)
