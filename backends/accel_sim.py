@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from axc.ir import InputError, Module, Op, import_extra
 from axc.ir.dialects import approx, nn
+from axc.ir.network import constant_of, layer_name, rebatch
 from axc.runtime.accel import (
     EnergyTable,
     EyerissConfig,
@@ -35,8 +36,7 @@ from axc.runtime.accel import (
 from axc.runtime.nn_data import DEFAULT_CALIB
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.onnx_run import OnnxRunner
-from axc.runtime.snapea.network import constant_of, layer_name
-from axc.runtime.snapea.probe import rebatch
+from axc.runtime.snapea.order import plan_from_op
 from axc.runtime.snapea.windows import im2col, simulate_layer
 
 __all__ = ["build_workload", "save_sim", "simulate_network"]
@@ -65,7 +65,6 @@ def _samples(module: Module, options: dict[str, Any]) -> np.ndarray:
 def build_workload(module: Module, x: np.ndarray) -> tuple[list[LayerWork], list[str]]:
     """Per conv/gemm/matmul layer its work on samples `x` (real per-window MACs for SnaPEA layers)."""
     from axc.passes.lower_approx import lower_approx
-    from axc.passes.snapea import plan_from_op
 
     clone = module.clone()
     graph = clone.top_graph

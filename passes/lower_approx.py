@@ -21,7 +21,7 @@ from .base import ModulePass, PassContext, PassResult
 __all__ = ["LOWERINGS", "LowerApproxPass", "has_approx_ops", "lower_approx", "lowering_of"]
 
 LOWERINGS: dict[str, str] = {
-    "approx.early_relu": "axc.passes.snapea_lowering:lower_early_relu",
+    "approx.early_relu": "axc.passes.snapea.lowering:lower_early_relu",
     "approx.htp": "axc.passes.approx_mul_lowering:lower_approx_layer",
     "approx.mul": "axc.passes.approx_mul_lowering:lower_approx_layer",
 }

@@ -28,7 +28,6 @@ ALLOWED: dict[str, set[str]] = {
 
 KNOWN_CROSSINGS: set[tuple[str, str]] = {
     ("backends/accel_sim.py", "axc.passes.lower_approx"),
-    ("backends/accel_sim.py", "axc.passes.snapea"),
     ("backends/cover.py", "axc.frontend.logic_builder"),
     ("backends/onnx_export.py", "axc.passes.lower_approx"),
     ("backends/torch_module.py", "axc.passes.lower_approx"),
@@ -43,7 +42,6 @@ KNOWN_CROSSINGS: set[tuple[str, str]] = {
     ("runtime/multipliers/circuit.py", "axc.passes.base"),
     ("runtime/multipliers/circuit.py", "axc.passes.registry"),
     ("runtime/onnx_run.py", "axc.backends.onnx_export"),
-    ("runtime/snapea/network.py", "axc.passes.approx_mul"),
 }
 """(file, imported module) pairs that still cross the rule."""
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from axc.ir import Op
 
-__all__ = ["LayerPlan", "exact_plan", "kernel_order", "predictive_plan"]
+__all__ = ["LayerPlan", "exact_plan", "kernel_order", "plan_from_op", "predictive_plan"]
 
 
 @dataclass
@@ -98,3 +99,11 @@ def predictive_plan(weights: np.ndarray, n_groups: np.ndarray, thresholds: np.nd
     for i in range(k):
         perm[i], n_spec[i], pos_end[i] = kernel_order(flat[i], int(n_groups[i]))
     return LayerPlan(perm, n_spec, np.asarray(thresholds, dtype=np.float64).copy(), pos_end)
+
+
+def plan_from_op(op: Op) -> LayerPlan:
+    """The `LayerPlan` recorded on an `approx.early_relu` op."""
+    return LayerPlan(np.asarray(op.attr("order").array, dtype=np.int64),
+                     np.asarray(op.attr("n_spec").array, dtype=np.int64),
+                     np.asarray(op.attr("threshold").array, dtype=np.float64),
+                     np.asarray(op.attr("pos_end").array, dtype=np.int64))

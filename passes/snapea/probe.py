@@ -6,9 +6,8 @@ the masked speculative kernel and thresholds the session takes as inputs, runs t
 returns the top-1 predictions and, on request, every layer's real input activations, from which
 `count_macs` replays the plans window by window.
 
-Models with a fixed batch size of 1 (mnist-8) are re-batched for the probe only: the batch
-dimension of inputs and outputs becomes symbolic and a constant reshape target that starts with
-that 1 starts with -1 instead. The probe checks on the first samples that this changes nothing.
+Models with a fixed batch size of 1 (mnist-8) are re-batched for the probe only
+(`axc.ir.network.rebatch`); the probe checks on the first samples that this changes nothing.
 """
 
 from __future__ import annotations
@@ -16,34 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from axc.ir import DenseArray, InputError, Module, TensorType
-from axc.ir.dialects import nn
+from axc.ir import InputError, Module
+from axc.ir.network import rebatch
 from axc.runtime.onnx_run import OnnxRunner
+from axc.runtime.snapea.order import LayerPlan, exact_plan
+from axc.runtime.snapea.windows import im2col, simulate_layer
 
 from .network import ConvLayer, instrument
-from .order import LayerPlan, exact_plan
-from .windows import im2col, simulate_layer
 
-__all__ = ["NetworkProbe", "rebatch"]
-
-
-def rebatch(module: Module) -> bool:
-    """Make a batch-1 network batchable in place (see the module docstring); True if changed."""
-    g = module.top_graph
-    fixed = [v for v in g.inputs if isinstance(v.type, TensorType) and v.type.shape[:1] == (1,)]
-    if not fixed:
-        return False
-    for v in [*fixed, *g.outputs]:
-        if isinstance(v.type, TensorType) and v.type.shape[:1] == (1,):
-            v.type = TensorType(("N", *v.type.shape[1:]), v.type.dtype)
-    for op in list(g.ops):
-        if isinstance(op, nn.ReshapeOp) and isinstance(op.operand(1).owner, nn.ConstantOp):
-            target = np.asarray(op.operand(1).owner.attr("value").array)
-            if target.ndim == 1 and target.size and target[0] == 1:
-                const = g.create(nn.ConstantOp, [], [op.operand(1).type],
-                                 {"value": DenseArray(np.concatenate([[-1], target[1:]]).astype(target.dtype))})
-                op.set_operand(1, const.result)
-    return True
+__all__ = ["NetworkProbe"]
 
 
 class NetworkProbe:

@@ -1,7 +1,7 @@
 """The `snapea` pass: weight reordering for early ReLU termination (SnaPEA, ISCA 2018).
 
 Implementation notes (the choices the paper leaves open are listed in
-`axc.runtime.snapea.order` and `axc.runtime.snapea.search`).
+`axc.runtime.snapea.order` and `axc.passes.snapea.search`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import numpy as np
 from axc.ir import DenseArray, InputError, Module
 from axc.ir.dialects import approx
 from axc.runtime.nn_eval import dataset_for_module
-from axc.runtime.snapea.network import ConvLayer, find_layers
 from axc.runtime.snapea.order import LayerPlan
-from axc.runtime.snapea.probe import NetworkProbe
-from axc.runtime.snapea.search import SearchOptions, search
 
-from .base import ModulePass, PassContext, PassResult
+from ..base import ModulePass, PassContext, PassResult
+from .network import ConvLayer, find_layers
+from .probe import NetworkProbe
+from .search import SearchOptions, search
 
-__all__ = ["SnapeaPass", "plan_from_op"]
+__all__ = ["SnapeaPass"]
 
 
 @dataclass(frozen=True)
@@ -181,12 +181,3 @@ def _rewrite(module: Module, layer: ConvLayer, plan: LayerPlan, entry: dict[str,
                          relu.loc, [relu.result.name])
     relu.result.replace_all_uses_with(early.result)
     graph.erase(relu)
-
-
-def plan_from_op(op: Any) -> LayerPlan:
-    """The `LayerPlan` recorded on an `approx.early_relu` op."""
-    return LayerPlan(np.asarray(op.attr("order").array, dtype=np.int64),
-                     np.asarray(op.attr("n_spec").array, dtype=np.int64),
-                     np.asarray(op.attr("threshold").array, dtype=np.float64),
-                     np.asarray(op.attr("pos_end").array, dtype=np.int64))
-

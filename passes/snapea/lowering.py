@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from axc.ir import DenseArray, Graph, Op, TensorType
 from axc.ir.dialects import nn
-from axc.runtime.snapea.network import speculative_mask
+
+from .network import speculative_mask
 
 __all__ = ["lower_early_relu"]
 

@@ -34,11 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from axc.runtime.snapea.order import LayerPlan, exact_plan, kernel_order, predictive_plan
+from axc.runtime.snapea.windows import im2col, simulate_layer
 
 from .network import ConvLayer
-from .order import LayerPlan, exact_plan, kernel_order, predictive_plan
 from .probe import NetworkProbe
-from .windows import im2col, simulate_layer
 
 __all__ = ["SearchOptions", "SearchResult", "search"]
 

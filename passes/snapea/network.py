@@ -20,10 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from axc.ir import DenseArray, FrozenDict, Graph, Module, NameLoc, Op, TensorType, Value
+from axc.ir import DenseArray, FrozenDict, Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
+from axc.ir.network import constant_of, layer_name
 
-__all__ = ["ConvLayer", "constant_of", "find_layers", "instrument", "layer_name", "speculative_mask"]
+from ..approx_mul import resolve_multiplier
+
+__all__ = ["ConvLayer", "find_layers", "instrument", "speculative_mask"]
 
 _PASS_SIGN = (nn.MaxPoolOp, nn.AvgPoolOp, nn.GlobalAvgPoolOp, nn.ReshapeOp, nn.FlattenOp,
               nn.TransposeOp, nn.ReluOp)
@@ -83,42 +86,6 @@ class ConvLayer:
     @property
     def depth(self) -> int:
         return int(np.prod(self.weight.shape[1:]))
-
-
-def layer_name(op: Op) -> str:
-    """A stable name for an op: its ONNX node name, else its first result's name."""
-    if isinstance(op.loc, NameLoc) and op.loc.name:
-        return op.loc.name
-    return op.results[0].name or op.name
-
-
-def constant_of(v: Value) -> np.ndarray | None:
-    """The value of `v` when it is a constant (or a dequantized, reshaped or transposed one)."""
-    op = v.owner
-    if isinstance(op, nn.ConstantOp):
-        return np.asarray(op.attr("value").array)
-    if isinstance(op, nn.DequantizeOp):
-        parts = [constant_of(o) for o in op.operands]
-        if any(p is None for p in parts):
-            return None
-        q, scale = parts[0].astype(np.float64), parts[1].astype(np.float64)
-        zero = parts[2].astype(np.float64) if len(parts) > 2 else np.zeros_like(scale)
-        axis = op.attr("axis", 1)
-        if scale.ndim == 1 and scale.size > 1:
-            shape = [1] * q.ndim
-            shape[axis % q.ndim] = scale.size
-            scale, zero = scale.reshape(shape), zero.reshape(shape)
-        return ((q - zero) * scale).astype(np.float32)
-    if isinstance(op, nn.ReshapeOp):
-        data, shape = constant_of(op.operand(0)), constant_of(op.operand(1))
-        if data is None or shape is None:
-            return None
-        target = [data.shape[i] if s == 0 else int(s) for i, s in enumerate(shape.tolist())]
-        return data.reshape(target)
-    if isinstance(op, nn.TransposeOp):
-        data = constant_of(op.operand(0))
-        return None if data is None else np.transpose(data, op.attr("perm"))
-    return None
 
 
 def _per_channel(arr: np.ndarray, k: int) -> np.ndarray | None:
@@ -255,8 +222,6 @@ def _multiplier_table(op: Op) -> np.ndarray:
         table = constant_of(op.operand(4))
         if table is not None:
             return table
-    from axc.passes.approx_mul import resolve_multiplier
-
     model = resolve_multiplier(str(op.attr("multiplier")), op.attr("circuit"), int(op.attr("x_bits")),
                                int(op.attr("w_bits")), bool(op.attr("signed")), None, None, {})
     return model.lut()
