@@ -24,7 +24,9 @@ def compile_fast(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, n_sign
     order, so the working set shrinks. Returns (codes, fanin_ptr, fanin, fmask, lut_ptr,
     lut_bits, outputs, omask, n_signals) of the new program (its order is 0..n-1).
     """
-    src = np.arange(n_signals, dtype=np.int64)
+    src = np.empty(n_signals, dtype=np.int64)
+    for s in range(n_signals):
+        src[s] = s
     neg = np.zeros(n_signals, dtype=np.bool_)
     n_gates = order.size
     fcodes = np.empty(n_gates, dtype=np.int8)
@@ -129,16 +131,17 @@ def topo_order(codes, fanin_ptr, fanin, base):
     """A topological order of the gates (Kahn); length < n_gates when there is a loop."""
     n = codes.size
     indeg = np.zeros(n, dtype=np.int64)
-    n_users = np.zeros(n + 1, dtype=np.int64)
+    user_ptr = np.zeros(n + 1, dtype=np.int64)
     for g in range(n):
         for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
             s = fanin[k] - base
             if s >= 0:
                 indeg[g] += 1
-                n_users[s + 1] += 1
-    user_ptr = np.cumsum(n_users)
-    users = np.empty(user_ptr[-1], dtype=np.int64)
-    fill = user_ptr[:-1].copy()
+                user_ptr[s + 1] += 1
+    for g in range(n):
+        user_ptr[g + 1] += user_ptr[g]
+    users = np.empty(user_ptr[n], dtype=np.int64)
+    fill = user_ptr[:n].copy()
     for g in range(n):
         for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
             s = fanin[k] - base

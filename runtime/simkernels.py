@@ -39,53 +39,40 @@ ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 @njit(cache=True, inline="always")
 def _nary(code, sig, out, fanin, fmask, p, q, w0, w1):
+    """AND/OR/XOR of fan-ins p … q−1, inverted for NAND/NOR/XNOR: one pass over the words for
+    the first two fan-ins and one per further fan-in, the inversion folded into the last."""
+    inv = ONES if code in (C_NAND, C_NOR, C_XNOR) else np.uint64(0)
     a = fanin[p]
     ma = fmask[p]
-    if code in (C_AND, C_NAND):
-        if q - p == 2:
-            b = fanin[p + 1]
-            mb = fmask[p + 1]
-            for w in range(w0, w1):
-                sig[out, w] = (sig[a, w] ^ ma) & (sig[b, w] ^ mb)
-        else:
-            for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ ma
-            for k in range(p + 1, q):
-                b = fanin[k]
-                mb = fmask[k]
-                for w in range(w0, w1):
-                    sig[out, w] &= sig[b, w] ^ mb
-    elif code in (C_OR, C_NOR):
-        if q - p == 2:
-            b = fanin[p + 1]
-            mb = fmask[p + 1]
-            for w in range(w0, w1):
-                sig[out, w] = (sig[a, w] ^ ma) | (sig[b, w] ^ mb)
-        else:
-            for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ ma
-            for k in range(p + 1, q):
-                b = fanin[k]
-                mb = fmask[k]
-                for w in range(w0, w1):
-                    sig[out, w] |= sig[b, w] ^ mb
-    else:
-        if q - p == 2:
-            b = fanin[p + 1]
-            mb = fmask[p + 1] ^ ma
-            for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ sig[b, w] ^ mb
-        else:
-            for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ ma
-            for k in range(p + 1, q):
-                b = fanin[k]
-                mb = fmask[k]
-                for w in range(w0, w1):
-                    sig[out, w] ^= sig[b, w] ^ mb
-    if code in (C_NAND, C_NOR, C_XNOR):
+    m = inv if q - p <= 2 else np.uint64(0)
+    if q - p == 1:
         for w in range(w0, w1):
-            sig[out, w] = ~sig[out, w]
+            sig[out, w] = sig[a, w] ^ (ma ^ m)
+    else:
+        b = fanin[p + 1]
+        mb = fmask[p + 1]
+        if code in (C_AND, C_NAND):
+            for w in range(w0, w1):
+                sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
+        elif code in (C_OR, C_NOR):
+            for w in range(w0, w1):
+                sig[out, w] = ((sig[a, w] ^ ma) | (sig[b, w] ^ mb)) ^ m
+        else:
+            for w in range(w0, w1):
+                sig[out, w] = sig[a, w] ^ sig[b, w] ^ (ma ^ mb ^ m)
+    for k in range(p + 2, q):
+        b = fanin[k]
+        mb = fmask[k]
+        m = inv if k == q - 1 else np.uint64(0)
+        if code in (C_AND, C_NAND):
+            for w in range(w0, w1):
+                sig[out, w] = (sig[out, w] & (sig[b, w] ^ mb)) ^ m
+        elif code in (C_OR, C_NOR):
+            for w in range(w0, w1):
+                sig[out, w] = (sig[out, w] | (sig[b, w] ^ mb)) ^ m
+        else:
+            for w in range(w0, w1):
+                sig[out, w] ^= sig[b, w] ^ (mb ^ m)
 
 
 MUX_TREE_MAX_INPUTS = 10
@@ -146,7 +133,9 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
     """Evaluate gates `order` (topologically sorted) on words [w0, w1) of `sig`.
 
     `fmask[k]` (0 or all ones) inverts fan-in `k` as it is read (LUT fan-ins are never inverted
-    this way: `compile_fast` folds their inversions into the table).
+    this way: `compile_fast` folds their inversions into the table). Kernels that evaluate all
+    words of an array call `eval_blocked` instead: a literal `0` for `w0` would compile a second
+    specialisation of this function.
     """
     scratch = np.empty((0, 0), dtype=np.uint64)
     for g in order:
@@ -154,9 +143,9 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
         p = fanin_ptr[g]
         q = fanin_ptr[g + 1]
         out = base + g
-        if code == C_NOT:
+        if code in (C_NOT, C_BUF):
             a = fanin[p]
-            m = ~fmask[p]
+            m = ~fmask[p] if code == C_NOT else fmask[p]
             for w in range(w0, w1):
                 sig[out, w] = sig[a, w] ^ m
         elif code >= C_AND and code <= C_XNOR:
@@ -183,11 +172,6 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
                 y = sig[b, w] ^ mb
                 z = sig[c, w] ^ mc
                 sig[out, w] = (x & y) | (z & (x | y))
-        elif code == C_BUF:
-            a = fanin[p]
-            m = fmask[p]
-            for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ m
         elif code == C_LUT:
             rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1) if q - p <= MUX_TREE_MAX_INPUTS else 1
             if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
@@ -264,7 +248,7 @@ def run_parallel(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, i
         for i in range(n_in):
             for w in range(width):
                 sig[2 + i, w] = in_words[i, w0 + w]
-        eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width)
+        eval_blocked(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, width)
         for o in range(outputs.size):
             s = outputs[o]
             m = omask[o]

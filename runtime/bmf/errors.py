@@ -65,7 +65,7 @@ def _errors(exact, approx, tail, n_vectors, numeric=True):
             if ad > worst:
                 worst = ad
     full = 2.0 ** n_out
-    out = np.zeros(6)
+    out = np.empty(6)
     out[0] = flips / max(1, n_vectors * n_out)
     out[1] = wrong / max(1, n_vectors)
     out[2] = abs_sum / n_vectors / full
@@ -75,7 +75,7 @@ def _errors(exact, approx, tail, n_vectors, numeric=True):
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _numeric(exact, approx, tail, n_vectors, which):
     """One numeric metric (2 mae, 3 mre, 4 wce, 5 mse) for outputs of at most 62 bits: |A − E|
     bit-sliced per word, then read per differing lane as an integer."""
@@ -134,7 +134,7 @@ def _numeric(exact, approx, tail, n_vectors, which):
     return total / n_vectors / (full * full)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _mae_sliced(exact, approx, tail, n_vectors):
     """Normalised MAE by bit-sliced subtraction and conditional negation (64 lanes per word)."""
     n_out, n_words = exact.shape

@@ -86,11 +86,16 @@ def _build(view: LogicView) -> _Graph:
 
 
 @nb.njit(cache=True)
-def _boundary(gates, member, first, fanin_ptr, fanin, fanout_ptr, fanout, is_po):
-    """Input signals and output signals of the gate set (member[g] marks it)."""
-    ins = []
-    seen = {}
-    outs = []
+def _boundary(gates, member, seen, first, fanin_ptr, fanin, fanout_ptr, fanout, is_po):
+    """Input signals (in order of first use) and output signals of the gate set (member[g]
+    marks it); `seen` is a scratch flag per signal, all False before and after."""
+    n_pins = 0
+    for g in gates:
+        n_pins += fanin_ptr[g + 1] - fanin_ptr[g]
+    ins = np.empty(n_pins, dtype=np.int64)
+    outs = np.empty(gates.size, dtype=np.int64)
+    n_ins = 0
+    n_outs = 0
     for g in gates:
         for e in range(fanin_ptr[g], fanin_ptr[g + 1]):
             s = fanin[e]
@@ -98,9 +103,10 @@ def _boundary(gates, member, first, fanin_ptr, fanin, fanout_ptr, fanout, is_po)
                 continue
             if s >= first and member[s - first]:
                 continue
-            if s not in seen:
-                seen[s] = 1
-                ins.append(s)
+            if not seen[s]:
+                seen[s] = True
+                ins[n_ins] = s
+                n_ins += 1
         s = first + g
         used_out = is_po[s]
         if not used_out:
@@ -109,43 +115,50 @@ def _boundary(gates, member, first, fanin_ptr, fanin, fanout_ptr, fanout, is_po)
                     used_out = True
                     break
         if used_out:
-            outs.append(s)
-    return np.array(ins, dtype=np.int64), np.array(outs, dtype=np.int64)
+            outs[n_outs] = s
+            n_outs += 1
+    for i in range(n_ins):
+        seen[ins[i]] = False
+    return ins[:n_ins], outs[:n_outs]
 
 
 @nb.njit(cache=True)
-def _nets(gates, local, first, fanin_ptr, fanin):
-    """Hypergraph nets of the gate set: per driving signal, the local ids of its pins."""
-    pins_sig = []
-    pins_node = []
+def _pins(gates, first, fanin_ptr, fanin):
+    """Hypergraph pins of the gate set, gate by gate: (signal, local gate id) for each gate's
+    own signal and each fan-in that is not a constant."""
+    n_pins = gates.size
+    for g in gates:
+        n_pins += fanin_ptr[g + 1] - fanin_ptr[g]
+    sig = np.empty(n_pins, dtype=np.int64)
+    node = np.empty(n_pins, dtype=np.int64)
+    n = 0
     for li in range(gates.size):
         g = gates[li]
-        pins_sig.append(first + g)
-        pins_node.append(li)
+        sig[n] = first + g
+        node[n] = li
+        n += 1
         for e in range(fanin_ptr[g], fanin_ptr[g + 1]):
             s = fanin[e]
             if s < 2:
                 continue
-            pins_sig.append(s)
-            pins_node.append(li)
-    sig = np.array(pins_sig, dtype=np.int64)
-    node = np.array(pins_node, dtype=np.int64)
-    order = np.argsort(sig, kind="mergesort")
+            sig[n] = s
+            node[n] = li
+            n += 1
+    return sig[:n], node[:n]
+
+
+def _nets(gates: np.ndarray, graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Hypergraph nets of the gate set: per signal with at least two pins (ascending), the
+    local ids of its pins (CSR: index, edges)."""
+    sig, node = _pins(gates, graph.first, graph.fanin_ptr, graph.fanin)
+    order = np.argsort(sig, kind="stable")
     sig = sig[order]
-    node = node[order]
-    index = [0]
-    edges = []
-    i = 0
-    while i < sig.size:
-        j = i
-        while j < sig.size and sig[j] == sig[i]:
-            j += 1
-        if j - i >= 2:
-            for t in range(i, j):
-                edges.append(node[t])
-            index.append(len(edges))
-        i = j
-    return np.array(index, dtype=np.int64), np.array(edges, dtype=np.int64)
+    start = np.flatnonzero(np.diff(sig, prepend=-1))
+    size = np.diff(start, append=sig.size)
+    kept = size >= 2
+    index = np.zeros(np.count_nonzero(kept) + 1, dtype=np.int64)
+    np.cumsum(size[kept], out=index[1:])
+    return index, node[order][np.repeat(kept, size)]
 
 
 @nb.njit(cache=True)
@@ -168,11 +181,11 @@ def _ranks(gates, labels, local, first, fanin_ptr, fanin):
     return rank
 
 
-def _bisect(gates: np.ndarray, local: np.ndarray, graph: _Graph, seed: int) -> np.ndarray:
+def _bisect(gates: np.ndarray, graph: _Graph, seed: int) -> np.ndarray:
     n = gates.size
     if n <= 3:
         return (np.arange(n) >= n // 2).astype(np.int64)
-    index, edges = _nets(gates, local, graph.first, graph.fanin_ptr, graph.fanin)
+    index, edges = _nets(gates, graph)
     n_nets = index.size - 1
     if n_nets == 0:
         return (np.arange(n) >= n // 2).astype(np.int64)
@@ -201,19 +214,20 @@ def partition_logic(view: LogicView, k: int = 10, m: int = 10, seed: int = 0) ->
     n_gates = view.n_gates
     member = np.zeros(n_gates, dtype=np.bool_)
     local = np.full(n_gates, -1, dtype=np.int64)
+    seen = np.zeros(view.n_signals, dtype=np.bool_)
     pending = [np.arange(n_gates, dtype=np.int64)] if n_gates else []
     done: list[Part] = []
     while pending:
         gates = pending.pop()
         member[gates] = True
-        ins, outs = _boundary(gates, member, graph.first, graph.fanin_ptr, graph.fanin,
+        ins, outs = _boundary(gates, member, seen, graph.first, graph.fanin_ptr, graph.fanin,
                               graph.fanout_ptr, graph.fanout, graph.is_po)
         if (ins.size <= k and outs.size <= m) or gates.size == 1:
             member[gates] = False
             done.append(Part(gates, ins, outs))
             continue
         local[gates] = np.arange(gates.size)
-        labels = _bisect(gates, local, graph, seed + len(done))
+        labels = _bisect(gates, graph, seed + len(done))
         rank = _ranks(gates, labels, local, graph.first, graph.fanin_ptr, graph.fanin)
         member[gates] = False
         local[gates] = -1

@@ -54,7 +54,9 @@ class Netlist:
 
 @nb.njit(cache=True)
 def _eval(codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, values):
-    """Evaluate gates in order; gate g writes row base+g of `values` (rows = local signals)."""
+    """Evaluate gates in order; gate g reads fanin[fanin_ptr[g]:fanin_ptr[g + 1]] and writes row
+    base+g of `values` (rows = local signals). The pointers index `fanin` and `lut_bits` as they
+    are: slices of pooled pointer arrays may be passed with the whole pooled arrays."""
     n_words = values.shape[1]
     for g in range(codes.size):
         c = codes[g]
@@ -99,21 +101,6 @@ def _eval(codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, values):
 
 
 @nb.njit(cache=True)
-def _run_part(codes, fanin_ptr, fanin, lut_ptr, lut_bits, local_out, k, ins, outs, values, scratch):
-    n_words = values.shape[1]
-    for w in range(n_words):
-        scratch[0, w] = np.uint64(0)
-        scratch[1, w] = ~np.uint64(0)
-    for i in range(k):
-        for w in range(n_words):
-            scratch[2 + i, w] = values[ins[i], w]
-    _eval(codes, fanin_ptr, fanin, lut_ptr, lut_bits, 2 + k, scratch)
-    for j in range(outs.size):
-        for w in range(n_words):
-            values[outs[j], w] = scratch[local_out[j], w]
-
-
-@nb.njit(cache=True)
 def _run_pooled(parts, rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate, r_out, g_code, g_fan,
                 fan, g_lut, lut_bits, r_outs, values, scratch):
     """Simulate `parts` in order, part p realised by pooled netlist rids[p] (see `RealisationPool`)."""
@@ -130,8 +117,7 @@ def _run_pooled(parts, rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate, r_ou
                 scratch[2 + i, w] = values[s, w]
         g0 = r_gate[r]
         g1 = r_gate[r + 1]
-        _eval(g_code[g0:g1], g_fan[g0:g1 + 1] - g_fan[g0], fan[g_fan[g0]:g_fan[g1]],
-              g_lut[g0:g1 + 1] - g_lut[g0], lut_bits[g_lut[g0]:g_lut[g1]], 2 + k, scratch)
+        _eval(g_code[g0:g1], g_fan[g0:g1 + 1], fan, g_lut[g0:g1 + 1], lut_bits, 2 + k, scratch)
         o0 = r_out[r]
         for j in range(out_ptr[p + 1] - out_ptr[p]):
             s = out_sig[out_ptr[p] + j]
@@ -224,13 +210,11 @@ def exact_netlist(view: LogicView, gates: np.ndarray, inputs: np.ndarray, output
 def part_truth_table(net: Netlist) -> np.ndarray:
     """The 2^k × m truth table of a netlist, one m-bit int per input pattern."""
     pats = input_words(net.k) if net.k else np.zeros((0, 1), dtype=np.uint64)
-    scratch = np.zeros((2 + net.k + net.n_gates, pats.shape[1]), dtype=np.uint64)
-    values = np.zeros((net.k + net.outputs.size, pats.shape[1]), dtype=np.uint64)
-    values[:net.k] = pats
-    outs = np.arange(net.k, net.k + net.outputs.size, dtype=np.int64)
-    _run_part(net.codes, net.fanin_ptr, net.fanin, net.lut_ptr, net.lut_bits, net.outputs, net.k,
-              np.arange(net.k, dtype=np.int64), outs, values, scratch)
-    return _rows_of_words(values[net.k:], 1 << net.k)
+    values = np.zeros((2 + net.k + net.n_gates, pats.shape[1]), dtype=np.uint64)
+    values[1] = _ALL
+    values[2:2 + net.k] = pats
+    _eval(net.codes, net.fanin_ptr, net.fanin, net.lut_ptr, net.lut_bits, 2 + net.k, values)
+    return _rows_of_words(values[net.outputs], 1 << net.k)
 
 
 class DesignSim:

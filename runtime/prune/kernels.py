@@ -16,6 +16,9 @@ from axc.runtime.simgraph import fanout_cone
 
 __all__ = ["freed_area", "live_signals", "nearest_signals", "reference_counts", "try_substitutions"]
 
+_FAR = np.iinfo(np.int64).max
+"""Distance of a candidate slot not filled yet."""
+
 
 @nb.njit(cache=True)
 def live_signals(fanin_ptr, fanin, base, n_signals, outputs):
@@ -78,7 +81,7 @@ def nearest_signals(targets, limits, candidates, values, count):
     """For each target, the `count` candidates below its limit that agree with it on the most
     vectors (rows of `values`); -1 where fewer exist. Returns (targets × count) signal ids."""
     best = np.full((targets.size, count), -1, dtype=np.int64)
-    dist = np.full((targets.size, count), np.iinfo(np.int64).max, dtype=np.int64)
+    dist = np.full((targets.size, count), _FAR, dtype=np.int64)
     n_words = values.shape[1]
     for i in range(targets.size):
         s = targets[i]
@@ -121,8 +124,9 @@ def try_substitutions(targets, repl, output_bit, order, codes, fanin_ptr, fanin,
         r = repl[i]
         if output_bit[i] >= 0:
             for j in range(n_out):
-                approx[j] = values[outputs[j]]
-            approx[output_bit[i]] = values[r]
+                src = r if j == output_bit[i] else outputs[j]
+                for w in range(n_words):
+                    approx[j, w] = values[src, w]
             errs[i] = metric_error(which, exact, approx, tail, n_vectors)
             continue
         if s != last:
@@ -131,15 +135,21 @@ def try_substitutions(targets, repl, output_bit, order, codes, fanin_ptr, fanin,
             if cone.size and cone[0] == s - base:  # the gate driving s is not re-evaluated
                 cone = cone[1:]
             last = s
-        save[0] = values[s]
+        for w in range(n_words):
+            save[0, w] = values[s, w]
+            values[s, w] = values[r, w]
         for c in range(cone.size):
-            save[c + 1] = values[base + cone[c]]
-        values[s] = values[r]
-        K.eval_gates(cone, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, values, 0, n_words)
+            for w in range(n_words):
+                save[c + 1, w] = values[base + cone[c], w]
+        K.eval_blocked(cone, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, values,
+                       max(1, n_words))  # all words in one block
         for j in range(n_out):
-            approx[j] = values[outputs[j]]
+            for w in range(n_words):
+                approx[j, w] = values[outputs[j], w]
         errs[i] = metric_error(which, exact, approx, tail, n_vectors)
-        values[s] = save[0]
+        for w in range(n_words):
+            values[s, w] = save[0, w]
         for c in range(cone.size):
-            values[base + cone[c]] = save[c + 1]
+            for w in range(n_words):
+                values[base + cone[c], w] = save[c + 1, w]
     return errs
