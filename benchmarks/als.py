@@ -39,7 +39,7 @@ from axc.frontend.verilog import load_verilog
 from axc.ir import Module
 from axc.ir.views import LogicView
 from axc.passes.base import PassContext
-from axc.passes.bmf import BmfPass
+from axc.passes.bmf.bmf_pass import BmfPass
 from axc.passes.lower_word import LowerWordPass
 from axc.passes.resynth import ResynthPass
 from axc.passes.truncate import TruncatePass

@@ -229,7 +229,7 @@ def crosslevel_section(quick: bool) -> None:
 
     from axc.passes.approx_mul import ApproxMulPass
     from axc.passes.base import PassContext
-    from axc.passes.bmf import BmfPass
+    from axc.passes.bmf.bmf_pass import BmfPass
     from axc.passes.retrain import RetrainPass
     from axc.runtime.nn_eval import dataset_for_module
 

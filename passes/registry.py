@@ -19,7 +19,7 @@ ENTRY_POINT_GROUP = "axc_opt.passes"
 
 BUILTIN_PASSES: dict[str, str] = {
     "approx-mul": "axc.passes.approx_mul:ApproxMulPass",
-    "bmf": "axc.passes.bmf:BmfPass",
+    "bmf": "axc.passes.bmf.bmf_pass:BmfPass",
     "check-equiv": "axc.passes.check_equiv:CheckEquivPass",
     "constant-fold": "axc.passes.constant_fold:ConstantFoldPass",
     "cse": "axc.passes.cse:CommonSubexpressionPass",
@@ -30,7 +30,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "lower-approx": "axc.passes.lower_approx:LowerApproxPass",
     "lower-word": "axc.passes.lower_word:LowerWordPass",
     "print-ir": "axc.passes.print_ir:PrintIRPass",
-    "prune": "axc.passes.prune:PrunePass",
+    "prune": "axc.passes.prune.prune_pass:PrunePass",
     "quantize": "axc.passes.quantize:QuantizePass",
     "resynth": "axc.passes.resynth:ResynthPass",
     "retrain": "axc.passes.retrain:RetrainPass",

@@ -21,13 +21,13 @@ from axc.backends.blif import emit_blif
 from axc.frontend.blif import parse_blif
 from axc.ir import InputError, Module, PassError
 from axc.ir.views import LogicView
-from axc.runtime.bmf.synth import ABC_GATES
 from axc.runtime.cost import estimate_cost
 from axc.runtime.yosys import run_yosys
 
 from .base import ModulePass, PassContext, PassResult
-from .bmf import prepare_logic
+from .bmf.synth import ABC_GATES
 from .check_equiv import check_interfaces, exhaustive_equivalence, random_equivalence
+from .logic_checks import prepare_logic
 
 __all__ = ["ResynthPass"]
 

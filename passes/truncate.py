@@ -21,7 +21,7 @@ from axc.runtime.logicsim import pack_ints
 from axc.runtime.metrics import compare_rows
 
 from .base import ModulePass, PassContext, PassResult
-from .bmf import METRIC_NAMES, NUMERIC_METRICS, check_threshold
+from .logic_checks import METRIC_NAMES, NUMERIC_METRICS, check_threshold
 
 __all__ = ["TruncatePass", "truncate_graph"]
 

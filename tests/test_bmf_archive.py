@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from axc.runtime.bmf.archive import PointArchive
-from axc.runtime.bmf.explore import Point
+from axc.passes.bmf.archive import PointArchive
+from axc.passes.bmf.explore import Point
 
 
 def _random_points(n: int, seed: int) -> list[Point]:

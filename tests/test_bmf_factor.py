@@ -1,10 +1,10 @@
-"""ASSO factorization with exhaustive OR/XOR decompressor columns (`axc.runtime.bmf.factor`)."""
+"""ASSO factorization with exhaustive OR/XOR decompressor columns (`axc.passes.bmf.factor`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from axc.runtime.bmf.factor import factorize, factorize_all, rows_from_bits
+from axc.passes.bmf.factor import factorize, factorize_all, rows_from_bits
 
 
 def _cells(rows: np.ndarray, approx: np.ndarray, m: int, weights: np.ndarray | None = None) -> int:

@@ -1,13 +1,13 @@
-"""KaHyPar partitioning into convex parts and part truth tables (`axc.runtime.bmf`)."""
+"""KaHyPar partitioning into convex parts and part truth tables (`axc.passes.bmf`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from axc.ir.views import LogicView
-from axc.runtime.bmf.explore import Explorer
-from axc.runtime.bmf.partition import KAHYPAR_CONFIG, partition_logic
-from axc.runtime.bmf.partsim import exact_netlist, part_truth_table
+from axc.passes.bmf.explore import Explorer
+from axc.passes.bmf.partition import KAHYPAR_CONFIG, partition_logic
+from axc.passes.bmf.partsim import exact_netlist, part_truth_table
 from axc.runtime.logicsim import Simulator, VectorSet
 from bmf_circuits import array_multiplier, random_logic, ripple_adder
 

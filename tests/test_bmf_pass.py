@@ -13,9 +13,9 @@ from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.ir.views import LogicView
 from axc.passes.base import PassContext
-from axc.passes.bmf import BmfPass
-from axc.runtime.bmf.icarus import port_errors, run_icarus
-from axc.runtime.bmf.rebuild import inline_bmf
+from axc.passes.bmf.bmf_pass import BmfPass
+from axc.passes.bmf.rebuild import inline_bmf
+from axc.runtime.icarus import port_errors, run_icarus
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows
 from bmf_circuits import array_multiplier, random_logic, ripple_adder

@@ -56,7 +56,7 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_tree(repo_root: Path,
     (wheel,) = (tmp_path / "dist").glob("axc_opt-*.whl")
     names = {n for n in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in n}
     expected = _tree_files(repo_root)
-    assert "axc/runtime/prune/search.py" in expected
+    assert "axc/passes/prune/search.py" in expected
     assert "axc/frontend/verilog/grammar.lark" in expected
     assert names == expected
 

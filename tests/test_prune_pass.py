@@ -14,13 +14,13 @@ from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.ir.views import LogicView
 from axc.passes.base import PassContext
-from axc.passes.bmf import BmfPass
-from axc.passes.prune import PrunePass
-from axc.runtime.bmf.icarus import port_errors, run_icarus
+from axc.passes.bmf.bmf_pass import BmfPass
+from axc.passes.prune.kernels import freed_area, reference_counts
+from axc.passes.prune.prune_pass import PrunePass
+from axc.passes.prune.search import GateSearch
+from axc.passes.prune.simplify import simplify
+from axc.runtime.icarus import port_errors, run_icarus
 from axc.runtime.logicsim import Simulator, VectorSet
-from axc.runtime.prune.kernels import freed_area, reference_counts
-from axc.runtime.prune.search import GateSearch
-from axc.runtime.prune.simplify import simplify
 from bmf_circuits import array_multiplier, random_logic
 from logic_graphs import random_circuit
 

@@ -1,4 +1,4 @@
-"""Costs, Pareto fronts and their files (CSV, PNG) for the `bmf` pass report.
+"""Costs, Pareto fronts and their files (CSV, PNG) for the reports of `bmf` and `prune`.
 
 Area, delay and power of a circuit come from the project cost model (`axc.runtime.cost`, ABC
 mapping onto the shipped NanGate45 genlib, or the user's `--genlib`/`--liberty`).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from axc.ir import InputError, Module, import_extra
 from axc.ir.views import LogicView
@@ -17,7 +17,8 @@ from axc.runtime.cost import estimate_cost
 from axc.runtime.logicsim import Simulator
 from axc.runtime.metrics import compare_rows
 
-from .explore import Point
+if TYPE_CHECKING:
+    from .bmf.explore import Point
 
 __all__ = ["circuit_cost", "log_summary", "measure_against", "pareto_front", "spread", "write_csv", "write_plot"]
 

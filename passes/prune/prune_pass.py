@@ -1,6 +1,6 @@
 """`prune`: gate-level approximate logic synthesis by signal substitution.
 
-A greedy search (`axc.runtime.prune.search`) makes, one move at a time, the readers of a gate
+A greedy search (`axc.passes.prune.search`) makes, one move at a time, the readers of a gate
 (or one output bit) read constant 0, constant 1 or an earlier signal that mostly agrees with it,
 choosing the move that adds the least error per area freed, with the whole circuit's error
 measured by bit-parallel simulation (sampled to rank, all vectors to accept) and constants
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from axc.ir import InputError, Module
-from axc.runtime.bmf.report import (
+from axc.runtime.logicsim import VectorSet
+
+from ..als_report import (
     circuit_cost,
     log_summary,
     measure_against,
@@ -26,11 +28,9 @@ from axc.runtime.bmf.report import (
     write_csv,
     write_plot,
 )
-from axc.runtime.logicsim import VectorSet
-from axc.runtime.prune.search import GateSearch, Step
-
-from .base import ModulePass, PassContext, PassResult
-from .bmf import check_threshold, default_metric, prepare_logic
+from ..base import ModulePass, PassContext, PassResult
+from ..logic_checks import check_threshold, default_metric, prepare_logic
+from .search import GateSearch, Step
 
 __all__ = ["PrunePass"]
 

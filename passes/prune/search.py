@@ -20,12 +20,12 @@ import numpy as np
 from axc.ir import Module
 from axc.ir.views import LogicView
 from axc.runtime import simkernels as K
-from axc.runtime.bmf.errors import METRICS, _tail, metric_error
-from axc.runtime.bmf.partsim import Netlist
-from axc.runtime.bmf.rebuild import replace_top
-from axc.runtime.bmf.synth import gate_area
 from axc.runtime.logicsim import Simulator, VectorSet
+from axc.runtime.row_errors import METRICS, metric_error, tail_mask
 
+from ..bmf.partsim import Netlist
+from ..bmf.rebuild import replace_top
+from ..bmf.synth import gate_area
 from .kernels import freed_area, live_signals, nearest_signals, reference_counts, try_substitutions
 from .simplify import BUF, NARY, NOT, effective_inputs, simplify
 
@@ -61,7 +61,7 @@ class _Words:
 
     def __init__(self, search: GateSearch, vectors: VectorSet, reference: LogicView | None) -> None:
         self.n_vectors = vectors.n_vectors
-        self.tail = _tail(vectors.n_vectors)
+        self.tail = tail_mask(vectors.n_vectors)
         self.values = np.zeros((search.n_signals, vectors.n_words), dtype=np.uint64)
         self.values[1] = ~np.uint64(0)
         self.values[2:search.base] = vectors.words

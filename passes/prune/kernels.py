@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 from axc.runtime import simkernels as K
-from axc.runtime.bmf.errors import _popcount64, metric_error
+from axc.runtime.row_errors import metric_error, popcount64
 from axc.runtime.simgraph import fanout_cone
 
 __all__ = ["freed_area", "live_signals", "nearest_signals", "reference_counts", "try_substitutions"]
@@ -90,7 +90,7 @@ def nearest_signals(targets, limits, candidates, values, count):
                 continue
             d = 0
             for w in range(n_words):
-                d += _popcount64(values[s, w] ^ values[c, w])
+                d += popcount64(values[s, w] ^ values[c, w])
             if d >= dist[i, count - 1]:
                 continue
             j = count - 1

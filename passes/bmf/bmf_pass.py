@@ -5,7 +5,7 @@ The circuit is partitioned into convex subcircuits of at most `k` inputs and `m`
 factorized at every degree (ASSO with a τ sweep, output weights, exhaustive OR/XOR decompressor
 columns, alternating refinement), and a greedy multi-track exploration lowers degrees while the
 whole circuit's error, measured by bit-parallel simulation, stays within `err`. Circuits of more
-than 3000 gates are explored in batches of moves instead (`axc.runtime.bmf.batched`): one move
+than 3000 gates are explored in batches of moves instead (`axc.passes.bmf.batched`): one move
 per iteration cannot reach the threshold on thousands of parts in reasonable time. The smallest
 explored design within the threshold replaces the top graph; approximated parts are recorded as
 `approx.bmf` ops (inlined into plain logic unless `keep_records`). The error of the result is
@@ -18,14 +18,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from axc.ir import InputError, Module, VerifyError
-from axc.ir.dialects import hw, logic, word
+from axc.ir import InputError, Module
 from axc.ir.views import LogicView
-from axc.runtime.bmf.batched import iterate_batched
-from axc.runtime.bmf.explore import Explorer, Point, make_executor
-from axc.runtime.bmf.partition import partition_logic
-from axc.runtime.bmf.rebuild import inline_bmf, rebuild_graph
-from axc.runtime.bmf.report import (
+from axc.runtime.logicsim import Simulator, VectorSet
+from axc.runtime.metrics import compare_rows
+
+from ..als_report import (
     circuit_cost,
     log_summary,
     measure_against,
@@ -33,68 +31,20 @@ from axc.runtime.bmf.report import (
     write_csv,
     write_plot,
 )
-from axc.runtime.logicsim import Simulator, VectorSet
-from axc.runtime.metrics import compare_rows
-from axc.runtime.prune.refine import Refinement, memo_cost, refine, refined_choices
-from axc.runtime.prune.search import Step
+from ..base import ModulePass, PassContext, PassResult
+from ..logic_checks import NUMERIC_METRICS, check_threshold, default_metric, prepare_logic
+from ..prune.refine import Refinement, memo_cost, refine, refined_choices
+from ..prune.search import Step
+from .batched import iterate_batched
+from .explore import Explorer, Point, make_executor
+from .partition import partition_logic
+from .rebuild import inline_bmf, rebuild_graph
 
-from .base import ModulePass, PassContext, PassResult
-from .lower_word import LowerWordPass
+__all__ = ["BmfPass"]
 
-__all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "BmfPass", "check_threshold", "default_metric", "prepare_logic"]
-
-METRIC_NAMES = ("hd", "er", "mae", "mre", "wce", "mse")
 FINER: tuple[tuple[int, int], ...] = ((6, 4), (4, 3))
 LARGE_CIRCUIT_GATES = 3000
 """Above this many gates a circuit is explored in batches and only with the (k, m) partition."""
-NUMERIC_METRICS = ("mae", "mre", "wce", "mse")
-
-
-def check_threshold(err: float | None, pass_name: str) -> float:
-    """The error threshold, or one clear `InputError` when missing or outside (0, 1]."""
-    if err is None:
-        raise InputError(f"{pass_name} needs an error threshold: give err (e.g. --err 0.01)")
-    if not 0.0 < float(err) <= 1.0:
-        raise InputError(f"{pass_name}: err must be in (0, 1] (a fraction, e.g. 0.05 for 5 %), got {err}")
-    return float(err)
-
-
-def default_metric(metric: str | None, view: LogicView, pass_name: str) -> str:
-    """`metric`, checked; by default mae when some output port is multi-bit, else hd."""
-    numeric = any(w > 1 for _, w in view.output_ports)
-    if metric is None:
-        return "mae" if numeric else "hd"
-    metric = metric.lower()
-    if metric not in METRIC_NAMES:
-        raise InputError(f"{pass_name}: unknown metric '{metric}' (known: {', '.join(METRIC_NAMES)})")
-    if metric in NUMERIC_METRICS and not numeric:
-        raise InputError(f"{pass_name}: metric '{metric}' needs numeric (multi-bit) output ports, "
-                         "but every output of this circuit is a single bit; use hd or er")
-    return metric
-
-
-def prepare_logic(ctx: PassContext, module: Module, pass_name: str) -> LogicView:
-    """The top graph as a `LogicView`, lowering word-level ops first (clear errors otherwise)."""
-    graph = module.top_graph
-    if graph.kind != "hw":
-        raise InputError(f"{pass_name} works on circuits; @{graph.name} is a '{graph.kind}' graph")
-    allowed = (logic.LOGIC.name, word.WORD.name)
-    for op in graph.ops:
-        if isinstance(op, hw.InstanceOp):
-            raise InputError(f"{pass_name}: the circuit still instantiates @{op.attr('callee')}; "
-                             "flatten the hierarchy first", op.loc)
-        if op.dialect not in allowed and not isinstance(op, hw.SplitOp | hw.JoinOp):
-            raise InputError(f"{pass_name} works on combinational logic; '{op.name}' is not supported "
-                             "(sequential or non-logic element)", op.loc)
-    if any(op.dialect == word.WORD.name for op in graph.ops):
-        LowerWordPass().apply(ctx, module)
-        graph = module.top_graph
-    try:
-        return LogicView.from_graph(graph)
-    except VerifyError as exc:
-        raise InputError(f"{pass_name}: {exc.message if hasattr(exc, 'message') else exc} "
-                         "(a combinational loop: sequential circuits are not supported)") from None
-
 
 @dataclass(frozen=True)
 class BmfPass(ModulePass):
@@ -146,7 +96,7 @@ class BmfPass(ModulePass):
     map_front: int = 0
     """Map this many Pareto-front points (evenly spread) through the cost model for the report."""
     batched: bool | None = None
-    """Apply many moves per iteration (`axc.runtime.bmf.batched`) instead of one per track;
+    """Apply many moves per iteration (`axc.passes.bmf.batched`) instead of one per track;
     default: batched on circuits of more than 3000 gates, where one move per iteration cannot
     reach the threshold in reasonable time. `tracks` and `sample` apply to the per-move loop."""
     refine: bool | None = None

@@ -1,4 +1,8 @@
-"""Boolean-matrix-factorization approximate logic synthesis (BLASYS-style) for `bmf`.
+"""The `bmf` pass: Boolean-matrix-factorization approximate logic synthesis (BLASYS-style).
+
+`bmf_pass` is the pass. The package imports none of its modules, so `prune` and `resynth` can use
+`partsim`, `rebuild` and `synth` without loading the partitioner.
+
 
 `factor`: ASSO + exhaustive OR/XOR decompressor search on a truth table; `partition`: KaHyPar
 recursive bisection of a logic graph into convex subcircuits of at most k inputs and m outputs;

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 from axc.ir.views import LogicView
-
-from .errors import METRICS, _tail, error_of, metric_error
+from axc.runtime.row_errors import METRICS, error_of, metric_error, tail_mask
 
 __all__ = [
     "DesignSim", "Netlist", "RealisationPool", "exact_netlist", "input_words", "part_truth_table",
@@ -234,7 +233,7 @@ class DesignSim:
         self.downstream = downstream
         self.outputs = outputs
         self.metric_index = METRICS.index(metric)
-        self.tail = _tail(n_vectors)
+        self.tail = tail_mask(n_vectors)
         self.values = np.zeros((n_signals, vectors.shape[1]), dtype=np.uint64)
         self.values[1] = _ALL
         self.values[2:2 + vectors.shape[0]] = vectors

@@ -11,14 +11,14 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["METRICS", "error_of", "metric_error"]
+__all__ = ["METRICS", "error_of", "metric_error", "popcount64", "tail_mask"]
 
 METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @nb.njit(cache=True)
-def _popcount64(x):
+def popcount64(x):
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
@@ -41,9 +41,9 @@ def _errors(exact, approx, tail, n_vectors, numeric=True):
         anyd = np.uint64(0)
         for j in range(n_out):
             d = (exact[j, w] ^ approx[j, w]) & mask
-            flips += _popcount64(d)
+            flips += popcount64(d)
             anyd |= d
-        wrong += _popcount64(anyd)
+        wrong += popcount64(anyd)
         if anyd == 0 or not numeric:
             continue
         for t in range(64):
@@ -155,7 +155,7 @@ def _mae_sliced(exact, approx, tail, n_vectors):
             v = d[j] ^ neg
             r = v ^ carry
             carry = v & carry
-            total += _popcount64(r & mask) << j
+            total += popcount64(r & mask) << j
     return total / n_vectors / 2.0 ** n_out
 
 
@@ -174,10 +174,10 @@ def metric_error(which, exact, approx, tail, n_vectors):
 def error_of(exact: np.ndarray, approx: np.ndarray, n_vectors: int) -> dict[str, float]:
     """Every metric between packed exact and approximate output rows (all outputs form one
     unsigned number, output 0 least significant; numeric metrics normalised by 2^outputs)."""
-    tail = _tail(n_vectors)
+    tail = tail_mask(n_vectors)
     return dict(zip(METRICS, _errors(exact, approx, tail, n_vectors).tolist()))
 
 
-def _tail(n_vectors: int) -> np.uint64:
+def tail_mask(n_vectors: int) -> np.uint64:
     r = n_vectors % 64
     return np.uint64((1 << r) - 1) if r else _ALL

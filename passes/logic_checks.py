@@ -1,0 +1,69 @@
+"""What the circuit approximation passes share: metric names, threshold checks, the logic view.
+
+`bmf`, `prune`, `truncate` and `resynth` work on a combinational circuit: `prepare_logic` checks
+the top graph (flat, combinational, logic or word ops only), lowers word-level operators to gates
+and returns its `LogicView`; `check_threshold` and `default_metric` give one clear error for a
+missing or impossible error budget or metric.
+"""
+
+from __future__ import annotations
+
+from axc.ir import InputError, Module, VerifyError
+from axc.ir.dialects import hw, logic, word
+from axc.ir.views import LogicView
+
+from .base import PassContext
+from .lower_word import LowerWordPass
+
+__all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "check_threshold", "default_metric", "prepare_logic"]
+
+METRIC_NAMES = ("hd", "er", "mae", "mre", "wce", "mse")
+"""The error metrics the circuit passes accept."""
+NUMERIC_METRICS = ("mae", "mre", "wce", "mse")
+"""Those that read output ports as numbers (they need a multi-bit port)."""
+
+
+def check_threshold(err: float | None, pass_name: str) -> float:
+    """The error threshold, or one clear `InputError` when missing or outside (0, 1]."""
+    if err is None:
+        raise InputError(f"{pass_name} needs an error threshold: give err (e.g. --err 0.01)")
+    if not 0.0 < float(err) <= 1.0:
+        raise InputError(f"{pass_name}: err must be in (0, 1] (a fraction, e.g. 0.05 for 5 %), got {err}")
+    return float(err)
+
+
+def default_metric(metric: str | None, view: LogicView, pass_name: str) -> str:
+    """`metric`, checked; by default mae when some output port is multi-bit, else hd."""
+    numeric = any(w > 1 for _, w in view.output_ports)
+    if metric is None:
+        return "mae" if numeric else "hd"
+    metric = metric.lower()
+    if metric not in METRIC_NAMES:
+        raise InputError(f"{pass_name}: unknown metric '{metric}' (known: {', '.join(METRIC_NAMES)})")
+    if metric in NUMERIC_METRICS and not numeric:
+        raise InputError(f"{pass_name}: metric '{metric}' needs numeric (multi-bit) output ports, "
+                         "but every output of this circuit is a single bit; use hd or er")
+    return metric
+
+
+def prepare_logic(ctx: PassContext, module: Module, pass_name: str) -> LogicView:
+    """The top graph as a `LogicView`, lowering word-level ops first (clear errors otherwise)."""
+    graph = module.top_graph
+    if graph.kind != "hw":
+        raise InputError(f"{pass_name} works on circuits; @{graph.name} is a '{graph.kind}' graph")
+    allowed = (logic.LOGIC.name, word.WORD.name)
+    for op in graph.ops:
+        if isinstance(op, hw.InstanceOp):
+            raise InputError(f"{pass_name}: the circuit still instantiates @{op.attr('callee')}; "
+                             "flatten the hierarchy first", op.loc)
+        if op.dialect not in allowed and not isinstance(op, hw.SplitOp | hw.JoinOp):
+            raise InputError(f"{pass_name} works on combinational logic; '{op.name}' is not supported "
+                             "(sequential or non-logic element)", op.loc)
+    if any(op.dialect == word.WORD.name for op in graph.ops):
+        LowerWordPass().apply(ctx, module)
+        graph = module.top_graph
+    try:
+        return LogicView.from_graph(graph)
+    except VerifyError as exc:
+        raise InputError(f"{pass_name}: {exc.message if hasattr(exc, 'message') else exc} "
+                         "(a combinational loop: sequential circuits are not supported)") from None
