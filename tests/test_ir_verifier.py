@@ -45,7 +45,7 @@ def test_width_mismatch_is_located() -> None:
         (lambda g, a: g.create(word.ExtractOp, [a], [IntType(2)], {"lo": 0}), "outside i1"),
         (lambda g, a: g.create(word.CmpOp, [a, a], [i1], {"pred": "lt"}), "must be one of eq"),
         (lambda g, a: g.create(hw.SplitOp, [a], [i1, i1]), "must split an i1 into 1 i1 results"),
-        (lambda g, a: g.create(approx.TruncOp, [a], [i1], {"origin": "x"}), "requires a dict attribute 'error'"),
+        (lambda g, a: g.create(approx.MulOp, [a], [i1], {"origin": "x"}), "requires a dict attribute 'error'"),
         (lambda g, a: g.create(approx.BmfOp, [a], [i1], {"origin": "x", "error": {}, "body": "nope"}),
          "body @nope is not a graph"),
         (lambda g, a: g.create(hw.InstanceOp, [a], [i1], {"callee": "missing"}), "unknown graph @missing"),

@@ -2,11 +2,11 @@
 
 Every `approx.*` op records what it replaced (`origin`) and its measured error (`error`, a dict
 of metric name to value), so a report can always say what was approximated and by how much.
+(`truncate` rewrites the circuit itself and leaves no op: the truncated circuit is the record.)
 
 - `approx.bmf`: one subcircuit rewritten by Boolean matrix factorization. Operands are the
   subcircuit inputs, results its outputs; `body` names the graph of the module that implements
   the compressor/decompressor, `degree` the factorization degree.
-- `approx.trunc`: a truncated word operator (`drop_lsb`, `operand`s affected).
 - `approx.mul`: an approximate multiplier model attached to a quantized conv/gemm/matmul
   (`model` names it; `circuit` may point to a circuit graph of the module: the cross-level link).
 - `approx.htp`: the same product evaluated as a sum of transformed products.
@@ -19,7 +19,7 @@ from ..attributes import FrozenDict
 from ..core import Op
 from ..dialect import Dialect
 
-__all__ = ["APPROX", "BmfOp", "EarlyReluOp", "HtpOp", "MulOp", "TruncOp"]
+__all__ = ["APPROX", "BmfOp", "EarlyReluOp", "HtpOp", "MulOp"]
 
 
 class _ApproxOp(Op):
@@ -44,12 +44,6 @@ class BmfOp(_ApproxOp):
             g = module.graphs[body]
             if len(g.inputs) != len(self.operands) or len(g.outputs) != len(self.results):
                 raise self.error(f"arity does not match body @{body}")
-
-
-class TruncOp(_ApproxOp):
-    """A word operator with truncated operands or results."""
-
-    name = "approx.trunc"
 
 
 class MulOp(_ApproxOp):
@@ -79,7 +73,7 @@ def _records_origin_and_error(op: Op) -> None:
 
 APPROX = Dialect(
     "approx",
-    [BmfOp, TruncOp, MulOp, HtpOp, EarlyReluOp],
+    [BmfOp, MulOp, HtpOp, EarlyReluOp],
     doc="Approximate ops and their records.",
     rule=_records_origin_and_error,
 )
