@@ -7,7 +7,7 @@ input pattern p, input i = bit i of p).
 
 from __future__ import annotations
 
-from axc.frontend.logic_builder import full_mask, literal_mask
+from axc.ir.attributes import full_mask, literal_mask
 
 __all__ = ["isop", "smallest_cover"]
 

@@ -15,10 +15,11 @@ from functools import cache
 from pathlib import Path
 
 from axc.ir import FileLoc, InputError, ParseError
+from axc.ir.attributes import full_mask, literal_mask
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from .logic_builder import MAX_LUT_INPUTS, full_mask, literal_mask
+from .logic_builder import MAX_LUT_INPUTS
 
 __all__ = ["Genlib", "GenlibCell", "load_genlib", "parse_genlib"]
 

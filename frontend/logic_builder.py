@@ -17,28 +17,13 @@ from functools import cache
 
 import numpy as np
 from axc.ir import Graph, Location, TruthTable, Value, i1
+from axc.ir.attributes import full_mask, literal_mask
 from axc.ir.dialects import logic
 
-__all__ = ["MAX_LUT_INPUTS", "FunctionBuilder", "cover_table", "literal_mask", "parity_table"]
+__all__ = ["MAX_LUT_INPUTS", "FunctionBuilder", "cover_table", "parity_table"]
 
 MAX_LUT_INPUTS = 16
 """Widest function kept as one truth table; wider covers become and/or/not logic."""
-
-
-@cache
-def literal_mask(n: int, i: int) -> int:
-    """The truth table of input `i` among `n` inputs."""
-    block = ((1 << (1 << i)) - 1) << (1 << i)
-    period = 1 << (i + 1)
-    mask = 0
-    for start in range(0, 1 << n, period):
-        mask |= block << start
-    return mask
-
-
-@cache
-def full_mask(n: int) -> int:
-    return (1 << (1 << n)) - 1
 
 
 @cache

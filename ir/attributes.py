@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,8 @@ __all__ = [
     "TruthTable",
     "attr_key",
     "canonical_attr",
+    "full_mask",
+    "literal_mask",
 ]
 
 
@@ -64,6 +67,23 @@ class FrozenDict(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self._data)
+
+
+@cache
+def literal_mask(n: int, i: int) -> int:
+    """The truth table of input `i` among `n` inputs."""
+    block = ((1 << (1 << i)) - 1) << (1 << i)
+    period = 1 << (i + 1)
+    mask = 0
+    for start in range(0, 1 << n, period):
+        mask |= block << start
+    return mask
+
+
+@cache
+def full_mask(n: int) -> int:
+    """The truth table of the constant 1 over `n` inputs (2^n ones)."""
+    return (1 << (1 << n)) - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ ALLOWED: dict[str, set[str]] = {
 
 KNOWN_CROSSINGS: set[tuple[str, str]] = {
     ("backends/accel_sim.py", "axc.passes.lower_approx"),
-    ("backends/cover.py", "axc.frontend.logic_builder"),
     ("backends/onnx_export.py", "axc.passes.lower_approx"),
     ("backends/torch_module.py", "axc.passes.lower_approx"),
     ("passes/approx_mul.py", "axc.formats"),
@@ -49,8 +48,7 @@ KNOWN_INSIDE_FUNCTIONS: set[tuple[str, str]] = {
     ("axc/cli.py", "axc.runtime.nn_eval"),
     ("ir/core.py", "axc.ir.dialects.builtin"),
     ("ir/dialect.py", "axc.ir"),
-} | {crossing for crossing in KNOWN_CROSSINGS if crossing[0] != "backends/cover.py"
-     and crossing[0] != "passes/resynth.py"}
+} | {crossing for crossing in KNOWN_CROSSINGS if crossing[0] != "passes/resynth.py"}
 """(file, imported module) pairs still imported inside a function: the crossings above (which
 would close import cycles at the top), the CLI's ONNX Runtime for network runs only, and the IR
 core's registration of the built-in dialects."""
