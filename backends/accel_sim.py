@@ -33,6 +33,7 @@ from axc.runtime.accel import (
     simulate_eyeriss,
     simulate_snapea,
 )
+from axc.runtime.lowering import lower_approx
 from axc.runtime.nn_data import DEFAULT_CALIB
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.onnx_run import OnnxRunner
@@ -64,7 +65,6 @@ def _samples(module: Module, options: dict[str, Any]) -> np.ndarray:
 
 def build_workload(module: Module, x: np.ndarray) -> tuple[list[LayerWork], list[str]]:
     """Per conv/gemm/matmul layer its work on samples `x` (real per-window MACs for SnaPEA layers)."""
-    from axc.passes.lower_approx import lower_approx
 
     clone = module.clone()
     graph = clone.top_graph

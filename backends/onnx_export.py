@@ -26,6 +26,7 @@ import onnx
 from axc.ir import Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
 from axc.ir.dtypes import ONNX_OF_DTYPE
+from axc.runtime.lowering import has_approx_ops, lower_approx
 from onnx import FunctionProto, ModelProto, NodeProto, helper
 
 from .onnx_values import attr_to_onnx, tensor_from_array
@@ -297,8 +298,6 @@ def export_model(module: Module, opset: int | None = None) -> ExportResult:
     """Build and check the ONNX model of `module` (see the module docstring)."""
     if module.top is None or module.top_graph.kind != "nn":
         raise InputError("only a network ('nn' graph) can be written as ONNX")
-    from axc.passes.lower_approx import has_approx_ops, lower_approx
-
     if has_approx_ops(module):
         module = module.clone()
         lower_approx(module)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn as nnd
+from axc.runtime.lowering import lowering_of
 from axc.runtime.quant import IntRange, dequantize, quantize
 from axc.runtime.torch_approx import approx_module
 from torch import nn
@@ -331,8 +332,6 @@ def to_torch(module: Module, graph: str | None = None) -> IRNet:
         raise InputError(f"graph @{g.name} is a '{g.kind}' graph; the torch backend needs an 'nn' graph", g.loc)
     unregistered = [op for op in g.ops if op.name.startswith("approx.") and op.name not in _OP_MODULES]
     if unregistered:
-        from axc.passes.lower_approx import lowering_of
-
         module = module.clone()
         g = module.lookup(graph) if graph is not None else module.top_graph
         for op in g.topo_order():

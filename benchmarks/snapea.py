@@ -22,8 +22,8 @@ from axc.backends.accel_sim import simulate_network
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import Module
 from axc.passes.base import PassContext
-from axc.passes.lower_approx import lower_approx
 from axc.passes.snapea import SnapeaPass
+from axc.runtime.lowering import lower_approx
 from axc.runtime.onnx_run import OnnxRunner
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"

@@ -27,9 +27,6 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 KNOWN_CROSSINGS: set[tuple[str, str]] = {
-    ("backends/accel_sim.py", "axc.passes.lower_approx"),
-    ("backends/onnx_export.py", "axc.passes.lower_approx"),
-    ("backends/torch_module.py", "axc.passes.lower_approx"),
     ("passes/approx_mul.py", "axc.formats"),
     ("passes/check_equiv.py", "axc.formats"),
     ("passes/resynth.py", "axc.backends.blif"),

@@ -11,9 +11,9 @@ from axc.ir import DenseArray, Graph, InputError, Module, TensorType, verify
 from axc.ir.dialects import approx, nn
 from axc.passes.approx_mul import ApproxMulPass
 from axc.passes.base import PassContext
-from axc.passes.lower_approx import lower_approx
 from axc.passes.quantize import QuantizePass
 from axc.passes.snapea import SnapeaPass
+from axc.runtime.lowering import lower_approx
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.onnx_run import OnnxRunner
 

@@ -23,10 +23,11 @@ import numpy as np
 from axc.ir import DenseArray, FrozenDict, Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
 from axc.ir.network import constant_of, layer_name
+from axc.runtime.lowering.early_relu import speculative_mask
 
 from ..approx_mul import resolve_multiplier
 
-__all__ = ["ConvLayer", "find_layers", "instrument", "speculative_mask"]
+__all__ = ["ConvLayer", "find_layers", "instrument"]
 
 _PASS_SIGN = (nn.MaxPoolOp, nn.AvgPoolOp, nn.GlobalAvgPoolOp, nn.ReshapeOp, nn.FlattenOp,
               nn.TransposeOp, nn.ReluOp)
@@ -284,15 +285,6 @@ def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[st
         for use in users:
             use.op.set_operand(use.index, masked)
     return clone, exposed
-
-
-def speculative_mask(g: Graph, activation: Value, spec: Value, th: Value) -> Value:
-    """`activation * Cast(spec > th, float)`: the activation, zeroed where spec <= th."""
-    keep_t = TensorType(spec.type.shape, "bool")
-    keep = g.create(nn.OpaqueOp, [spec, th], [keep_t], {"op_type": "Greater", "domain": ""})
-    as_float = g.create(nn.OpaqueOp, [keep.result], [activation.type],
-                        {"op_type": "Cast", "domain": "", "to": 1})
-    return g.create(nn.MulOp, [activation, as_float.result], [activation.type]).result
 
 
 def _reaches(conv: Op, relu: Op) -> bool:

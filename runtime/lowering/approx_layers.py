@@ -1,4 +1,4 @@
-"""Emission of `approx.mul` / `approx.htp` layers as standard `nn` ops (used by `lower-approx`).
+"""Expansion of `approx.mul` / `approx.htp` layers into standard `nn` ops, bit-exact.
 
 So that stock ONNX Runtime runs approximate networks (the ONNX emitter only writes `nn` ops),
 every approximate layer is expanded, bit-exact, into ordinary ops. The activation integers are

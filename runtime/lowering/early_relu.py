@@ -11,12 +11,10 @@ speculative weights of each kernel (Th = -inf for kernels left in exact mode).
 from __future__ import annotations
 
 import numpy as np
-from axc.ir import DenseArray, Graph, Op, TensorType
+from axc.ir import DenseArray, Graph, Op, TensorType, Value
 from axc.ir.dialects import nn
 
-from .network import speculative_mask
-
-__all__ = ["lower_early_relu"]
+__all__ = ["lower_early_relu", "speculative_mask"]
 
 
 def _constant(graph: Graph, array: np.ndarray, name: str) -> Op:
@@ -55,3 +53,12 @@ def lower_early_relu(graph: Graph, op: Op) -> None:
         out = speculative_mask(graph, relu.result, spec.result, th_op.result)
     op.result.replace_all_uses_with(out)
     graph.erase(op)
+
+
+def speculative_mask(g: Graph, activation: Value, spec: Value, th: Value) -> Value:
+    """`activation * Cast(spec > th, float)`: the activation, zeroed where spec <= th."""
+    keep_t = TensorType(spec.type.shape, "bool")
+    keep = g.create(nn.OpaqueOp, [spec, th], [keep_t], {"op_type": "Greater", "domain": ""})
+    as_float = g.create(nn.OpaqueOp, [keep.result], [activation.type],
+                        {"op_type": "Cast", "domain": "", "to": 1})
+    return g.create(nn.MulOp, [activation, as_float.result], [activation.type]).result
