@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from axc.backends.onnx_export import export_model
 from axc.frontend.onnx_import import load_onnx
 from axc.runtime.nn_eval import dataset_for_module, evaluate, top1
+from axc.runtime.onnx_model import export_model
 from axc.runtime.onnx_run import OnnxRunner
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from axc.backends.onnx_export import export_model
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import Module
 from axc.passes.base import PassContext
 from axc.passes.manager import PassManager
 from axc.passes.quantize import QuantizePass
 from axc.runtime.nn_eval import dataset_for_module, top1
+from axc.runtime.onnx_model import export_model
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@
 Nodes of the ops the `nn` dialect knows (Conv, Gemm, ..., QuantizeLinear) become those op
 classes with their ONNX attributes copied under the ONNX names; initializers and `Constant`
 nodes become `nn.constant`; every other node becomes `nn.opaque{op_type, domain, ...}` so a round
-trip through `axc.backends.onnx_export` loses nothing. Value types come from ONNX shape
+trip through `axc.runtime.onnx_model` loses nothing. Value types come from ONNX shape
 inference (symbolic dimensions stay strings). Node names become `NameLoc` locations, tensor names
 become value name hints.
 

@@ -1,6 +1,6 @@
 """Running networks in ONNX Runtime: a Module (through the ONNX backend) or an ONNX model.
 
-`OnnxRunner(module)` serializes the module once with `axc.backends.onnx_export`, opens one
+`OnnxRunner(module)` serializes the module once with `axc.runtime.onnx_model`, opens one
 ONNX Runtime CPU session and runs feeds through it; `run_batched` splits a large input into
 batches, or runs sample by sample when the model fixes its batch dimension to 1.
 """
@@ -14,6 +14,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from axc.ir import InputError, Module
+
+from .onnx_model import export_model
 
 __all__ = ["OnnxRunner", "session_options"]
 
@@ -32,8 +34,6 @@ class OnnxRunner:
 
     def __init__(self, model: Module | onnx.ModelProto | str | Path, threads: int = 0) -> None:
         if isinstance(model, Module):
-            from axc.backends.onnx_export import export_model
-
             model = export_model(model).model
         payload = model.SerializeToString() if isinstance(model, onnx.ModelProto) else str(model)
         try:

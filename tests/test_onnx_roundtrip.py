@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from axc.backends.onnx_export import export_model, save_onnx
+from axc.backends.onnx_export import save_onnx
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, TensorType
 from axc.ir.dialects import nn
@@ -16,6 +16,7 @@ from axc.ir.dtypes import DTYPE_OF_ONNX
 from axc.ir.parser import parse_module
 from axc.ir.printer import print_module
 from axc.ir.types import DTYPES
+from axc.runtime.onnx_model import export_model
 from axc.runtime.onnx_run import OnnxRunner
 from onnx import TensorProto, helper, numpy_helper
 from onnx_models import if_model

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from axc.backends.onnx_export import export_model
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, InputError, Module, TensorType, verify
 from axc.ir.dialects import nn
@@ -16,6 +15,7 @@ from axc.passes.quant_view import QuantView
 from axc.passes.quantize import QuantizePass, _fold
 from axc.runtime import quant as Q
 from axc.runtime.nn_eval import dataset_for_module, top1
+from axc.runtime.onnx_model import export_model
 from axc.runtime.onnx_run import OnnxRunner
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"

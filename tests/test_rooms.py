@@ -37,7 +37,6 @@ KNOWN_CROSSINGS: set[tuple[str, str]] = {
     ("runtime/multipliers/circuit.py", "axc.formats"),
     ("runtime/multipliers/circuit.py", "axc.passes.base"),
     ("runtime/multipliers/circuit.py", "axc.passes.registry"),
-    ("runtime/onnx_run.py", "axc.backends.onnx_export"),
 }
 """(file, imported module) pairs that still cross the rule."""
 

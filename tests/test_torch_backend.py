@@ -9,7 +9,6 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from axc.backends.onnx_export import export_model
 from axc.backends.torch_module import register_torch_op, save_pt, to_torch, update_module_weights
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import InputError, Module
@@ -18,6 +17,7 @@ from axc.passes.base import PassContext
 from axc.passes.quantize import QuantizePass
 from axc.runtime import quant as Q
 from axc.runtime.nn_eval import dataset_for_module, top1
+from axc.runtime.onnx_model import export_model
 from axc.runtime.onnx_run import OnnxRunner
 from onnx import TensorProto, helper, numpy_helper
 

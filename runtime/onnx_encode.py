@@ -1,4 +1,4 @@
-"""Writing IR values as ONNX: tensors and node attributes (the inverse of the frontend's reading).
+"""Encoding IR values as ONNX: tensors and node attributes (the inverse of the frontend's reading).
 
 Attributes are typed by the op's schema where the IR value is ambiguous (an int where the schema
 wants a float); `{"onnx_attribute": ...}` dicts that the frontend kept are restored byte for byte.
