@@ -106,7 +106,7 @@ def _top1(net, x: np.ndarray, y: np.ndarray, batch: int = 250) -> tuple[float, n
 
 def _lut_and_htp(module, model_lut):
     """(top-1 LUT, top-1 HTP, disagreements) of an approx.htp module on the eval slice."""
-    from axc.backends.torch_module import to_torch
+    from axc.runtime.torch_net import to_torch
 
     net = to_torch(module)
     htp_acc, htp_pred = _top1(net, *EVAL)
@@ -180,11 +180,11 @@ def _network(path: Path, data: str, calib: int):
 
 
 def throughput_section(quick: bool) -> None:
-    from axc.backends.torch_module import to_torch
     from axc.passes.approx_mul import ApproxMulPass
     from axc.passes.base import PassContext
     from axc.passes.htp import HtpPass
     from axc.runtime.nn_eval import dataset_for_module
+    from axc.runtime.torch_net import to_torch
 
     runs = 3 if quick else 9
     batch = 32
@@ -250,7 +250,7 @@ def crosslevel_section(quick: bool) -> None:
     data = dataset_for_module(MNIST, base)
     n_train, n_eval = (2000, 500) if quick else (8000, 2000)
     x, y = data.x[n_train:n_train + n_eval], data.y[n_train:n_train + n_eval]
-    from axc.backends.torch_module import to_torch
+    from axc.runtime.torch_net import to_torch
 
     exact_acc = _top1(to_torch(base), x, y)[0]
     before = _top1(to_torch(module), x, y)[0]

@@ -83,7 +83,7 @@ def ours(calib: np.ndarray, pipeline_prefix: str, **options: object) -> tuple[Mo
 def qat(x: np.ndarray, y: np.ndarray, calib: np.ndarray) -> None:
     """One epoch of quantization-aware training (torch backend) on 8,000 images, scored on 2,000."""
     import torch
-    from axc.backends.torch_module import to_torch, update_module_weights
+    from axc.runtime.torch_net import to_torch, update_module_weights
 
     torch.set_num_threads(1)
     xt, yt = torch.from_numpy(x[:8000]), torch.from_numpy(y[:8000])

@@ -72,7 +72,7 @@ class RetrainPass(ModulePass):
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         torch = import_extra("torch", "pass 'retrain'")
-        from axc.backends.torch_module import to_torch, update_module_weights
+        from axc.runtime.torch_net import to_torch, update_module_weights  # needs the torch extra
         self.requires(module)
         data = self.data or ctx.options.get("data")
         if not data:

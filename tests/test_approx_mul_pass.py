@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from axc.backends.torch_module import to_torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.passes.approx_mul import ApproxMulPass
@@ -16,6 +15,7 @@ from axc.passes.htp import DEFAULT_MULTIPLIER, HtpPass
 from axc.passes.lower_approx import LowerApproxPass
 from axc.passes.quantize import QuantizePass
 from axc.runtime.nn_eval import dataset_for_module
+from axc.runtime.torch_net import to_torch
 
 from axc.formats import get_loader, get_saver
 

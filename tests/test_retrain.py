@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from axc.backends.torch_module import to_torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.passes.approx_mul import ApproxMulPass
@@ -15,6 +14,7 @@ from axc.passes.htp import HtpPass
 from axc.passes.quantize import QuantizePass
 from axc.passes.retrain import RetrainPass
 from axc.runtime.nn_eval import dataset_for_module
+from axc.runtime.torch_net import to_torch
 
 from axc.formats import get_loader
 

@@ -9,16 +9,18 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from axc.backends.torch_module import register_torch_op, save_pt, to_torch, update_module_weights
+from axc.backends.torch_module import save_pt
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import InputError, Module
 from axc.ir.dialects import nn as nnd
 from axc.passes.base import PassContext
 from axc.passes.quantize import QuantizePass
 from axc.runtime import quant as Q
+from axc.runtime import torch_net
 from axc.runtime.nn_eval import dataset_for_module, top1
 from axc.runtime.onnx_model import export_model
 from axc.runtime.onnx_run import OnnxRunner
+from axc.runtime.torch_net import register_torch_op, to_torch, update_module_weights
 from onnx import TensorProto, helper, numpy_helper
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
@@ -277,9 +279,7 @@ def test_registered_op_modules_run_and_train() -> None:
     try:
         net = to_torch(m)
     finally:
-        from axc.backends import torch_module
-
-        torch_module._OP_MODULES.pop("nn.relu")
+        torch_net._OP_MODULES.pop("nn.relu")
     x = torch.tensor([1.0, -2.0, 0.5, 4.0])
     assert torch.equal(net(x), 3 * x)
     net(x).sum().backward()
