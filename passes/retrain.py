@@ -1,6 +1,6 @@
 """The `retrain` pass: fine-tune a network with its approximate multipliers in the forward pass.
 
-The top graph runs in torch (`axc.backends.torch_module.to_torch`): approximate layers
+The top graph runs in torch (`axc.runtime.torch_net.to_torch`): approximate layers
 (`approx.mul` through the bit-exact LUT kernels, `approx.htp` through their HTP convs) compute
 the forward pass, the straight-through estimator passes the exact-product gradient backwards,
 quantized weights train as fake-quantized parameters with their fixed scales. Training uses the
