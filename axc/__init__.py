@@ -31,7 +31,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 _LAZY = {
     "load": "axc.api",
     "save": "axc.api",
-    "PassManager": "axc.passes.manager",
+    "PassManager": "axc.api",
     "RunResult": "axc.passes.manager",
     "Pipeline": "axc.passes.pipeline",
     "verify": "axc.ir",

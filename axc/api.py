@@ -8,7 +8,9 @@ result = axc.PassManager.parse("dce,cse").run(module)
 axc.save(result.module, "out.v")
 ```
 
-Formats come from the file extension (see `axc.formats`). Saving is atomic: the backend writes
+Formats come from the file extension (see `axc.formats`). `PassManager` is the pass manager of
+`axc.passes` with `load` as the reader through which passes open the files their options name
+(`approx-mul{circuit=m.v}`, `check-equiv{against=ref.v}`). Saving is atomic: the backend writes
 into a private temporary folder beside the destination, and only a complete result (the file and
 any sidecar, such as the `.npz` of an `.ir` file) is renamed into place.
 """
@@ -23,8 +25,9 @@ from typing import Any
 
 from axc.formats import format_of, get_loader, get_saver
 from axc.ir import FileLoc, InputError, Module
+from axc.passes import manager
 
-__all__ = ["load", "save"]
+__all__ = ["PassManager", "load", "read_file", "save"]
 
 
 def load(path: str | os.PathLike[str], *, format: str | None = None, **options: Any) -> Module:
@@ -65,3 +68,16 @@ def save(
         os.replace(staged, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_file(path: str, options: dict[str, Any]) -> Module:
+    """`load(path, **options)` in the form passes call it (`PassContext.reader`)."""
+    return load(path, **options)
+
+
+class PassManager(manager.PassManager):
+    """The pass manager (`axc.passes.manager.PassManager`) with `load` as the passes' file reader."""
+
+    def __init__(self, pipeline: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("reader", read_file)
+        super().__init__(pipeline, **kwargs)

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import axc
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"
 EVO = CORPORA / "evoapprox" / "v2022"
@@ -47,8 +49,9 @@ def _short(spec: str) -> str:
 
 
 def evoapprox_section(quick: bool) -> None:
+    from axc.passes.logic_checks import bit_level
     from axc.runtime.htp import best_htp
-    from axc.runtime.multipliers import model_from_circuit_file
+    from axc.runtime.multipliers import model_from_graph
     from axc.runtime.multipliers.evoapprox import is_signed_name, published_metrics
 
     paths = sorted(p for p in EVO.glob("8x8_*/mul8*.v") if not p.stem.endswith("_pdk45"))
@@ -61,7 +64,9 @@ def evoapprox_section(quick: bool) -> None:
     print(head)
     n_match = n_exact = 0
     for path in paths:
-        model = model_from_circuit_file(str(path), signed=is_signed_name(path), with_cost=False)
+        module = axc.load(path)
+        model = model_from_graph(module, signed=is_signed_name(path), origin=str(path),
+                                 with_cost=False, bit_level=bit_level(module).top_graph)
         ours, pub = model.metrics(), published_metrics(path)
         match = (ours["wce"] == pub["WCE"] and abs(ours["mae"] - pub["MAE"]) <= 0.5 + 0.005 * pub["MAE"]
                  and abs(ours["ep%"] - pub["EP%"]) <= 0.006)

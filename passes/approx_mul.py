@@ -20,16 +20,18 @@ without quantized layers is refused; so is a layer wider than the multiplier.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
-from axc.runtime.multipliers import MultiplierModel, load_multiplier
-from axc.runtime.multipliers.circuit import exact_multiplier_cost
+from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multiplier
+from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name
 
 from .base import ModulePass, PassContext, PassResult
+from .logic_checks import bit_level
 
 __all__ = ["ApproxMulPass", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
 
@@ -59,13 +61,18 @@ def quantized_layers(graph: Graph, layers: tuple[str, ...] = ()) -> list[tuple[s
 
 def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                        signed: bool | None, x_port: str | None, w_port: str | None,
-                       options: dict[str, Any]) -> MultiplierModel:
+                       ctx: PassContext) -> MultiplierModel:
     """A model from `circuit` (a file) or `spec` (family or file) at the network's widths."""
     source = circuit or spec
     if signed is None:
         signed = is_signed_name(source) if (circuit or "/" in source or "." in source) else True
-    return load_multiplier(source, x_bits=x_bits, w_bits=w_bits, signed=signed, x_port=x_port,
-                           w_port=w_port, options=options)
+    if not is_circuit_path(source):
+        return load_multiplier(source, x_bits=x_bits, w_bits=w_bits, signed=signed)
+    if not Path(source).is_file():
+        raise InputError(f"multiplier circuit '{source}' does not exist")
+    module = ctx.read_file(source)
+    return model_from_graph(module, None, x_port, w_port, signed, origin=str(source),
+                            options=ctx.options, bit_level=bit_level(module).top_graph)
 
 
 def fresh_value_name(graph: Graph, base: str) -> str:
@@ -227,7 +234,7 @@ class ApproxMulPass(ModulePass):
         view = layers[0][1].attr("quant")
         return resolve_multiplier(str(spec), None, max(8, int(view["x_bits"])),
                                   max(8, int(view["w_bits"])), self.signed, self.x_port,
-                                  self.w_port, ctx.options)
+                                  self.w_port, ctx)
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)
@@ -235,15 +242,11 @@ class ApproxMulPass(ModulePass):
         return run_attach(ctx, module, model, self.layers, self.name)
 
 
-def embed_circuit(module: Module, model: MultiplierModel, options: dict[str, Any]) -> str | None:
+def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> str | None:
     """Add the multiplier's circuit as a graph of `module` (the cross-level link); its name."""
-    from pathlib import Path
-
-    from axc.formats import format_of, get_loader
-
     if model.origin == "analytic" or not Path(model.origin).is_file():
         return None
-    circuit = get_loader(format_of(model.origin))(model.origin, dict(options)).top_graph
+    circuit = ctx.read_file(model.origin).top_graph
     circuit.name = module.unique_name(f"multiplier_{model.name}")
     circuit.module = None
     module.add_graph(circuit)
@@ -255,7 +258,7 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
     graph = module.top_graph
     targets = quantized_layers(graph, layers)
     lut = lut_constant(graph, model, targets[0][1])
-    circuit = embed_circuit(module, model, ctx.options)
+    circuit = embed_circuit(module, model, ctx)
     entries: dict[str, Any] = {}
     for label, op in ctx.progress(targets, f"{pass_name}: attaching {model.name}", len(targets)):
         _, entries[label] = attach_multiplier(graph, label, op, model, lut, circuit)

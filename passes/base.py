@@ -28,11 +28,11 @@ Options named like a global CLI option (`err`, `metric`, `data`, `accuracy_loss`
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from axc.ir import Module
+from axc.ir import InputError, Module
 
 __all__ = ["ModulePass", "PassContext", "PassResult"]
 
@@ -67,6 +67,16 @@ class PassContext:
     input_path: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    reader: Callable[[str, dict[str, Any]], Module] | None = None
+    """Reads a file of any supported format (`axc` provides it: `axc.PassManager`, `axc-opt`)."""
+
+    def read_file(self, path: str, **options: Any) -> Module:
+        """The module in file `path` (Verilog, BLIF, .bench, IR, ONNX), read with the run's
+        global options and `options`; passes read every file through here."""
+        if self.reader is None:
+            raise InputError(f"cannot read '{path}': this run has no file reader (run the pipeline "
+                             "through axc.PassManager or axc-opt)")
+        return self.reader(path, {**self.options, **options})
 
     def log(self, message: str) -> None:
         """Print a status line on stderr (unless quiet) and keep it for the report."""

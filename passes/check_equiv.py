@@ -123,12 +123,8 @@ class CheckEquivPass(ModulePass):
 
     def _reference(self, ctx: PassContext) -> tuple[Module, str]:
         if self.against:
-            from axc.formats import format_of, get_loader
-
-            options = dict(ctx.options)
-            if self.genlib:
-                options["genlib"] = self.genlib
-            return get_loader(format_of(self.against))(self.against, options), self.against
+            extra = {"genlib": self.genlib} if self.genlib else {}
+            return ctx.read_file(self.against, **extra), self.against
         if ctx.original is None:
             raise InputError("check-equiv needs a reference: the pipeline has no original module; give against=FILE")
         return ctx.original, "the module as loaded"

@@ -90,8 +90,7 @@ class HtpPass(ModulePass):
             spec, source = self.choose_multiplier(ctx)
             view = quantized_layers(g)[0][1].attr("quant")
             model = resolve_multiplier(spec, None, max(8, int(view["x_bits"])),
-                                       max(8, int(view["w_bits"])), self.signed, None, None,
-                                       ctx.options)
+                                       max(8, int(view["w_bits"])), self.signed, None, None, ctx)
             ctx.log(f"htp: multiplier {model.name} ({source})")
             report["multiplier_source"] = source
             run_attach(ctx, module, model, (), self.name)

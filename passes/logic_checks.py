@@ -15,7 +15,7 @@ from axc.ir.views import LogicView
 from .base import PassContext
 from .lower_word import LowerWordPass
 
-__all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "check_threshold", "default_metric", "prepare_logic"]
+__all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "bit_level", "check_threshold", "default_metric", "prepare_logic"]
 
 METRIC_NAMES = ("hd", "er", "mae", "mre", "wce", "mse")
 """The error metrics the circuit passes accept."""
@@ -67,3 +67,12 @@ def prepare_logic(ctx: PassContext, module: Module, pass_name: str) -> LogicView
     except VerifyError as exc:
         raise InputError(f"{pass_name}: {exc.message if hasattr(exc, 'message') else exc} "
                          "(a combinational loop: sequential circuits are not supported)") from None
+
+
+def bit_level(module: Module) -> Module:
+    """`module` itself when it has no word operators, else a copy with them lowered to gates."""
+    if not any(op.dialect == word.WORD.name for g in module.graphs.values() for op in g.ops):
+        return module
+    work = module.clone()
+    LowerWordPass().apply(PassContext(quiet=True), work)
+    return work

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -116,9 +116,11 @@ class PassManager:
         print_ir_after_all: bool = False,
         print_debuginfo: bool = False,
         ir_stream: TextIO | None = None,
+        reader: Callable[[str, dict[str, Any]], Module] | None = None,
         **global_options: Any,
     ) -> None:
         self.pipeline = pipeline
+        self.reader = reader
         self.verify = verify
         self.print_ir_after_all = print_ir_after_all
         self.print_debuginfo = print_debuginfo
@@ -135,7 +137,7 @@ class PassManager:
     ) -> PassManager:
         """Parse a pipeline spec (raises `ParseError` pointing into it) and build the manager.
 
-        Keyword options are `verify`, `print_ir_after_all`, `print_debuginfo`, `ir_stream`
+        Keyword options are `verify`, `print_ir_after_all`, `print_debuginfo`, `ir_stream`, `reader`
         and the global options (`err=0.01`, `seed=3`, ...).
         """
         return cls(Pipeline.parse(spec, passes), **options)
@@ -157,7 +159,8 @@ class PassManager:
     def make_context(self, **overrides: Any) -> PassContext:
         """A context carrying this manager's global options (seed and jobs included)."""
         opts = self.global_options
-        ctx = PassContext(seed=int(opts.get("seed", 0)), jobs=int(opts.get("jobs", 1)), options=dict(opts))
+        ctx = PassContext(seed=int(opts.get("seed", 0)), jobs=int(opts.get("jobs", 1)), options=dict(opts),
+                          reader=self.reader)
         for key, value in overrides.items():
             setattr(ctx, key, value)
         return ctx

@@ -17,6 +17,7 @@ from axc.passes.quantize import QuantizePass
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch
 
+from axc.api import read_file
 from axc.formats import get_loader, get_saver
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
@@ -28,7 +29,7 @@ GTR = CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_GTR.v"
 @pytest.fixture(scope="module")
 def quantized():
     module = get_loader("onnx")(str(MNIST8), {})
-    QuantizePass(calib=64).apply(PassContext(quiet=True, options={"data": str(MNIST)}), module)
+    QuantizePass(calib=64).apply(PassContext(quiet=True, reader=read_file, options={"data": str(MNIST)}), module)
     return module
 
 
@@ -47,7 +48,7 @@ def _ort_outputs(module, x: np.ndarray, tmp_path: Path) -> np.ndarray:
     import onnxruntime as ort
 
     lowered = module.clone()
-    LowerApproxPass().apply(PassContext(quiet=True), lowered)
+    LowerApproxPass().apply(PassContext(quiet=True, reader=read_file), lowered)
     verify(lowered)
     assert not lowered.top_graph.ops_of(approx.MulOp, approx.HtpOp)
     path = tmp_path / "out.onnx"
@@ -60,7 +61,7 @@ def _ort_outputs(module, x: np.ndarray, tmp_path: Path) -> np.ndarray:
 @pytest.mark.parametrize("spec", ["exact", "drum{k=4}"])
 def test_lut_layers_agree_in_torch_and_onnxruntime(quantized, images, tmp_path, spec) -> None:
     module = quantized.clone()
-    ctx = PassContext(quiet=True)
+    ctx = PassContext(quiet=True, reader=read_file)
     result = ApproxMulPass(multiplier=spec).apply(ctx, module)
     verify(module)
     layers = module.top_graph.ops_of(approx.MulOp)
@@ -76,9 +77,9 @@ def test_lut_layers_agree_in_torch_and_onnxruntime(quantized, images, tmp_path, 
 @pytest.mark.parametrize("spec", ["trunc{l=2,m=2}", "mitchell{k=3}"])
 def test_htp_of_exact_models_is_bit_identical_to_lut(quantized, images, tmp_path, spec) -> None:
     module = quantized.clone()
-    ApproxMulPass(multiplier=spec).apply(PassContext(quiet=True), module)
+    ApproxMulPass(multiplier=spec).apply(PassContext(quiet=True, reader=read_file), module)
     lut = _torch_outputs(module, images)
-    ctx = PassContext(quiet=True)
+    ctx = PassContext(quiet=True, reader=read_file)
     HtpPass().apply(ctx, module)
     verify(module)
     assert len(module.top_graph.ops_of(approx.HtpOp)) == 3
@@ -90,7 +91,7 @@ def test_htp_of_exact_models_is_bit_identical_to_lut(quantized, images, tmp_path
 
 def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
     module = quantized.clone()
-    ctx = PassContext(quiet=True)
+    ctx = PassContext(quiet=True, reader=read_file)
     ApproxMulPass(circuit=str(GTR)).apply(ctx, module)
     op = module.top_graph.ops_of(approx.MulOp)[0]
     view = op.attr("quant")
@@ -99,13 +100,13 @@ def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
     assert any("weights re-quantized to unsigned" in m for m in ctx.messages)
     assert ctx.report["approx-mul"]["multiplier"]["metrics"]["wce"] == 125  # EvoApprox header
     assert ctx.report["approx-mul"]["saving%"]["area"] > 0
-    refused = PassContext(quiet=True)
+    refused = PassContext(quiet=True, reader=read_file)
     kept = module.clone()
     result = HtpPass().apply(refused, kept)
     assert not result.modified and result.stats["kept_lut"] == len(kept.top_graph.ops_of(approx.MulOp)) > 0
     assert not kept.top_graph.ops_of(approx.HtpOp)
     assert any("refused" in m and "surrogate" in m for m in refused.messages)
-    warned = PassContext(quiet=True)
+    warned = PassContext(quiet=True, reader=read_file)
     HtpPass(allow_surrogate=True).apply(warned, module)
     assert any("warning" in m for m in warned.messages)
     out = _torch_outputs(module, images)
@@ -114,11 +115,11 @@ def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
 
 def test_htp_without_multiplier_uses_the_default(quantized) -> None:
     module = quantized.clone()
-    ctx = PassContext(quiet=True)
+    ctx = PassContext(quiet=True, reader=read_file)
     HtpPass().apply(ctx, module)
     assert ctx.report["htp"]["multiplier_source"].startswith("default")
     assert DEFAULT_MULTIPLIER in ctx.report["htp"]["models"]
-    ctx2 = PassContext(quiet=True, options={"multiplier": "trunc{l=1,m=1}"})
+    ctx2 = PassContext(quiet=True, reader=read_file, options={"multiplier": "trunc{l=1,m=1}"})
     HtpPass().apply(ctx2, quantized.clone())
     assert ctx2.report["htp"]["multiplier_source"] == "--multiplier"
 
@@ -126,16 +127,16 @@ def test_htp_without_multiplier_uses_the_default(quantized) -> None:
 def test_bad_input(quantized) -> None:
     float_net = get_loader("onnx")(str(MNIST8), {})
     with pytest.raises(InputError, match="no quantized"):
-        ApproxMulPass(multiplier="exact").apply(PassContext(quiet=True), float_net)
+        ApproxMulPass(multiplier="exact").apply(PassContext(quiet=True, reader=read_file), float_net)
     with pytest.raises(InputError, match="no quantized"):
-        HtpPass().apply(PassContext(quiet=True), float_net)
+        HtpPass().apply(PassContext(quiet=True, reader=read_file), float_net)
     with pytest.raises(InputError, match="unknown multiplier family"):
-        ApproxMulPass(multiplier="booth{k=2}").apply(PassContext(quiet=True), quantized.clone())
+        ApproxMulPass(multiplier="booth{k=2}").apply(PassContext(quiet=True, reader=read_file), quantized.clone())
     with pytest.raises(InputError, match="no layer named"):
-        ApproxMulPass(multiplier="exact", layers=("nope",)).apply(PassContext(quiet=True),
+        ApproxMulPass(multiplier="exact", layers=("nope",)).apply(PassContext(quiet=True, reader=read_file),
                                                                   quantized.clone())
     add8 = CORPORA / "evoapprox" / "lite_master"
     adders = sorted(add8.rglob("add8u_*.v"))
     if adders:
         with pytest.raises(InputError, match="not a two-operand multiplier"):
-            ApproxMulPass(circuit=str(adders[0])).apply(PassContext(quiet=True), quantized.clone())
+            ApproxMulPass(circuit=str(adders[0])).apply(PassContext(quiet=True, reader=read_file), quantized.clone())

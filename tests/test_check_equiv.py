@@ -15,6 +15,8 @@ from axc.passes.base import PassContext
 from axc.passes.check_equiv import CheckEquivPass
 from axc.passes.registry import get_pass
 
+from axc.api import read_file
+
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 Z4ML = CORPORA / "lgsynth91" / "blif_names" / "z4ml.blif"
 C880 = CORPORA / "iscas85" / "bench" / "c880.bench"
@@ -58,13 +60,13 @@ def test_large_circuit_uses_sat_and_against_file(tmp_path: Path) -> None:
 
     ref = tmp_path / "c880_ref.v"
     save_verilog(module, str(ref), {})
-    ctx = PassContext(quiet=True)
+    ctx = PassContext(quiet=True, reader=read_file)
     CheckEquivPass(against=str(ref)).apply(ctx, module.clone())
     assert ctx.report["check-equiv"]["method"] == "Yosys SAT miter"
     with pytest.raises(PassError, match=r"random vectors \(seed 5\)\): counterexample"):
-        CheckEquivPass(against=str(ref)).apply(PassContext(quiet=True, seed=5), mutate(module, 10))
+        CheckEquivPass(against=str(ref)).apply(PassContext(quiet=True, reader=read_file, seed=5), mutate(module, 10))
     with pytest.raises(PassError, match=r"Yosys SAT miter\): counterexample"):
-        CheckEquivPass(against=str(ref), method="sat").apply(PassContext(quiet=True), mutate(module, 10))
+        CheckEquivPass(against=str(ref), method="sat").apply(PassContext(quiet=True, reader=read_file), mutate(module, 10))
 
 
 def test_word_level_circuits() -> None:
@@ -92,4 +94,4 @@ def test_interface_mismatch_and_missing_reference() -> None:
     with pytest.raises(PassError, match="different inputs"):
         CheckEquivPass().apply(PassContext(original=other, quiet=True), module)
     with pytest.raises(InputError, match="needs a reference"):
-        CheckEquivPass().apply(PassContext(quiet=True), module)
+        CheckEquivPass().apply(PassContext(quiet=True, reader=read_file), module)

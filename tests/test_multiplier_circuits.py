@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic
+from axc.passes.logic_checks import bit_level
 from axc.runtime.htp import fit_htp
-from axc.runtime.multipliers import model_from_circuit_file, model_from_graph
+from axc.runtime.multipliers import model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name, published_metrics
+
+import axc
 
 
 def array_multiplier(n: int, drop_a_bit0: bool = False, out_bits: int | None = None) -> Module:
@@ -84,9 +87,16 @@ ALL_EVO = [p for p in ALL_EVO if not p.stem.endswith("_pdk45")]
 FAST_EVO = ("mul8u_1JJQ", "mul8u_GTR", "mul8s_1L12", "mul8s_1KV8")
 
 
+def circuit_model(path: Path, signed: bool):
+    """The LUT model of a multiplier circuit file, without its cost."""
+    module = axc.load(path)
+    return model_from_graph(module, signed=signed, origin=str(path), with_cost=False,
+                            bit_level=bit_level(module).top_graph)
+
+
 def check_against_header(path: Path) -> None:
     """Our exhaustive LUT reproduces the metrics EvoApproxLib publishes in the file header."""
-    model = model_from_circuit_file(str(path), signed=is_signed_name(path), with_cost=False)
+    model = circuit_model(path, is_signed_name(path))
     ours = model.metrics()
     published = published_metrics(path)
     assert ours["wce"] == published["WCE"]
@@ -110,7 +120,7 @@ def test_every_evoapprox_multiplier_matches(path: Path) -> None:
 
 def test_evoapprox_truncation_multiplier_has_exact_htp() -> None:
     path = next(p for p in ALL_EVO if p.stem == "mul8s_1L2J")
-    h = fit_htp(model_from_circuit_file(str(path), signed=True, with_cost=False))
+    h = fit_htp(circuit_model(path, True))
     assert h.exact and h.n_convs == 1
 
 

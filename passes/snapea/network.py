@@ -26,6 +26,7 @@ from axc.ir.network import constant_of, layer_name
 from axc.runtime.lowering.early_relu import speculative_mask
 
 from ..approx_mul import resolve_multiplier
+from ..base import PassContext
 
 __all__ = ["ConvLayer", "find_layers", "instrument"]
 
@@ -146,7 +147,8 @@ def _geometry(conv: Op, x_type: TensorType, w: np.ndarray) -> tuple | str:
     return strides, pads, dil
 
 
-def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[ConvLayer], list[dict]]:
+def find_layers(module: Module, input_nonneg: dict[str, bool], ctx: PassContext
+                ) -> tuple[list[ConvLayer], list[dict]]:
     """SnaPEA-eligible layers of the top graph, and every other conv with the reason."""
     graph = module.top_graph
     nonneg = _nonnegative_values(graph, input_nonneg)
@@ -210,7 +212,7 @@ def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[Con
         eff_w = (w.astype(np.float64) * scale.reshape(-1, 1, 1, 1)).astype(np.float32)
         integer = None
         if is_approx:
-            integer = _integer_products(conv, scale, shift)
+            integer = _integer_products(conv, scale, shift, ctx)
             if isinstance(integer, str):
                 skipped.append({"layer": name, "reason": integer})
                 continue
@@ -218,17 +220,18 @@ def find_layers(module: Module, input_nonneg: dict[str, bool]) -> tuple[list[Con
     return layers, skipped
 
 
-def _multiplier_table(op: Op) -> np.ndarray:
+def _multiplier_table(op: Op, ctx: PassContext) -> np.ndarray:
     if isinstance(op, approx.MulOp):
         table = constant_of(op.operand(4))
         if table is not None:
             return table
     model = resolve_multiplier(str(op.attr("multiplier")), op.attr("circuit"), int(op.attr("x_bits")),
-                               int(op.attr("w_bits")), bool(op.attr("signed")), None, None, {})
+                               int(op.attr("w_bits")), bool(op.attr("signed")), None, None, ctx)
     return model.lut()
 
 
-def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray) -> IntegerProducts | str:
+def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray, ctx: PassContext
+                      ) -> IntegerProducts | str:
     """The integer view of an approximate conv, or why SnaPEA cannot use it losslessly."""
     view = op.attr("quant")
     if not isinstance(view, FrozenDict):
@@ -240,7 +243,7 @@ def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray) -> IntegerPr
         return "per-channel weight zero points differ (products cannot be ordered by sign)"
     zw, zx = int(zw_all[0]), int(op.attr("x_zero_point"))
     x_min, w_min, w_bits = int(op.attr("mul_x_min")), int(op.attr("mul_w_min")), int(op.attr("w_bits"))
-    lut = _multiplier_table(op).astype(np.int64)
+    lut = _multiplier_table(op, ctx).astype(np.int64)
     xs = np.arange(x_min, x_min + lut.shape[0]).reshape(-1, 1)
     ws = np.arange(w_min, w_min + lut.shape[1]).reshape(1, -1)
     table = lut - zw * xs - zx * ws + zx * zw

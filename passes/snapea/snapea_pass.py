@@ -85,7 +85,7 @@ class SnapeaPass(ModulePass):
         if self.data:
             dataset = dataset_for_module(self.data, module)
         nonneg = {v.name: bool(dataset is not None and np.min(dataset.x) >= 0) for v in graph.inputs}
-        layers, skipped = find_layers(module, nonneg)
+        layers, skipped = find_layers(module, nonneg, ctx)
         if self.layers:
             skipped += [{"layer": lay.name, "reason": "not selected"} for lay in layers if lay.name not in self.layers]
             layers = [lay for lay in layers if lay.name in self.layers]

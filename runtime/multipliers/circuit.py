@@ -11,7 +11,6 @@ values; the cost (area, power, delay) comes from `axc.runtime.cost` when it is a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,7 @@ from axc.runtime.logicsim import Simulator, VectorSet
 from .model import LUT_LIMIT_BITS, MultiplierModel, operand_range
 
 __all__ = [
-    "circuit_cost", "exact_multiplier_cost", "model_from_circuit_file", "model_from_graph",
-    "multiplier_ports",
+    "circuit_cost", "exact_multiplier_cost", "model_from_graph", "multiplier_ports",
 ]
 
 
@@ -56,24 +54,6 @@ def multiplier_ports(
                          f"{out_width} bits, a {widths[x_name]}x{widths[w_name]} product needs "
                          f"{widths[x_name] + widths[w_name]}", where)
     return x_name, widths[x_name], w_name, widths[w_name], out_name, out_width
-
-
-def _bit_level(module: Module, graph: Graph) -> Graph:
-    try:
-        LogicView.from_graph(graph)
-        return graph
-    except InputError:
-        pass
-    from axc.passes.base import PassContext
-    from axc.passes.registry import get_pass
-
-    lower = get_pass("lower-word")
-    if lower is None:
-        raise InputError(f"circuit '{graph.name}' has word-level operators and no 'lower-word' "
-                         "pass is available to bit-blast them")
-    work = module.clone()
-    lower().apply(PassContext(quiet=True), work)
-    return work.graphs[graph.name]
 
 
 def _simulate_table(graph: Graph, x_name: str, w_name: str, out_name: str,
@@ -129,9 +109,14 @@ def model_from_graph(
     module: Module, graph_name: str | None = None, x_port: str | None = None,
     w_port: str | None = None, signed: bool = False, origin: str | None = None,
     with_cost: bool = True, options: Mapping[str, Any] | None = None,
-    loc: Location | None = None,
+    loc: Location | None = None, bit_level: Graph | None = None,
 ) -> MultiplierModel:
-    """The LUT model of a circuit graph of `module` (the top graph by default)."""
+    """The LUT model of a circuit graph of `module` (the top graph by default).
+
+    The table is simulated on `bit_level` (the same circuit with word operators lowered to gates,
+    as `lower-word` makes it) when given, else on the graph itself, which must then be gates
+    only; the cost is that of the graph as given.
+    """
     graph = module.lookup(graph_name) if graph_name else module.top_graph
     if graph.kind != "hw":
         raise InputError(f"graph '{graph.name}' is a {graph.kind} graph, not a circuit", loc)
@@ -141,24 +126,15 @@ def model_from_graph(
             f"circuit '{graph.name}' is a {x_bits}x{w_bits} multiplier: its table needs "
             f"2^{x_bits + w_bits} entries (limit 2^{LUT_LIMIT_BITS}) and a circuit has no "
             "analytic form", loc or NameLoc(graph.name))
-    table = _simulate_table(_bit_level(module, graph), x_name, w_name, out_name, signed)
+    gates = bit_level if bit_level is not None else graph
+    try:
+        LogicView.from_graph(gates)
+    except InputError:
+        raise InputError(f"circuit '{graph.name}' has word-level operators: lower them first "
+                         "(lower-word), or read it through a pass", loc or NameLoc(graph.name)) from None
+    table = _simulate_table(gates, x_name, w_name, out_name, signed)
     cost = circuit_cost(module, graph.name, options) if with_cost else None
     return MultiplierModel(
         name=graph.name, x_bits=x_bits, w_bits=w_bits, signed=signed, table=table,
         origin=origin or f"@{graph.name}", cost=cost, x_port=x_name, w_port=w_name,
     )
-
-
-def model_from_circuit_file(
-    path: str, x_port: str | None = None, w_port: str | None = None, signed: bool = False,
-    options: Mapping[str, Any] | None = None, loc: Location | None = None,
-    with_cost: bool = True,
-) -> MultiplierModel:
-    """Load a Verilog/BLIF/IR circuit through the frontends and tabulate it."""
-    from axc.formats import format_of, get_loader
-
-    if not Path(path).is_file():
-        raise InputError(f"multiplier circuit '{path}' does not exist", loc)
-    module = get_loader(format_of(path))(path, dict(options or {}))
-    return model_from_graph(module, None, x_port, w_port, signed, origin=str(path),
-                            with_cost=with_cost, options=options, loc=loc)

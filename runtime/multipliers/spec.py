@@ -16,12 +16,10 @@ import re
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from axc.ir import InputError, Location
 
 from . import families
-from .circuit import model_from_circuit_file
 from .model import MultiplierModel
 
 __all__ = ["FAMILIES", "analytic_model", "canonical_spec", "is_circuit_path", "load_multiplier",
@@ -130,17 +128,15 @@ def analytic_model(
 
 
 def load_multiplier(
-    spec: str, x_bits: int = 8, w_bits: int = 8, signed: bool = False,
-    x_port: str | None = None, w_port: str | None = None,
-    options: Mapping[str, Any] | None = None, loc: Location | None = None,
+    spec: str, x_bits: int = 8, w_bits: int = 8, signed: bool = False, loc: Location | None = None,
 ) -> MultiplierModel:
-    """A model from a family spec or a circuit file (Verilog/BLIF/IR).
+    """The model of an analytic family spec at the given widths.
 
-    For a circuit, widths and signedness come from the circuit's ports (and `signed`), and the
-    caller's widths are ignored.
+    A circuit file is read by the pass that names it (`approx-mul{circuit=...}`), which tabulates
+    its graph with `model_from_graph`.
     """
     if is_circuit_path(spec):
-        return model_from_circuit_file(spec, x_port=x_port, w_port=w_port, signed=signed,
-                                       options=options, loc=loc)
+        raise InputError(f"'{spec}' is a circuit file: the passes read circuits "
+                         "(approx-mul{circuit=...}, --multiplier FILE)", loc)
     family, params = parse_spec(spec, loc)
     return analytic_model(family, params, x_bits=x_bits, w_bits=w_bits, signed=signed)
