@@ -14,9 +14,8 @@ from typing import Any
 
 from axc.ir import InputError, Module, Op
 from axc.ir.dialects import hw
-
-from .cover import smallest_cover
-from .naming import Namer, NetNames
+from axc.runtime.cover import smallest_cover
+from axc.runtime.net_naming import Namer, NetNames
 
 __all__ = ["emit_bench", "save_bench"]
 

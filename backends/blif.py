@@ -15,9 +15,8 @@ from typing import Any
 
 from axc.ir import Graph, InputError, Module, Op, Value
 from axc.ir.dialects import hw
-
-from .cover import smallest_cover
-from .naming import Namer, NetNames
+from axc.runtime.cover import smallest_cover
+from axc.runtime.net_naming import Namer, NetNames
 
 __all__ = ["emit_blif", "gate_cover", "save_blif"]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from axc.ir import InputError, Module
 
+from .verilog_text import emit_verilog
 from .yosys import run_yosys
 
 __all__ = ["Design", "EquivResult", "prove_equivalent", "prove_files_equivalent"]
@@ -115,8 +116,6 @@ def prove_files_equivalent(gold: Design, gate: Design, timeout: float = 600) -> 
 
 def prove_equivalent(gold: Module, gate: Module, timeout: float = 600) -> EquivResult:
     """Prove two IR modules equivalent by writing both as Verilog for Yosys."""
-    from axc.backends.verilog import emit_verilog
-
     gold_text = emit_verilog(gold, {"top_name": "gold_top", "module_prefix": "gold_"})
     gate_text = emit_verilog(gate, {"top_name": "gate_top", "module_prefix": "gate_"})
     return prove_files_equivalent(

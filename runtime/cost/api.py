@@ -9,6 +9,7 @@ from axc.ir import Graph, InputError, Module
 from axc.ir.views import LogicView
 from axc.runtime.logicsim import VectorSet
 
+from ..verilog_text import emit_verilog
 from .model import CostModel, CostReport
 
 __all__ = ["estimate_cost", "shared_model"]
@@ -47,8 +48,6 @@ def estimate_cost(circuit: Module | Graph | LogicView, genlib: str | Path | None
     except InputError:
         if not any(op.name.startswith("word.") for op in graph.ops):
             raise
-        from axc.backends.verilog import emit_verilog
-
         single = Module()
         single.add_graph(graph.clone(), top=True)
         options.pop("vectors", None)
