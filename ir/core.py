@@ -169,6 +169,9 @@ class Graph:
     `list(graph.ops)` is safe; `topo_order()` gives a dependency order.
     """
 
+    terminator: ClassVar[type[Op]]
+    """The op class of every graph's `output` op (`builtin.output`, set by the builtin dialect)."""
+
     def __init__(self, name: str, kind: str = "hw", attributes: Mapping[str, Any] | None = None):
         self.name = name
         self.kind = kind
@@ -179,9 +182,7 @@ class Graph:
         self._ops: dict[Op, None] = {}
         self.module: Module | None = None
         self.loc: Location | None = None
-        from .dialects.builtin import OutputOp
-
-        self.output_op: Op = OutputOp(())
+        self.output_op: Op = self.terminator(())
         self.output_op.graph = self
 
     # -- inputs and outputs ----------------------------------------------------------------

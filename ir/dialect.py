@@ -71,18 +71,13 @@ def register_dialect(dialect: Dialect) -> Dialect:
 
 
 def registered_dialects() -> dict[str, Dialect]:
-    _ensure_builtin_dialects()
+    """Every registered dialect by name (the built-in ones register when `axc.ir` is imported)."""
     return dict(_DIALECTS)
 
 
 def lookup_op(name: str) -> type[Op] | None:
-    _ensure_builtin_dialects()
+    """The op class named `name` ("dialect.op"), or None."""
     return _OPS.get(name)
-
-
-def _ensure_builtin_dialects() -> None:
-    if "logic" not in _DIALECTS:
-        from . import dialects  # noqa: F401  (registers on import)
 
 
 def _count_ok(spec: int | tuple[int, int | None], n: int) -> bool:

@@ -37,12 +37,10 @@ reader and one writer."""
 KNOWN_INSIDE_FUNCTIONS: set[tuple[str, str]] = {
     ("axc/cli.py", "axc.runtime.nn_eval"),
     ("passes/retrain.py", "axc.runtime.torch_net"),
-    ("ir/core.py", "axc.ir.dialects.builtin"),
-    ("ir/dialect.py", "axc.ir"),
 }
 """(file, imported module) pairs still imported inside a function: the CLI's ONNX Runtime for
-network runs only, `retrain`'s torch executor (torch is an extra: the pass must load without
-it), and the IR core's registration of the built-in dialects."""
+network runs only, and `retrain`'s torch executor (torch is an extra: the pass must load
+without it)."""
 
 
 def _rooms() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..core import Op
+from ..core import Graph, Op
 from ..dialect import AttrDef, Dialect
 
 __all__ = ["BUILTIN", "OutputOp"]
@@ -27,4 +27,5 @@ class OutputOp(Op):
 
 
 BUILTIN = Dialect("builtin", [OutputOp], doc="Graph structure.")
+Graph.terminator = OutputOp
 
