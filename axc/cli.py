@@ -38,7 +38,7 @@ _GLOBAL_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--err", float, "error budget for approximation passes (e.g. 0.01)"),
     ("--metric", str, "error metric (mae, mre, er, wce, hd, mse, ...)"),
     ("--data", str, "data set for NN passes (.npz, a corpus name, ...)"),
-    ("--calib", str, "calibration samples or file for quantization"),
+    ("--calib", int, "calibration samples: the first N of --data (default 500); the rest evaluate"),
     ("--accuracy-loss", float, "allowed accuracy loss for NN passes"),
     ("--multiplier", str, "approximate multiplier model, e.g. mul8u_FTA or 'drum{k=6}'"),
     ("--scheduler", str, "Dask scheduler address for distributed exploration"),

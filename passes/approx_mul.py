@@ -227,7 +227,7 @@ class ApproxMulPass(ModulePass):
                              "run 'quantize' first (e.g. -p quantize,approx-mul{...})")
 
     def model(self, ctx: PassContext, module: Module) -> MultiplierModel:
-        spec = self.circuit or self.multiplier or ctx.options.get("multiplier")
+        spec = self.circuit or self.multiplier
         if not spec:
             raise InputError("give circuit=FILE or multiplier=SPEC (or --multiplier)")
         layers = quantized_layers(module.top_graph, self.layers)

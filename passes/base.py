@@ -67,6 +67,8 @@ class PassContext:
     input_path: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    global_fields: frozenset[str] = frozenset()
+    """The running pass's options that global options filled (so a report can name the source)."""
     reader: Callable[[str, dict[str, Any]], Module] | None = None
     """Reads a file of any supported format (`axc` provides it: `axc.PassManager`, `axc-opt`)."""
 

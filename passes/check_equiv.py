@@ -116,6 +116,8 @@ class CheckEquivPass(ModulePass):
     """Random vectors simulated before a formal proof under `auto`, to find a difference fast."""
     genlib: str | None = None
     """Cell library for a BLIF reference with `.gate` cells."""
+    seed: int = 0
+    """Seed of the random vectors (the global --seed fills it)."""
 
     def requires(self, module: Module) -> None:
         if module.top is None or module.top_graph.kind != "hw":
@@ -142,7 +144,7 @@ class CheckEquivPass(ModulePass):
         else:
             result = EquivResult(True, "")
             if self.method == "auto" and self.random_vectors and _bit_level(gold) and _bit_level(gate):
-                result = random_equivalence(gold, gate, self.random_vectors, ctx.seed)
+                result = random_equivalence(gold, gate, self.random_vectors, self.seed)
             if result.equivalent:
                 result = prove_equivalent(reference, module, timeout=self.timeout)
         ctx.report[self.name] = {"equivalent": result.equivalent, "method": result.method, "reference": what}

@@ -116,9 +116,8 @@ class HtpPass(ModulePass):
 
     def choose_multiplier(self, ctx: PassContext) -> tuple[str, str]:
         if self.multiplier:
-            return self.multiplier, "htp{multiplier=...}"
-        if ctx.options.get("multiplier"):
-            return str(ctx.options["multiplier"]), "--multiplier"
+            given = "--multiplier" if "multiplier" in ctx.global_fields else "htp{multiplier=...}"
+            return self.multiplier, given
         return DEFAULT_MULTIPLIER, "default (low-error drum{k=6})"
 
     def htp_model(self, ctx: PassContext, model: MultiplierModel, report: dict[str, Any]) -> HtpModel | None:

@@ -48,12 +48,14 @@ class PassRecord:
     errors: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     failure: str | None = None
+    global_options: list[str] = field(default_factory=list)
+    """Options of this pass that global options (`--err`, `--data`, ...) filled."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name, "spec": self.spec, "seconds": round(self.seconds, 6),
             "modified": self.modified, "stats": self.stats, "errors": self.errors,
-            "notes": self.notes,
+            "notes": self.notes, "global_options": self.global_options,
         }
         if self.failure is not None:
             data["failure"] = self.failure
@@ -129,7 +131,10 @@ class PassManager:
         if unknown:
             raise TypeError(f"unknown global options {unknown} (known: {', '.join(GLOBAL_OPTIONS)})")
         self.global_options = {k: v for k, v in global_options.items() if v is not None}
-        self.passes = [self._instantiate(spec) for spec in pipeline.passes]
+        built = [self._instantiate(spec) for spec in pipeline.passes]
+        self.passes = [pass_ for pass_, _ in built]
+        self.global_fields = [fields for _, fields in built]
+        """Per pass, the options that global options filled (the rest: pipeline or default)."""
 
     @classmethod
     def parse(
@@ -142,7 +147,7 @@ class PassManager:
         """
         return cls(Pipeline.parse(spec, passes), **options)
 
-    def _instantiate(self, spec: PassSpec) -> ModulePass:
+    def _instantiate(self, spec: PassSpec) -> tuple[ModulePass, frozenset[str]]:
         assert spec.cls is not None
         filled: dict[str, Any] = {}
         for info in pass_options(spec.cls):
@@ -154,7 +159,7 @@ class PassManager:
             except OptionError as exc:
                 flag = "--" + info.name.replace("_", "-")
                 raise InputError(f"{flag} does not fit option '{info.key}' of pass '{spec.name}': {exc}") from None
-        return spec.instantiate(**filled)
+        return spec.instantiate(**filled), frozenset(filled)
 
     def make_context(self, **overrides: Any) -> PassContext:
         """A context carrying this manager's global options (seed and jobs included)."""
@@ -185,8 +190,9 @@ class PassManager:
             except VerifyError as exc:
                 raise _located(exc, f"the input module is invalid: {exc.message}", VerifyError) from exc
         ctx.original = module.clone()
-        for spec, pass_ in zip(self.pipeline.passes, self.passes):
-            record = PassRecord(spec.name, str(spec))
+        for spec, pass_, from_globals in zip(self.pipeline.passes, self.passes, self.global_fields):
+            record = PassRecord(spec.name, str(spec), global_options=sorted(from_globals))
+            ctx.global_fields = from_globals
             records.append(record)
             ran = [r.name for r in records[:-1]]
             start = time.perf_counter()

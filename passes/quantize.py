@@ -184,7 +184,7 @@ class QuantizePass(ModulePass):
         return chosen
 
     def calibration_samples(self, ctx: PassContext, g: Graph) -> np.ndarray:
-        data = self.data or ctx.options.get("data")
+        data = self.data
         if not data:
             raise InputError("quantize needs calibration data: give --data (or quantize{data=...})")
 

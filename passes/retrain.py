@@ -74,7 +74,7 @@ class RetrainPass(ModulePass):
         torch = import_extra("torch", "pass 'retrain'")
         from axc.runtime.torch_net import to_torch, update_module_weights  # needs the torch extra
         self.requires(module)
-        data = self.data or ctx.options.get("data")
+        data = self.data
         if not data:
             raise InputError("retrain needs labelled data: give --data (or retrain{data=...})")
         dataset = dataset_for_module(str(data), module)

@@ -17,6 +17,7 @@ from axc.passes.quantize import QuantizePass
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch
 
+import axc
 from axc.api import read_file
 from axc.formats import get_loader, get_saver
 
@@ -29,7 +30,7 @@ GTR = CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_GTR.v"
 @pytest.fixture(scope="module")
 def quantized():
     module = get_loader("onnx")(str(MNIST8), {})
-    QuantizePass(calib=64).apply(PassContext(quiet=True, reader=read_file, options={"data": str(MNIST)}), module)
+    QuantizePass(calib=64, data=str(MNIST)).apply(PassContext(quiet=True, reader=read_file), module)
     return module
 
 
@@ -119,9 +120,12 @@ def test_htp_without_multiplier_uses_the_default(quantized) -> None:
     HtpPass().apply(ctx, module)
     assert ctx.report["htp"]["multiplier_source"].startswith("default")
     assert DEFAULT_MULTIPLIER in ctx.report["htp"]["models"]
-    ctx2 = PassContext(quiet=True, reader=read_file, options={"multiplier": "trunc{l=1,m=1}"})
-    HtpPass().apply(ctx2, quantized.clone())
-    assert ctx2.report["htp"]["multiplier_source"] == "--multiplier"
+    for pipeline, options, source in (("htp", {"multiplier": "trunc{l=1,m=1}"}, "--multiplier"),
+                                      ("htp{multiplier='trunc{l=1,m=1}'}", {}, "htp{multiplier=...}")):
+        result = axc.PassManager.parse(pipeline, **options).run(quantized.clone())
+        assert result.ctx.report["htp"]["multiplier_source"] == source
+        assert "trunc{l=1,m=1}" in result.ctx.report["htp"]["models"]
+        assert result.report["passes"][0]["global_options"] == sorted(options)
 
 
 def test_bad_input(quantized) -> None:

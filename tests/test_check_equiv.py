@@ -64,7 +64,7 @@ def test_large_circuit_uses_sat_and_against_file(tmp_path: Path) -> None:
     CheckEquivPass(against=str(ref)).apply(ctx, module.clone())
     assert ctx.report["check-equiv"]["method"] == "Yosys SAT miter"
     with pytest.raises(PassError, match=r"random vectors \(seed 5\)\): counterexample"):
-        CheckEquivPass(against=str(ref)).apply(PassContext(quiet=True, reader=read_file, seed=5), mutate(module, 10))
+        CheckEquivPass(against=str(ref), seed=5).apply(PassContext(quiet=True, reader=read_file), mutate(module, 10))
     with pytest.raises(PassError, match=r"Yosys SAT miter\): counterexample"):
         CheckEquivPass(against=str(ref), method="sat").apply(PassContext(quiet=True, reader=read_file), mutate(module, 10))
 

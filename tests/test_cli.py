@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from axc.ir import Module
+from axc.ir import InputError, Module
 from axc.passes import registry
 from axc.passes.base import ModulePass, PassContext, PassResult
+from axc.passes.manager import PassManager
 from logic_graphs import ripple_adder
 
 import axc
@@ -155,9 +156,13 @@ def test_missing_input_and_bad_flags(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_global_option_type_mismatch_is_a_usage_error(adder_ir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(adder_ir), "-p", "quantize", "--calib", "lots"]) == 2
-    err = capsys.readouterr().err
-    assert "--calib does not fit option 'calib' of pass 'quantize': expected an integer, got 'lots'" in err
+    with pytest.raises(SystemExit) as exit_info:  # --calib is a sample count, as its help says
+        main([str(adder_ir), "-p", "quantize", "--calib", "lots"])
+    assert exit_info.value.code == 2
+    assert "argument --calib: invalid int value: 'lots'" in capsys.readouterr().err
+    with pytest.raises(InputError, match="--calib does not fit option 'calib' of pass 'quantize': "
+                                         "expected an integer, got 'lots'"):
+        PassManager.parse("quantize", calib="lots")
 
 
 def test_malformed_ir_message_names_the_bad_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

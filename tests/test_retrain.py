@@ -26,13 +26,13 @@ MNIST = str(CORPORA / "datasets" / "mnist")
 def test_retrain_writes_back_weights_that_the_lowered_model_uses(tmp_path) -> None:
     import torch
     module = get_loader("onnx")(str(MNIST8), {})
-    ctx = PassContext(quiet=True, options={"data": MNIST})
-    QuantizePass(calib=64).apply(ctx, module)
+    ctx = PassContext(quiet=True)
+    QuantizePass(calib=64, data=MNIST).apply(ctx, module)
     ApproxMulPass(multiplier="drum{k=3}").apply(ctx, module)
     HtpPass().apply(ctx, module)
     before = [np.asarray(op.attr("quant")["w_int"].array).copy()
               for op in module.top_graph.ops_of(approx.HtpOp)]
-    RetrainPass(samples=256, eval_samples=128, batch=32, lr=1e-3).apply(ctx, module)
+    RetrainPass(data=MNIST, samples=256, eval_samples=128, batch=32, lr=1e-3).apply(ctx, module)
     verify(module)
     report = ctx.report["retrain"]
     assert report["train_samples"] == 256 and report["eval_samples"] == 128
@@ -55,4 +55,4 @@ def test_retrain_needs_labelled_data() -> None:
     with pytest.raises(InputError, match="needs labelled data"):
         RetrainPass().apply(PassContext(quiet=True), module)
     with pytest.raises(InputError, match="epochs=0"):
-        RetrainPass(epochs=0).apply(PassContext(quiet=True, options={"data": MNIST}), module)
+        RetrainPass(epochs=0, data=MNIST).apply(PassContext(quiet=True), module)
