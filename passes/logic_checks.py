@@ -11,16 +11,12 @@ from __future__ import annotations
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
+from axc.runtime.metrics import metric_name
 
 from .base import PassContext
 from .lower_word import LowerWordPass
 
-__all__ = ["METRIC_NAMES", "NUMERIC_METRICS", "bit_level", "check_threshold", "default_metric", "prepare_logic"]
-
-METRIC_NAMES = ("hd", "er", "mae", "mre", "wce", "mse")
-"""The error metrics the circuit passes accept."""
-NUMERIC_METRICS = ("mae", "mre", "wce", "mse")
-"""Those that read output ports as numbers (they need a multi-bit port)."""
+__all__ = ["bit_level", "check_threshold", "default_metric", "prepare_logic"]
 
 
 def check_threshold(err: float | None, pass_name: str) -> float:
@@ -33,17 +29,9 @@ def check_threshold(err: float | None, pass_name: str) -> float:
 
 
 def default_metric(metric: str | None, view: LogicView, pass_name: str) -> str:
-    """`metric`, checked; by default mae when some output port is multi-bit, else hd."""
-    numeric = any(w > 1 for _, w in view.output_ports)
-    if metric is None:
-        return "mae" if numeric else "hd"
-    metric = metric.lower()
-    if metric not in METRIC_NAMES:
-        raise InputError(f"{pass_name}: unknown metric '{metric}' (known: {', '.join(METRIC_NAMES)})")
-    if metric in NUMERIC_METRICS and not numeric:
-        raise InputError(f"{pass_name}: metric '{metric}' needs numeric (multi-bit) output ports, "
-                         "but every output of this circuit is a single bit; use hd or er")
-    return metric
+    """`metric`, checked (aliases resolved); by default mae when some output port is multi-bit,
+    else hd (`axc.runtime.metrics.metric_name`)."""
+    return metric_name(metric, any(w > 1 for _, w in view.output_ports), pass_name)
 
 
 def prepare_logic(ctx: PassContext, module: Module, pass_name: str) -> LogicView:

@@ -18,10 +18,10 @@ from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic, word
 from axc.runtime.interp import evaluate
 from axc.runtime.logicsim import pack_ints
-from axc.runtime.metrics import compare_rows
+from axc.runtime.metrics import compare_rows, metric_name
 
 from .base import ModulePass, PassContext, PassResult
-from .logic_checks import METRIC_NAMES, NUMERIC_METRICS, check_threshold
+from .logic_checks import check_threshold
 
 __all__ = ["TruncatePass", "truncate_graph"]
 
@@ -200,14 +200,7 @@ class TruncatePass(ModulePass):
                           errors={metric: report.value(metric)})
 
     def _metric(self, graph: Graph) -> str:
-        numeric = any(v.type.width > 1 for v in graph.outputs)
-        if self.metric is None:
-            return "mae" if numeric else "hd"
-        if self.metric not in METRIC_NAMES:
-            raise InputError(f"truncate: unknown metric '{self.metric}' (known: {', '.join(METRIC_NAMES)})")
-        if self.metric in NUMERIC_METRICS and not numeric:
-            raise InputError(f"truncate: metric '{self.metric}' needs numeric (multi-bit) output ports")
-        return self.metric
+        return metric_name(self.metric, any(v.type.width > 1 for v in graph.outputs), "truncate")
 
     def _widths(self, graph: Graph, target: str) -> list[int]:
         if target == "operands":

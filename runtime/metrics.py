@@ -35,10 +35,31 @@ from numba import njit
 from . import simkernels as K
 from .logicsim import SimResult, VectorSet, tail_mask
 
-__all__ = ["METRICS", "ErrorMetrics", "ErrorReport", "compare", "compare_rows"]
+__all__ = ["METRICS", "METRIC_ALIASES", "NUMERIC_METRICS", "ErrorMetrics", "ErrorReport", "compare",
+           "compare_rows", "metric_name"]
 
-METRICS = ("er", "hd", "mae", "mre", "wce", "mse")
-"""The metric names accepted by `ErrorReport.value` (and the `metric` option of passes)."""
+METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
+"""The error metrics a threshold can be set on (the `metric` option of the circuit passes), in
+the order the packed-row kernels number them (`axc.runtime.row_errors`)."""
+NUMERIC_METRICS = ("mae", "mre", "wce", "mse")
+"""Those that read output ports as numbers (they need a multi-bit port)."""
+METRIC_ALIASES = {"med": "mae", "nmed": "mae"}
+"""Other names of the same figures (the mean error distance is the mean absolute error)."""
+
+
+def metric_name(metric: str | None, numeric_outputs: bool, who: str) -> str:
+    """The canonical name of `metric` for a circuit with (or without) a multi-bit output port;
+    by default mae when there is one, else hd. One `InputError` naming `who` otherwise."""
+    if metric is None:
+        return "mae" if numeric_outputs else "hd"
+    name = METRIC_ALIASES.get(metric.lower(), metric.lower())
+    if name not in METRICS:
+        raise InputError(f"{who}: unknown metric '{metric}' (known: {', '.join(METRICS)}; "
+                         f"{', '.join(f'{a} = {b}' for a, b in METRIC_ALIASES.items())})")
+    if name in NUMERIC_METRICS and not numeric_outputs:
+        raise InputError(f"{who}: metric '{metric}' needs numeric (multi-bit) output ports, "
+                         "but every output of this circuit is a single bit; use hd or er")
+    return name
 
 
 @dataclass(frozen=True)
@@ -60,8 +81,8 @@ class ErrorMetrics:
 
     def value(self, metric: str) -> float:
         """The normalised figure a threshold is compared with: er, hd, nmae, mre, nwce, nmse."""
-        key = {"mae": "nmae", "wce": "nwce", "mse": "nmse", "med": "nmae", "nmed": "nmae"}.get(
-            metric, metric)
+        name = METRIC_ALIASES.get(metric, metric)
+        key = {"mae": "nmae", "wce": "nwce", "mse": "nmse"}.get(name, name)
         if key not in ("er", "hd", "nmae", "mre", "nwce", "nmse", "whd", "wcre"):
             raise InputError(f"unknown error metric '{metric}' (choose from {', '.join(METRICS)})")
         got = getattr(self, key)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .metrics import METRICS
+
 __all__ = ["METRICS", "error_of", "metric_error", "popcount64", "tail_mask"]
 
-METRICS = ("hd", "er", "mae", "mre", "wce", "mse")
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 

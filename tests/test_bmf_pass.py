@@ -99,7 +99,8 @@ def test_dask_local_cluster_gives_the_same_design() -> None:
     ({"err": 1.5}, r"err must be in \(0, 1\]"),
     ({}, "needs an error threshold"),
     ({"err": 0.1, "metric": "mae"}, "needs numeric"),
-    ({"err": 0.1, "metric": "nmed"}, "unknown metric"),
+    ({"err": 0.1, "metric": "nmed"}, "metric 'nmed' needs numeric"),  # an alias of mae, as in reports
+    ({"err": 0.1, "metric": "bogus"}, "unknown metric 'bogus'"),
     ({"err": 0.1, "k": 0}, "k must be"),
 ])
 def test_bad_options(options: dict, message: str) -> None:

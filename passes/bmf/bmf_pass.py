@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from axc.ir import InputError, Module
 from axc.ir.views import LogicView
 from axc.runtime.logicsim import Simulator, VectorSet
-from axc.runtime.metrics import compare_rows
+from axc.runtime.metrics import NUMERIC_METRICS, compare_rows
 
 from ..als_report import (
     circuit_cost,
@@ -32,7 +32,7 @@ from ..als_report import (
     write_plot,
 )
 from ..base import ModulePass, PassContext, PassResult
-from ..logic_checks import NUMERIC_METRICS, check_threshold, default_metric, prepare_logic
+from ..logic_checks import check_threshold, default_metric, prepare_logic
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
 from ..prune.search import Step
 from .batched import iterate_batched
