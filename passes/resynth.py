@@ -46,6 +46,11 @@ class ResynthPass(ModulePass):
     """Seconds of ABC's `&deepsyn` (0: only resyn2)."""
     seed: int = 0
     """Seed of the random check vectors (and of &deepsyn)."""
+    genlib: str | None = None
+    """Cell library (genlib) for the area, delay and power figures (default: the shipped
+    NanGate-45 X1 library; the global --genlib fills it)."""
+    liberty: str | None = None
+    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
     vectors: int = 10000
     """Random check vectors when exhaustive simulation is too big."""
 
@@ -72,7 +77,7 @@ class ResynthPass(ModulePass):
             raise PassError(f"resynth: ABC's result differs from the original ({verdict.method}): "
                             f"{verdict.describe()}")
         fresh_view = LogicView.from_graph(fresh)
-        genlib, liberty = ctx.options.get("genlib"), ctx.options.get("liberty")
+        genlib, liberty = self.genlib, self.liberty
         area_before = estimate_cost(before, genlib, liberty, power=False).area
         abc_area = estimate_cost(fresh_view, genlib, liberty, power=False).area
         stats = {"gates_before": before.n_gates, "area_before": area_before,

@@ -61,6 +61,11 @@ class BmfPass(ModulePass):
     """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
     seed: int = 0
     """Seed of the random vectors and of the partitioner."""
+    genlib: str | None = None
+    """Cell library (genlib) for the area, delay and power figures (default: the shipped
+    NanGate-45 X1 library; the global --genlib fills it)."""
+    liberty: str | None = None
+    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
     k: int = 10
     """Most inputs of a subcircuit (its truth table has 2^k rows)."""
     m: int = 10
@@ -156,7 +161,7 @@ class BmfPass(ModulePass):
                 runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
         finally:
             executor.close()
-        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
+        cost_opts = {"genlib": self.genlib, "liberty": self.liberty}
         chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
         refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,
                                                 cost_opts)

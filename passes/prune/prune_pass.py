@@ -50,6 +50,11 @@ class PrunePass(ModulePass):
     """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
     seed: int = 0
     """Seed of the random vectors and of the ranking sample."""
+    genlib: str | None = None
+    """Cell library (genlib) for the area, delay and power figures (default: the shipped
+    NanGate-45 X1 library; the global --genlib fills it)."""
+    liberty: str | None = None
+    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
     candidates: int = 4
     """Similar signals tried as replacements of each signal (besides the two constants)."""
     sample: int = 8192
@@ -91,7 +96,7 @@ class PrunePass(ModulePass):
         search = GateSearch(view, vectors, metric, self.sample, self.seed, self.candidates, self.verify)
         for _line in ctx.progress(search.iterate(threshold, self.time_budget), "prune search"):
             pass
-        cost_opts = {k: ctx.options.get(k) for k in ("genlib", "liberty")}
+        cost_opts = {"genlib": self.genlib, "liberty": self.liberty}
         mapped: dict[int, dict[str, Any]] = {}
 
         def cost_of(step: Step) -> dict[str, Any]:
