@@ -24,10 +24,10 @@ from axc.ir.views import LogicView
 from axc.runtime.cost import estimate_cost
 from axc.runtime.yosys import run_yosys
 
-from .base import ModulePass, PassContext, PassResult
+from .base import PassContext, PassResult
 from .bmf.synth import ABC_GATES
 from .check_equiv import check_interfaces, exhaustive_equivalence, random_equivalence
-from .logic_checks import prepare_logic
+from .logic_checks import CellLibraryOptions, prepare_logic
 
 __all__ = ["ResynthPass"]
 
@@ -36,7 +36,7 @@ _RESYN2 = "balance;rewrite;refactor;balance;rewrite;rewrite -z;balance;refactor 
 
 
 @dataclass(frozen=True)
-class ResynthPass(ModulePass):
+class ResynthPass(CellLibraryOptions):
     """Optimise a combinational circuit exactly with ABC (&deepsyn, resyn2), check by
     simulation that every output is unchanged, and keep the result only if it maps smaller."""
 
@@ -46,11 +46,6 @@ class ResynthPass(ModulePass):
     """Seconds of ABC's `&deepsyn` (0: only resyn2)."""
     seed: int = 0
     """Seed of the random check vectors (and of &deepsyn)."""
-    genlib: str | None = None
-    """Cell library (genlib) for the area, delay and power figures (default: the shipped
-    NanGate-45 X1 library; the global --genlib fills it)."""
-    liberty: str | None = None
-    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
     vectors: int = 10000
     """Random check vectors when exhaustive simulation is too big."""
 

@@ -11,7 +11,8 @@ from axc.ir import InputError, Module
 from axc.ir.views import GATE_CODES, LogicView
 from axc.runtime.cost import estimate_cost
 
-from .base import ModulePass, PassContext, PassResult
+from .base import PassContext, PassResult
+from .logic_checks import CellLibraryOptions
 
 __all__ = ["StatsPass", "circuit_stats", "format_stats"]
 
@@ -19,7 +20,7 @@ _KIND = {code: name.split(".")[1] for name, code in GATE_CODES.items()}
 
 
 @dataclass(frozen=True)
-class StatsPass(ModulePass):
+class StatsPass(CellLibraryOptions):
     """Report area, delay, power, gate counts (by kind), depth and port sizes of the top circuit.
 
     Area (µm²), critical-path delay (ns) and cell counts come from technology mapping through
@@ -31,10 +32,6 @@ class StatsPass(ModulePass):
 
     name: ClassVar[str] = "stats"
 
-    genlib: str | None = None
-    """genlib cell library (default: the shipped NanGate-45 X1 library)."""
-    liberty: str | None = None
-    """Liberty cell library (instead of a genlib)."""
     cost: bool = True
     """Map the circuit for area/delay/power (False: gate counts and depth only, no Yosys)."""
     power: bool = True

@@ -31,8 +31,8 @@ from ..als_report import (
     write_csv,
     write_plot,
 )
-from ..base import ModulePass, PassContext, PassResult
-from ..logic_checks import check_threshold, default_metric, prepare_logic
+from ..base import PassContext, PassResult
+from ..logic_checks import CellLibraryOptions, check_threshold, default_metric, prepare_logic
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
 from ..prune.search import Step
 from .batched import iterate_batched
@@ -47,7 +47,7 @@ LARGE_CIRCUIT_GATES = 3000
 """Above this many gates a circuit is explored in batches and only with the (k, m) partition."""
 
 @dataclass(frozen=True)
-class BmfPass(ModulePass):
+class BmfPass(CellLibraryOptions):
     """Approximate a combinational circuit by Boolean matrix factorization of its subcircuits
     (BLASYS): the smallest explored design whose measured error stays within `err`."""
 
@@ -61,11 +61,6 @@ class BmfPass(ModulePass):
     """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
     seed: int = 0
     """Seed of the random vectors and of the partitioner."""
-    genlib: str | None = None
-    """Cell library (genlib) for the area, delay and power figures (default: the shipped
-    NanGate-45 X1 library; the global --genlib fills it)."""
-    liberty: str | None = None
-    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
     k: int = 10
     """Most inputs of a subcircuit (its truth table has 2^k rows)."""
     m: int = 10
@@ -161,7 +156,7 @@ class BmfPass(ModulePass):
                 runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
         finally:
             executor.close()
-        cost_opts = {"genlib": self.genlib, "liberty": self.liberty}
+        cost_opts = self.cost_library()
         chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
         refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,
                                                 cost_opts)

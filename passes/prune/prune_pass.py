@@ -28,15 +28,15 @@ from ..als_report import (
     write_csv,
     write_plot,
 )
-from ..base import ModulePass, PassContext, PassResult
-from ..logic_checks import check_threshold, default_metric, prepare_logic
+from ..base import PassContext, PassResult
+from ..logic_checks import CellLibraryOptions, check_threshold, default_metric, prepare_logic
 from .search import GateSearch, Step
 
 __all__ = ["PrunePass"]
 
 
 @dataclass(frozen=True)
-class PrunePass(ModulePass):
+class PrunePass(CellLibraryOptions):
     """Approximate a combinational circuit at gate level: substitute signals by constants or by
     similar signals while the measured error stays within `err`."""
 
@@ -50,11 +50,6 @@ class PrunePass(ModulePass):
     """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
     seed: int = 0
     """Seed of the random vectors and of the ranking sample."""
-    genlib: str | None = None
-    """Cell library (genlib) for the area, delay and power figures (default: the shipped
-    NanGate-45 X1 library; the global --genlib fills it)."""
-    liberty: str | None = None
-    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
     candidates: int = 4
     """Similar signals tried as replacements of each signal (besides the two constants)."""
     sample: int = 8192
@@ -96,7 +91,7 @@ class PrunePass(ModulePass):
         search = GateSearch(view, vectors, metric, self.sample, self.seed, self.candidates, self.verify)
         for _line in ctx.progress(search.iterate(threshold, self.time_budget), "prune search"):
             pass
-        cost_opts = {"genlib": self.genlib, "liberty": self.liberty}
+        cost_opts = self.cost_library()
         mapped: dict[int, dict[str, Any]] = {}
 
         def cost_of(step: Step) -> dict[str, Any]:
