@@ -3,7 +3,8 @@
 The lark grammar (`blif.lark`) gives the line structure; this module checks each statement and
 elaborates the top model. Covers may list the ON-set (`01 1`) or the OFF-set (`00 0`) with `-`
 don't-cares; a `.names` without rows is constant 0. `.gate` cells take their functions from a
-genlib file (`options["genlib"]`). `.subckt` instances of models in the same file are flattened
+cell library (`options["genlib"]`, genlib or Liberty). `.subckt` instances of models in the same
+file are flattened
 (internal nets are named `<model>_<k>.<net>`). The top model is `options["top"]`, else the first
 model that no other model instantiates. Sequential elements (`.latch`) are refused.
 Vector ports are restored from `name[i]` bit names (see `frontend.netlist`).
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from axc.ir import FileLoc, InputError, Module, ParseError
+from axc.runtime.cost import CellLibrary, load_library
 from lark import Lark, Token
 
-from .genlib import Genlib, load_genlib
+from .logic_builder import MAX_LUT_INPUTS
 from .netlist import FlatCell, build_graph, parse_text, read_source
 
 __all__ = ["load_blif", "parse_blif"]
@@ -55,7 +57,7 @@ def _words(tok: Token) -> list[str]:
 class _Reader:
     """Turns the parse tree of one file into `_Model`s, checking each statement."""
 
-    def __init__(self, text: str, filename: str, genlib: Genlib | None) -> None:
+    def __init__(self, text: str, filename: str, genlib: CellLibrary | None) -> None:
         self.text = text
         self.filename = filename
         self.genlib = genlib
@@ -159,6 +161,9 @@ class _Reader:
         cell = self.genlib.cells.get(cell_name)
         if cell is None:
             raise self.error(f"unknown gate '{cell_name}' (not in {self.genlib.path})", sig, cell_name)
+        if len(cell.inputs) > MAX_LUT_INPUTS:
+            raise self.error(f"gate '{cell_name}' has {len(cell.inputs)} inputs (at most {MAX_LUT_INPUTS})",
+                             sig, cell_name)
         bound = dict(pins)
         for formal, _ in pins:
             if formal != cell.output and formal not in cell.inputs:
@@ -167,7 +172,7 @@ class _Reader:
         if missing:
             raise self.error(f"pin '{missing[0]}' of gate '{cell_name}' is not connected", sig, cell_name)
         ins = tuple(bound[p] for p in cell.inputs)
-        model.cells.append(FlatCell("table", ins, bound[cell.output], cell.table, self.loc(head)))
+        model.cells.append(FlatCell("table", ins, bound[cell.output], cell.mask, self.loc(head)))
 
     def stmt_subckt(self, model: _Model, children: list[Token]) -> None:
         head, sig = children
@@ -225,7 +230,7 @@ def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | 
     """Parse BLIF `text` into a Module with one flattened "hw" graph."""
     options = options or {}
     genlib_path = options.get("genlib")
-    genlib = load_genlib(str(genlib_path)) if genlib_path else None
+    genlib = load_library(genlib_path) if genlib_path else None
     tree = parse_text(_parser(), text, filename, "BLIF")
     reader = _Reader(text, filename, genlib)
     models = reader.models(tree)

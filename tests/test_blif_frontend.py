@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from axc.frontend.blif import load_blif, parse_blif
-from axc.frontend.genlib import load_genlib
 from axc.ir import InputError, ParseError, verify
 from axc.ir.dialects import hw, logic
 from axc.ir.views import LogicView
 from axc.passes.check_equiv import exhaustive_equivalence
+from axc.runtime.cost import load_library
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.yosys import run_yosys
 
@@ -152,7 +152,7 @@ def test_subckt_flattening_and_top_choice() -> None:
 
 
 def test_gate_netlist_with_genlib() -> None:
-    lib = load_genlib(str(DATA / "small.genlib"))
+    lib = load_library(DATA / "small.genlib")
     assert lib.cells["AOI21"].inputs == ("A1", "A2", "B") and lib.cells["NAND2"].area == 0.798
     assert "DLH" in lib.latches
     module = load_blif(str(DATA / "mapped.blif"), {"genlib": str(DATA / "small.genlib")})
