@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from axc.ir import Graph, InputError, Module, Op, Value, import_extra
+from axc.ir.dialects.logic import GATE_OPS
 
 __all__ = ["DEFAULT_MAX_OPS", "graph_depth", "save_dot", "save_png", "save_svg", "to_dot"]
 
@@ -25,11 +26,8 @@ DEFAULT_MAX_OPS = 400
 _LIST_LIMIT = 12
 _PORTED_OPERANDS = 3
 _UNORDERED = frozenset(
-    {
-        "logic.and", "logic.or", "logic.xor", "logic.nand", "logic.nor", "logic.xnor",
-        "logic.maj", "word.add", "word.and", "word.or", "word.xor", "word.mul", "nn.add",
-        "nn.mul", "output",
-    }
+    {gate.name for gate in GATE_OPS if gate.commutative}
+    | {"word.add", "word.and", "word.or", "word.xor", "word.mul", "nn.add", "nn.mul", "output"}
 )
 _COLORS = {
     "logic": "#dbe9f6", "word": "#e3f1dc", "hw": "#eeeeee", "nn": "#fbe7cf", "approx": "#f7d6d6",

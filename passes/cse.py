@@ -7,16 +7,15 @@ from typing import Any, ClassVar
 
 from axc.ir import Graph, Module, Op
 from axc.ir.attributes import attr_key
+from axc.ir.dialects.logic import GATE_OPS
 
 from .base import ModulePass, PassContext, PassResult
 
 __all__ = ["COMMUTATIVE_OPS", "CommonSubexpressionPass", "eliminate_common_subexpressions"]
 
 COMMUTATIVE_OPS = frozenset(
-    {
-        "logic.and", "logic.or", "logic.xor", "logic.nand", "logic.nor", "logic.xnor",
-        "logic.maj", "word.add", "word.and", "word.or", "word.xor", "word.mul",
-    }
+    {gate.name for gate in GATE_OPS if gate.commutative}
+    | {"word.add", "word.and", "word.or", "word.xor", "word.mul"}
 )
 """Ops whose result does not depend on the order of their operands."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from axc.ir import Graph, InputError, IntType, Op, Value
+from axc.ir.dialects.logic import GATE_OP_BY_NAME, gate_value
 
 __all__ = ["evaluate", "word_op_value"]
 
@@ -166,26 +167,6 @@ def _parity(x: Any, width: int, scalar: bool) -> Any:
     return out
 
 
-_LOGIC = {
-    "logic.and": lambda a: _fold(a, lambda p, q: p & q),
-    "logic.or": lambda a: _fold(a, lambda p, q: p | q),
-    "logic.xor": lambda a: _fold(a, lambda p, q: p ^ q),
-    "logic.nand": lambda a: 1 ^ _fold(a, lambda p, q: p & q),
-    "logic.nor": lambda a: 1 ^ _fold(a, lambda p, q: p | q),
-    "logic.xnor": lambda a: 1 ^ _fold(a, lambda p, q: p ^ q),
-    "logic.not": lambda a: 1 ^ a[0],
-    "logic.buf": lambda a: a[0],
-    "logic.maj": lambda a: (a[0] & a[1]) | (a[0] & a[2]) | (a[1] & a[2]),
-}
-
-
-def _fold(args: list, fn: Any) -> Any:
-    out = args[0]
-    for x in args[1:]:
-        out = fn(out, x)
-    return out
-
-
 def evaluate(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Evaluate `graph` on `inputs` (port name -> int or vector); outputs by port name."""
     scalar = all(isinstance(v, int | np.integer) for v in inputs.values())
@@ -245,12 +226,8 @@ def _run(op: Op, env: dict[Value, Any], scalar: bool, dtype: Any) -> None:
     if name == "logic.const" or name == "word.const":
         env[op.result] = const(int(op.attr("value")))
         return
-    if name in _LOGIC:
-        env[op.result] = _LOGIC[name](args) if scalar else _LOGIC[name](args) & one
-        return
-    if name == "logic.mux":
-        s, t, f = args
-        env[op.result] = (t if s else f) if scalar else np.where(s.astype(bool), t, f)
+    if name in GATE_OP_BY_NAME and name != "logic.lut":
+        env[op.result] = gate_value(name, args, 1) if scalar else gate_value(name, args, one) & one
         return
     if name == "logic.lut":
         table = op.attr("table").to_array()

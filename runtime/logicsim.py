@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from axc.ir import InputError
 from axc.ir.attributes import TruthTable
+from axc.ir.dialects.logic import GATE_OPS
 from axc.ir.views import GATE_CODES, LogicView
 
 from . import simgraph as G
@@ -79,11 +80,9 @@ class Gate:
     def table_bits(self) -> np.ndarray:
         """The LUT table as uint8 per pattern (empty for other gates); checks the arity."""
         code, n = self.code, len(self.fanin)
-        arity = {GATE_CODES["logic.not"]: (1, 1), GATE_CODES["logic.buf"]: (1, 1),
-                 GATE_CODES["logic.mux"]: (3, 3), GATE_CODES["logic.maj"]: (3, 3),
-                 GATE_CODES["logic.lut"]: (0, 24), GATE_CODES["logic.const"]: (0, 0)}
-        lo, hi = arity.get(code, (2, 1 << 30))
-        if not lo <= n <= hi:
+        arity = GATE_OPS[code].num_operands
+        lo, hi = arity if isinstance(arity, tuple) else (arity, arity)
+        if not lo <= n <= (n if hi is None else hi):
             raise InputError(f"gate '{self.kind}' cannot take {n} inputs")
         if code != GATE_CODES["logic.lut"]:
             return np.zeros(0, dtype=np.uint8)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .simkernels import C_BUF, C_LUT, C_NOT, ONES
+from .simkernels import CORE_OF_CODE, INVERTED_CODE, K_BUF, K_LUT, ONES
 
 __all__ = ["compile_fast", "fanout_cone", "match_old_signals", "topo_order"]
 
@@ -43,10 +43,10 @@ def compile_fast(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, n_sign
         p = fanin_ptr[g]
         q = fanin_ptr[g + 1]
         s_out = base + g
-        if code in (C_NOT, C_BUF):
+        if CORE_OF_CODE[code] == K_BUF:
             a = fanin[p]
             src[s_out] = src[a]
-            neg[s_out] = neg[a] ^ (code == C_NOT)
+            neg[s_out] = neg[a] ^ INVERTED_CODE[code]
             continue
         fcodes[m] = code
         invert = 0
@@ -58,13 +58,13 @@ def compile_fast(order, codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, n_sign
                 n = False
             ffanin[k] = s
             if n:
-                if code == C_LUT:
+                if CORE_OF_CODE[code] == K_LUT:
                     invert |= 1 << (j - p)
                 else:
                     fmask[k] = ONES
             k += 1
         fptr[m + 1] = k
-        if code == C_LUT:
+        if CORE_OF_CODE[code] == K_LUT:
             lo = lut_ptr[g]
             size = lut_ptr[g + 1] - lo
             for pattern in range(size):

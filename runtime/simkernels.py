@@ -9,10 +9,13 @@ instruction with AVX2/AVX-512).
 from __future__ import annotations
 
 import numpy as np
-from axc.ir.views import GATE_CODES
+from axc.ir.dialects.logic import GATE_OPS
 from numba import njit, prange
 
 __all__ = [
+    "CORES",
+    "CORE_OF_CODE",
+    "INVERTED_CODE",
     "eval_blocked",
     "eval_gates",
     "gather_ints",
@@ -21,27 +24,22 @@ __all__ = [
     "toggle_counts",
 ]
 
-C_CONST = GATE_CODES["logic.const"]
-C_BUF = GATE_CODES["logic.buf"]
-C_NOT = GATE_CODES["logic.not"]
-C_AND = GATE_CODES["logic.and"]
-C_OR = GATE_CODES["logic.or"]
-C_XOR = GATE_CODES["logic.xor"]
-C_NAND = GATE_CODES["logic.nand"]
-C_NOR = GATE_CODES["logic.nor"]
-C_XNOR = GATE_CODES["logic.xnor"]
-C_MUX = GATE_CODES["logic.mux"]
-C_MAJ = GATE_CODES["logic.maj"]
-C_LUT = GATE_CODES["logic.lut"]
+CORES = ("const", "buf", "and", "or", "xor", "mux", "maj", "lut")
+"""The gate cores of the `logic` dialect, numbered for the kernels."""
+K_CONST, K_BUF, K_AND, K_OR, K_XOR, K_MUX, K_MAJ, K_LUT = range(len(CORES))
+CORE_OF_CODE = np.array([CORES.index(op.core) for op in GATE_OPS], dtype=np.int64)
+"""Per gate code, the number of its core (read from the dialect)."""
+INVERTED_CODE = np.array([op.inverted for op in GATE_OPS], dtype=np.bool_)
+"""Per gate code, whether the gate complements its core's output."""
 
 ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit(cache=True, inline="always")
-def _nary(code, sig, out, fanin, fmask, p, q, w0, w1):
+def _nary(core, inverted, sig, out, fanin, fmask, p, q, w0, w1):
     """AND/OR/XOR of fan-ins p … q−1, inverted for NAND/NOR/XNOR: one pass over the words for
     the first two fan-ins and one per further fan-in, the inversion folded into the last."""
-    inv = ONES if code in (C_NAND, C_NOR, C_XNOR) else np.uint64(0)
+    inv = ONES if inverted else np.uint64(0)
     a = fanin[p]
     ma = fmask[p]
     m = inv if q - p <= 2 else np.uint64(0)
@@ -51,10 +49,10 @@ def _nary(code, sig, out, fanin, fmask, p, q, w0, w1):
     else:
         b = fanin[p + 1]
         mb = fmask[p + 1]
-        if code in (C_AND, C_NAND):
+        if core == K_AND:
             for w in range(w0, w1):
                 sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
-        elif code in (C_OR, C_NOR):
+        elif core == K_OR:
             for w in range(w0, w1):
                 sig[out, w] = ((sig[a, w] ^ ma) | (sig[b, w] ^ mb)) ^ m
         else:
@@ -64,10 +62,10 @@ def _nary(code, sig, out, fanin, fmask, p, q, w0, w1):
         b = fanin[k]
         mb = fmask[k]
         m = inv if k == q - 1 else np.uint64(0)
-        if code in (C_AND, C_NAND):
+        if core == K_AND:
             for w in range(w0, w1):
                 sig[out, w] = (sig[out, w] & (sig[b, w] ^ mb)) ^ m
-        elif code in (C_OR, C_NOR):
+        elif core == K_OR:
             for w in range(w0, w1):
                 sig[out, w] = (sig[out, w] | (sig[b, w] ^ mb)) ^ m
         else:
@@ -140,17 +138,18 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
     scratch = np.empty((0, 0), dtype=np.uint64)
     for g in order:
         code = codes[g]
+        core = CORE_OF_CODE[code]
         p = fanin_ptr[g]
         q = fanin_ptr[g + 1]
         out = base + g
-        if code in (C_NOT, C_BUF):
+        if core == K_BUF:
             a = fanin[p]
-            m = ~fmask[p] if code == C_NOT else fmask[p]
+            m = ~fmask[p] if INVERTED_CODE[code] else fmask[p]
             for w in range(w0, w1):
                 sig[out, w] = sig[a, w] ^ m
-        elif code >= C_AND and code <= C_XNOR:
-            _nary(code, sig, out, fanin, fmask, p, q, w0, w1)
-        elif code == C_MUX:
+        elif core in (K_AND, K_OR, K_XOR):
+            _nary(core, INVERTED_CODE[code], sig, out, fanin, fmask, p, q, w0, w1)
+        elif core == K_MUX:
             s = fanin[p]
             t = fanin[p + 1]
             f = fanin[p + 2]
@@ -160,7 +159,7 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
             for w in range(w0, w1):
                 x = sig[s, w] ^ ms
                 sig[out, w] = (x & (sig[t, w] ^ mt)) | (~x & (sig[f, w] ^ mf))
-        elif code == C_MAJ:
+        elif core == K_MAJ:
             a = fanin[p]
             b = fanin[p + 1]
             c = fanin[p + 2]
@@ -172,7 +171,7 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
                 y = sig[b, w] ^ mb
                 z = sig[c, w] ^ mc
                 sig[out, w] = (x & y) | (z & (x | y))
-        elif code == C_LUT:
+        elif core == K_LUT:
             rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1) if q - p <= MUX_TREE_MAX_INPUTS else 1
             if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
                 scratch = np.empty((rows, w1 - w0), dtype=np.uint64)

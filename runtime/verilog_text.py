@@ -71,6 +71,21 @@ def _decl(kind: str, name: str, width: int) -> str:
     return f"{kind} [{width - 1}:0] {name}" if width > 1 else f"{kind} {name}"
 
 
+_INFIX = {"and": " & ", "or": " | ", "xor": " ^ "}
+
+
+def _gate_expression(gate: type[Op], a: list[str]) -> str:
+    """A logic gate as a Verilog expression, read from the dialect's `core`/`inverted` data."""
+    if gate.core == "mux":
+        body = f"{a[0]} ? {a[1]} : {a[2]}"
+    elif gate.core == "maj":
+        body = f"({a[0]} & {a[1]}) | ({a[0]} & {a[2]}) | ({a[1]} & {a[2]})"
+    elif gate.core == "buf":
+        return f"~{a[0]}" if gate.inverted else a[0]
+    else:
+        body = _INFIX[gate.core].join(a)
+    return f"~({body})" if gate.inverted else body
+
 def _const(width: int, value: int) -> str:
     return f"{width}'h{value:x}" if width > 4 else f"{width}'b{value:0{width}b}"
 
@@ -125,14 +140,13 @@ class _ModuleWriter:
     def expr(self, op: Op) -> str:
         a = [self.r(v) for v in op.operands]
         name = op.name
+        if isinstance(op, logic.LutOp):
+            return self.lut(op, a)
+        if isinstance(op, logic.ConstOp):
+            return f"1'b{op.attr('value')}"
+        if op.name in logic.GATE_OP_BY_NAME:
+            return _gate_expression(logic.GATE_OP_BY_NAME[op.name], a)
         simple = {
-            "logic.buf": lambda: a[0], "logic.not": lambda: f"~{a[0]}",
-            "logic.and": lambda: " & ".join(a), "logic.or": lambda: " | ".join(a),
-            "logic.xor": lambda: " ^ ".join(a), "logic.nand": lambda: f"~({' & '.join(a)})",
-            "logic.nor": lambda: f"~({' | '.join(a)})", "logic.xnor": lambda: f"~({' ^ '.join(a)})",
-            "logic.mux": lambda: f"{a[0]} ? {a[1]} : {a[2]}",
-            "logic.maj": lambda: f"({a[0]} & {a[1]}) | ({a[0]} & {a[2]}) | ({a[1]} & {a[2]})",
-            "logic.const": lambda: f"1'b{op.attr('value')}",
             "word.add": lambda: f"{a[0]} + {a[1]}", "word.sub": lambda: f"{a[0]} - {a[1]}",
             "word.neg": lambda: f"-{a[0]}", "word.not": lambda: f"~{a[0]}",
             "word.and": lambda: " & ".join(a), "word.or": lambda: " | ".join(a),
@@ -146,8 +160,6 @@ class _ModuleWriter:
         }
         if name in simple:
             return simple[name]()
-        if isinstance(op, logic.LutOp):
-            return self.lut(op, a)
         if isinstance(op, word.MulOp):
             if op.attr("signed"):
                 return f"$signed({a[0]}) * $signed({a[1]})"

@@ -4,7 +4,7 @@ Each part of a partition has a *realisation*: a small `Netlist` of gates over it
 (exact: the original gates; approximate: a synthesized compressor plus the OR/XOR decompressor).
 A design (one realisation per part) is simulated part by part in topological order; after one
 part changes, only the parts downstream of it are simulated again (`DesignSim.try_pooled`).
-Gate codes are those of `axc.ir.views.GATE_CODES`. Errors against the exact outputs use the
+Gate codes are those of `axc.ir.views.GATE_CODES`, evaluated by the logic simulator's kernel. Errors against the exact outputs use the
 kernels of `errors` (normalised to [0, 1]).
 """
 
@@ -16,6 +16,7 @@ import numba as nb
 import numpy as np
 from axc.ir.views import LogicView
 from axc.runtime.row_errors import METRICS, error_of, metric_error, tail_mask
+from axc.runtime.simkernels import eval_blocked
 
 __all__ = [
     "DesignSim", "Netlist", "RealisationPool", "exact_netlist", "input_words", "part_truth_table",
@@ -52,56 +53,8 @@ class Netlist:
 
 
 @nb.njit(cache=True)
-def _eval(codes, fanin_ptr, fanin, lut_ptr, lut_bits, base, values):
-    """Evaluate gates in order; gate g reads fanin[fanin_ptr[g]:fanin_ptr[g + 1]] and writes row
-    base+g of `values` (rows = local signals). The pointers index `fanin` and `lut_bits` as they
-    are: slices of pooled pointer arrays may be passed with the whole pooled arrays."""
-    n_words = values.shape[1]
-    for g in range(codes.size):
-        c = codes[g]
-        a = fanin_ptr[g]
-        b = fanin_ptr[g + 1]
-        out = base + g
-        if c == 11:  # lut
-            t0 = lut_ptr[g]
-            for w in range(n_words):
-                acc = np.uint64(0)
-                for t in range(64):
-                    idx = 0
-                    for i in range(b - a):
-                        idx |= np.int64((values[fanin[a + i], w] >> np.uint64(t)) & np.uint64(1)) << i
-                    if lut_bits[t0 + idx]:
-                        acc |= np.uint64(1) << np.uint64(t)
-                values[out, w] = acc
-            continue
-        for w in range(n_words):
-            if c == 9:  # mux s ? t : f
-                s = values[fanin[a], w]
-                r = (s & values[fanin[a + 1], w]) | (~s & values[fanin[a + 2], w])
-            elif c == 10:  # maj
-                x = values[fanin[a], w]
-                y = values[fanin[a + 1], w]
-                z = values[fanin[a + 2], w]
-                r = (x & y) | (x & z) | (y & z)
-            else:
-                r = values[fanin[a], w]
-                if c == 3 or c == 6:
-                    for e in range(a + 1, b):
-                        r &= values[fanin[e], w]
-                elif c == 4 or c == 7:
-                    for e in range(a + 1, b):
-                        r |= values[fanin[e], w]
-                elif c == 5 or c == 8:
-                    for e in range(a + 1, b):
-                        r ^= values[fanin[e], w]
-                if c == 2 or c == 6 or c == 7 or c == 8:
-                    r = ~r
-            values[out, w] = r
-
-
-@nb.njit(cache=True)
 def _run_pooled(parts, rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate, r_out, g_code, g_fan,
-                fan, g_lut, lut_bits, r_outs, values, scratch):
+                fan, g_lut, lut_bits, r_outs, order, no_inversion, values, scratch):
     """Simulate `parts` in order, part p realised by pooled netlist rids[p] (see `RealisationPool`)."""
     n_words = values.shape[1]
     for p in parts:
@@ -116,7 +69,8 @@ def _run_pooled(parts, rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate, r_ou
                 scratch[2 + i, w] = values[s, w]
         g0 = r_gate[r]
         g1 = r_gate[r + 1]
-        _eval(g_code[g0:g1], g_fan[g0:g1 + 1], fan, g_lut[g0:g1 + 1], lut_bits, 2 + k, scratch)
+        eval_blocked(order[:g1 - g0], g_code[g0:g1], g_fan[g0:g1 + 1], fan, no_inversion,
+                     g_lut[g0:g1 + 1], lut_bits, 2 + k, scratch, n_words)
         o0 = r_out[r]
         for j in range(out_ptr[p + 1] - out_ptr[p]):
             s = out_sig[out_ptr[p] + j]
@@ -156,9 +110,11 @@ class RealisationPool:
             self.lut_bits = np.concatenate([n.lut_bits for n in nets]).astype(np.uint8)
             self.r_outs = np.concatenate([n.outputs for n in nets]).astype(np.int64)
             self.max_rows = max(2 + n.k + n.n_gates for n in nets)
+            self.order = np.arange(max(n.n_gates for n in nets), dtype=np.int64)
+            self.no_inversion = np.zeros(self.fan.size, dtype=np.uint64)
             self._dirty = False
         return (self.r_k, self.r_gate, self.r_out, self.g_code, self.g_fan, self.fan, self.g_lut,
-                self.lut_bits, self.r_outs)
+                self.lut_bits, self.r_outs, self.order, self.no_inversion)
 
 
 def input_words(k: int) -> np.ndarray:
@@ -212,7 +168,9 @@ def part_truth_table(net: Netlist) -> np.ndarray:
     values = np.zeros((2 + net.k + net.n_gates, pats.shape[1]), dtype=np.uint64)
     values[1] = _ALL
     values[2:2 + net.k] = pats
-    _eval(net.codes, net.fanin_ptr, net.fanin, net.lut_ptr, net.lut_bits, 2 + net.k, values)
+    eval_blocked(np.arange(net.n_gates), net.codes, net.fanin_ptr, net.fanin,
+                 np.zeros(net.fanin.size, dtype=np.uint64), net.lut_ptr, net.lut_bits, 2 + net.k, values,
+                 values.shape[1])
     return _rows_of_words(values[net.outputs], 1 << net.k)
 
 

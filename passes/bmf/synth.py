@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from axc.ir.attributes import full_mask, literal_mask
+from axc.ir.dialects.logic import GATE_OPS, gate_table, gate_value
 from axc.ir.views import GATE_CODES
 from axc.runtime.yosys import run_yosys
 
@@ -22,7 +24,7 @@ from .factor import Factorization
 from .partsim import Netlist
 
 __all__ = [
-    "ABC_GATES", "GATE_AREA", "gate_area", "gate_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
+    "ABC_GATES", "GATE_AREA", "gate_area", "gate_truth_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
     "synthesize_netlists",
 ]
 
@@ -124,23 +126,24 @@ def _model(name: str, k: int, tables: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+_SIMPLE_GATES = tuple(g for g in GATE_OPS if g.core not in ("const", "lut", "mux", "maj"))
+
+
 def _gate_of(n: int, table: int) -> tuple[str, tuple[int, ...]] | None:
-    """Recognise a small function: (op name, operand order) or None for a LUT."""
-    if n == 1:
-        return {0b10: ("logic.buf", (0,)), 0b01: ("logic.not", (0,))}.get(table)
-    if n == 2:
-        name = {0b1000: "logic.and", 0b1110: "logic.or", 0b0110: "logic.xor", 0b0111: "logic.nand",
-                0b0001: "logic.nor", 0b1001: "logic.xnor"}.get(table)
-        return (name, (0, 1)) if name else None
+    """Recognise a small function (one- and two-input gates, and muxes with their operands in
+    any order): (op name, operand order), or None for a LUT."""
+    if n in (1, 2):
+        for gate in _SIMPLE_GATES:
+            low, high = gate.num_operands if isinstance(gate.num_operands, tuple) else (gate.num_operands,) * 2
+            if low <= n <= (high or n) and gate_table(gate.name, n) == table:
+                return gate.name, tuple(range(n))
+        return None
     if n == 3:
+        inputs = [literal_mask(3, i) for i in range(3)]
         for s in range(3):
             a, b = [i for i in range(3) if i != s]
             for t, f in ((a, b), (b, a)):
-                want = 0
-                for p in range(8):
-                    bit = (p >> t) & 1 if (p >> s) & 1 else (p >> f) & 1
-                    want |= bit << p
-                if want == table:
+                if gate_value("logic.mux", [inputs[s], inputs[t], inputs[f]], full_mask(3)) == table:
                     return "logic.mux", (s, t, f)
     return None
 
@@ -314,22 +317,13 @@ def realise(items: Sequence[tuple[int, Factorization]]) -> list[tuple[Netlist, N
     return [(c, _append_decompressor(c, fac)) for c, (_, fac) in zip(comps, items)]
 
 
-def gate_table(code: int, n: int, lut: np.ndarray | None = None) -> np.ndarray:
-    """The 2^n-entry truth table of a gate (operand i = bit i of the pattern)."""
+def gate_truth_table(code: int, n: int, lut: np.ndarray | None = None) -> np.ndarray:
+    """The 2^n-entry truth table of a gate of code `code` (operand i = bit i of the pattern)."""
     name = _CODE_NAME[code]
-    p = np.arange(1 << n, dtype=np.int64)
-    bits = (p[:, None] >> np.arange(n)[None, :]) & 1
-    ones = bits.sum(axis=1)
-    table = {
-        "logic.buf": lambda: bits[:, 0], "logic.not": lambda: 1 - bits[:, 0],
-        "logic.and": lambda: (ones == n).astype(np.int64), "logic.or": lambda: (ones > 0).astype(np.int64),
-        "logic.xor": lambda: ones & 1, "logic.nand": lambda: (ones != n).astype(np.int64),
-        "logic.nor": lambda: (ones == 0).astype(np.int64), "logic.xnor": lambda: 1 - (ones & 1),
-        "logic.mux": lambda: np.where(bits[:, 0] == 1, bits[:, 1], bits[:, 2]),
-        "logic.maj": lambda: (ones >= 2).astype(np.int64),
-        "logic.lut": lambda: np.asarray(lut, dtype=np.int64),
-    }[name]()
-    return table.astype(np.uint8)
+    if name == "logic.lut":
+        return np.asarray(lut, dtype=np.uint8)
+    table = gate_table(name, n)
+    return np.array([(table >> p) & 1 for p in range(1 << n)], dtype=np.uint8)
 
 
 def netlist_model(name: str, net: Netlist) -> str:
@@ -343,7 +337,7 @@ def netlist_model(name: str, net: Netlist) -> str:
     for g in range(net.n_gates):
         srcs = [sig(int(s)) for s in net.fanin[net.fanin_ptr[g]:net.fanin_ptr[g + 1]]]
         lut = net.lut_bits[net.lut_ptr[g]:net.lut_ptr[g + 1]]
-        lines += _cover(sig(2 + net.k + g), srcs, gate_table(int(net.codes[g]), len(srcs), lut))
+        lines += _cover(sig(2 + net.k + g), srcs, gate_truth_table(int(net.codes[g]), len(srcs), lut))
     for j, s in enumerate(net.outputs.tolist()):
         lines += [f".names {sig(s)} y{j}", "1 1"]
     lines.append(".end")

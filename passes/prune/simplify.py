@@ -10,17 +10,19 @@ never change: the simulated words before and after are the same.
 from __future__ import annotations
 
 import numpy as np
+from axc.ir.dialects.logic import CONTROLLING_VALUE, GATE_OP_BY_NAME
 from axc.ir.views import GATE_CODES
 
 __all__ = ["BUF", "NARY", "NOT", "effective_inputs", "simplify"]
 
 BUF, NOT = GATE_CODES["logic.buf"], GATE_CODES["logic.not"]
-AND, OR, XOR = GATE_CODES["logic.and"], GATE_CODES["logic.or"], GATE_CODES["logic.xor"]
-NAND, NOR, XNOR = GATE_CODES["logic.nand"], GATE_CODES["logic.nor"], GATE_CODES["logic.xnor"]
+AND, OR = GATE_CODES["logic.and"], GATE_CODES["logic.or"]
+XOR, XNOR = GATE_CODES["logic.xor"], GATE_CODES["logic.xnor"]
 MUX, MAJ = GATE_CODES["logic.mux"], GATE_CODES["logic.maj"]
-NARY = (AND, OR, XOR, NAND, NOR, XNOR)
-_INVERTED = {AND: False, OR: False, NAND: True, NOR: True}
-_ZERO_DOMINATES = {AND: True, NAND: True, OR: False, NOR: False}
+_GATE_OF_CODE = {code: GATE_OP_BY_NAME[name] for name, code in GATE_CODES.items()}
+NARY = tuple(code for code, gate in _GATE_OF_CODE.items() if gate.core in ("and", "or", "xor"))
+_DOMINATED = {code: gate for code, gate in _GATE_OF_CODE.items() if gate.core in CONTROLLING_VALUE}
+"""AND/OR-like gates: one operand at the controlling value decides them."""
 
 
 def effective_inputs(fanin: np.ndarray) -> int:
@@ -56,7 +58,9 @@ def simplify(codes: np.ndarray, fanin_ptr: np.ndarray, fanin: np.ndarray, output
 
 
 def _identity(code: int) -> int:
-    return 1 if code in (AND, NAND) else 0
+    """The operand value that leaves the gate's core unchanged (1 for AND, 0 for OR and XOR)."""
+    gate = _GATE_OF_CODE[code]
+    return 1 - CONTROLLING_VALUE[gate.core] if gate.core in CONTROLLING_VALUE else 0
 
 
 def _not_input(s: int, codes: np.ndarray, fanin_ptr: np.ndarray, fanin: np.ndarray, base: int) -> int | None:
@@ -74,9 +78,9 @@ def _fold(code: int, ins: list[int], codes, fanin_ptr, fanin, base) -> tuple[str
             return "alias", 1 - ins[0]
         inner = _not_input(ins[0], codes, fanin_ptr, fanin, base)
         return None if inner is None else ("alias", inner)
-    if code in _INVERTED:
-        dominant = 0 if _ZERO_DOMINATES[code] else 1
-        inverted = _INVERTED[code]
+    if code in _DOMINATED:
+        dominant = CONTROLLING_VALUE[_DOMINATED[code].core]
+        inverted = _DOMINATED[code].inverted
         if dominant in ins:
             return "alias", dominant ^ int(inverted)
         rest = list(dict.fromkeys(s for s in ins if s >= 2))
