@@ -1,11 +1,10 @@
 """The BLIF frontend: `.model .inputs .outputs .names .gate .subckt .barbuf` into a "hw" graph.
 
-The lark grammar (`blif.lark`) gives the line structure; this module checks each statement and
-elaborates the top model. Covers may list the ON-set (`01 1`) or the OFF-set (`00 0`) with `-`
+The project's BLIF reader (`axc.runtime.blif_text`) gives the statements; this module checks
+each one and elaborates the top model. Covers may list the ON-set (`01 1`) or the OFF-set (`00 0`) with `-`
 don't-cares; a `.names` without rows is constant 0. `.gate` cells take their functions from a
 cell library (`options["genlib"]`, genlib or Liberty). `.subckt` instances of models in the same
-file are flattened
-(internal nets are named `<model>_<k>.<net>`). The top model is `options["top"]`, else the first
+file are flattened (internal nets are named `<model>_<k>.<net>`). The top model is `options["top"]`, else the first
 model that no other model instantiates. Sequential elements (`.latch`) are refused.
 Vector ports are restored from `name[i]` bit names (see `frontend.netlist`).
 """
@@ -13,16 +12,14 @@ Vector ports are restored from `name[i]` bit names (see `frontend.netlist`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from axc.ir import FileLoc, InputError, Module, ParseError
+from axc.runtime.blif_text import BlifModel, BlifStatement, read_blif_models
 from axc.runtime.cost import CellLibrary, load_library
-from lark import Lark, Token
 
 from .logic_builder import MAX_LUT_INPUTS
-from .netlist import FlatCell, build_graph, parse_text, read_source
+from .netlist import FlatCell, build_graph, read_source
 
 __all__ = ["load_blif", "parse_blif"]
 
@@ -44,147 +41,112 @@ class _Model:
     instances: list[tuple[str, list[tuple[str, str]], FileLoc]] = field(default_factory=list)
 
 
-@cache
-def _parser() -> Lark:
-    grammar = (Path(__file__).parent / "blif.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="contextual")
-
-
-def _words(tok: Token) -> list[str]:
-    return tok.replace("\\\r\n", " ").replace("\\\n", " ").split()
-
-
 class _Reader:
-    """Turns the parse tree of one file into `_Model`s, checking each statement."""
+    """Turns the statements of one file into `_Model`s, checking each statement."""
 
     def __init__(self, text: str, filename: str, genlib: CellLibrary | None) -> None:
         self.text = text
         self.filename = filename
         self.genlib = genlib
 
-    def loc(self, tok: Token, word: str | None = None) -> FileLoc:
-        if word is None or tok.type != "SIGNALS":
-            return FileLoc(self.filename, tok.line, tok.column)
-        offset = tok.find(word)
-        before = tok[: max(offset, 0)]
-        line = tok.line + before.count("\n")
-        col = (len(before) - before.rfind("\n")) if "\n" in before else tok.column + len(before)
+    def loc(self, stmt: BlifStatement, word: str | None = None) -> FileLoc:
+        line, col = (stmt.line, stmt.col) if word is None else stmt.locate(word)
         return FileLoc(self.filename, line, col)
 
-    def error(self, message: str, tok: Token, word: str | None = None, cls: type = InputError) -> Exception:
-        return cls(message, self.loc(tok, word), source=self.text, span=len(word or tok.split()[0]))
+    def error(self, message: str, stmt: BlifStatement, word: str | None = None,
+              cls: type = InputError) -> Exception:
+        return cls(message, self.loc(stmt, word), source=self.text, span=len(word or stmt.keyword))
 
-    def models(self, tree: Any) -> list[_Model]:
-        models = []
-        for node in tree.children:
-            models.append(self.model(node))
-        return models
-
-    def model(self, node: Any) -> _Model:
-        head, *rest = node.children
-        name_tok = rest[0] if rest and isinstance(rest[0], Token) and rest[0].type == "SIGNALS" else None
-        names = _words(name_tok) if name_tok is not None else []
-        model = _Model(names[0] if names else "top", self.loc(head))
-        for stmt in rest:
-            if isinstance(stmt, Token):
-                continue
-            if stmt.data == "exdc" or stmt.data == "end":
-                continue
-            getattr(self, f"stmt_{stmt.data}")(model, stmt.children)
+    def model(self, blif: BlifModel) -> _Model:
+        model = _Model(blif.name, FileLoc(self.filename, blif.line, blif.col))
+        for stmt in blif.statements:
+            keyword = stmt.keyword
+            if keyword in (".inputs", ".outputs"):
+                ports = model.inputs if keyword == ".inputs" else model.outputs
+                ports.extend((w, self.loc(stmt, w)) for w in stmt.words)
+            elif keyword == ".names":
+                self.names(model, stmt)
+            elif keyword == ".gate":
+                self.gate(model, stmt)
+            elif keyword == ".subckt":
+                if not stmt.words:
+                    raise self.error("'.subckt' needs a model name", stmt, cls=ParseError)
+                callee = stmt.words[0]
+                model.instances.append((callee, self.pins(stmt, stmt.words[1:]), self.loc(stmt, callee)))
+            elif keyword in (".barbuf", ".conn"):
+                if len(stmt.words) != 2:
+                    raise self.error(f"'{keyword}' takes an input and an output net", stmt)
+                model.cells.append(FlatCell("buf", (stmt.words[0],), stmt.words[1], None, self.loc(stmt)))
+            elif keyword in (".latch", ".mlatch"):
+                raise self.error(
+                    "sequential elements (.latch) are not supported: axc-opt works on combinational logic",
+                    stmt,
+                )
+            elif keyword not in _IGNORED_DIRECTIVES:
+                raise self.error(f"unsupported BLIF construct '{keyword}'", stmt)
         return model
 
-    def stmt_inputs(self, model: _Model, children: list[Token]) -> None:
-        for tok in children:
-            model.inputs.extend((w, self.loc(tok, w)) for w in _words(tok))
-
-    def stmt_outputs(self, model: _Model, children: list[Token]) -> None:
-        for tok in children:
-            model.outputs.extend((w, self.loc(tok, w)) for w in _words(tok))
-
-    def stmt_latch(self, model: _Model, children: list[Token]) -> None:
-        raise self.error(
-            "sequential elements (.latch) are not supported: axc-opt works on combinational logic",
-            children[0],
-        )
-
-    def stmt_directive(self, model: _Model, children: list[Token]) -> None:
-        if children[0] not in _IGNORED_DIRECTIVES:
-            raise self.error(f"unsupported BLIF construct '{children[0]}'", children[0])
-
-    def stmt_barbuf(self, model: _Model, children: list[Token]) -> None:
-        words = _words(children[1])
-        if len(words) != 2:
-            raise self.error(f"'{children[0]}' takes an input and an output net", children[0])
-        model.cells.append(FlatCell("buf", (words[0],), words[1], None, self.loc(children[0])))
-
-    def stmt_names(self, model: _Model, children: list[Token]) -> None:
-        head = children[0]
-        if len(children) < 2 or children[1].type != "SIGNALS":
-            raise self.error("'.names' needs at least an output net", head)
-        nets = _words(children[1])
+    def names(self, model: _Model, stmt: BlifStatement) -> None:
+        if not stmt.words:
+            raise self.error("'.names' needs at least an output net", stmt)
+        nets = stmt.words
         n = len(nets) - 1
         cubes: list[str] = []
         out_value: str | None = None
-        for row in children[2:]:
-            parts = row.split()
+        for row, line in stmt.rows:
+            where = FileLoc(self.filename, line, 1)
             if n == 0:
-                if len(parts) != 1:
-                    raise self.error("a constant '.names' row is a single 0 or 1", row, cls=ParseError)
-                cube, value = "", parts[0]
+                if len(row) != 1:
+                    raise ParseError("a constant '.names' row is a single 0 or 1", where, source=self.text)
+                cube, value = "", row[0]
             else:
-                if len(parts) != 2 or len(parts[0]) != n:
-                    raise self.error(
+                if len(row) != 2 or len(row[0]) != n:
+                    raise ParseError(
                         f"cover row must have {n} input column{'s' if n != 1 else ''} and an output",
-                        row, cls=ParseError,
+                        where, source=self.text,
                     )
-                cube, value = parts
+                cube, value = row
             if out_value is None:
                 out_value = value
             elif value != out_value:
-                raise self.error("cover mixes ON-set (output 1) and OFF-set (output 0) rows", row)
+                raise InputError("cover mixes ON-set (output 1) and OFF-set (output 0) rows", where,
+                                 source=self.text)
             cubes.append(cube)
         on_set = out_value != "0"
-        model.cells.append(
-            FlatCell("cover", tuple(nets[:-1]), nets[-1], (tuple(cubes), on_set), self.loc(head))
-        )
+        model.cells.append(FlatCell("cover", tuple(nets[:-1]), nets[-1], (tuple(cubes), on_set), self.loc(stmt)))
 
-    def stmt_gate(self, model: _Model, children: list[Token]) -> None:
-        head, sig = children
-        words = _words(sig)
-        cell_name, pins = words[0], self.pins(sig, words[1:])
+    def gate(self, model: _Model, stmt: BlifStatement) -> None:
+        if not stmt.words:
+            raise self.error("'.gate' needs a cell name", stmt, cls=ParseError)
+        cell_name, pins = stmt.words[0], self.pins(stmt, stmt.words[1:])
         if self.genlib is None:
-            raise self.error("'.gate' needs a cell library: give one with --genlib FILE", head)
+            raise self.error("'.gate' needs a cell library: give one with --genlib FILE", stmt)
         if cell_name in self.genlib.latches:
             raise self.error(
-                f"'{cell_name}' is a latch: sequential elements are not supported", sig, cell_name
+                f"'{cell_name}' is a latch: sequential elements are not supported", stmt, cell_name
             )
         cell = self.genlib.cells.get(cell_name)
         if cell is None:
-            raise self.error(f"unknown gate '{cell_name}' (not in {self.genlib.path})", sig, cell_name)
+            raise self.error(f"unknown gate '{cell_name}' (not in {self.genlib.path})", stmt, cell_name)
         if len(cell.inputs) > MAX_LUT_INPUTS:
             raise self.error(f"gate '{cell_name}' has {len(cell.inputs)} inputs (at most {MAX_LUT_INPUTS})",
-                             sig, cell_name)
+                             stmt, cell_name)
         bound = dict(pins)
         for formal, _ in pins:
             if formal != cell.output and formal not in cell.inputs:
-                raise self.error(f"gate '{cell_name}' has no pin '{formal}'", sig, f"{formal}=")
+                raise self.error(f"gate '{cell_name}' has no pin '{formal}'", stmt, f"{formal}=")
         missing = [p for p in (*cell.inputs, cell.output) if p not in bound]
         if missing:
-            raise self.error(f"pin '{missing[0]}' of gate '{cell_name}' is not connected", sig, cell_name)
+            raise self.error(f"pin '{missing[0]}' of gate '{cell_name}' is not connected", stmt, cell_name)
         ins = tuple(bound[p] for p in cell.inputs)
-        model.cells.append(FlatCell("table", ins, bound[cell.output], cell.mask, self.loc(head)))
+        model.cells.append(FlatCell("table", ins, bound[cell.output], cell.mask, self.loc(stmt)))
 
-    def stmt_subckt(self, model: _Model, children: list[Token]) -> None:
-        head, sig = children
-        words = _words(sig)
-        model.instances.append((words[0], self.pins(sig, words[1:]), self.loc(sig, words[0])))
-
-    def pins(self, tok: Token, words: list[str]) -> list[tuple[str, str]]:
+    def pins(self, stmt: BlifStatement, words: list[str]) -> list[tuple[str, str]]:
         pins = []
         for w in words:
             formal, eq, actual = w.partition("=")
             if not eq or not formal or not actual:
-                raise self.error(f"expected formal=actual, got '{w}'", tok, w, ParseError)
+                raise self.error(f"expected formal=actual, got '{w}'", stmt, w, ParseError)
             pins.append((formal, actual))
         return pins
 
@@ -231,9 +193,10 @@ def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | 
     options = options or {}
     genlib_path = options.get("genlib")
     genlib = load_library(genlib_path) if genlib_path else None
-    tree = parse_text(_parser(), text, filename, "BLIF")
     reader = _Reader(text, filename, genlib)
-    models = reader.models(tree)
+    models = [reader.model(m) for m in read_blif_models(text, filename)]
+    if not models:
+        raise ParseError("malformed BLIF: no '.model'", FileLoc(filename, 1, 1), source=text)
     by_name: dict[str, _Model] = {}
     for m in models:
         if m.name in by_name:

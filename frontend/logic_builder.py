@@ -19,38 +19,12 @@ import numpy as np
 from axc.ir import Graph, Location, TruthTable, Value, i1
 from axc.ir.attributes import full_mask, literal_mask
 from axc.ir.dialects import logic
+from axc.runtime.cover import cover_table
 
-__all__ = ["MAX_LUT_INPUTS", "FunctionBuilder", "cover_table", "parity_table"]
+__all__ = ["MAX_LUT_INPUTS", "FunctionBuilder"]
 
 MAX_LUT_INPUTS = 16
 """Widest function kept as one truth table; wider covers become and/or/not logic."""
-
-
-@cache
-def parity_table(n: int) -> int:
-    table = 0
-    for i in range(n):
-        table ^= literal_mask(n, i)
-    return table
-
-
-def cube_table(n: int, cube: str) -> int:
-    """Minterms of one cube (`0`, `1`, `-` per input) as a truth table."""
-    mask = full_mask(n)
-    for i, c in enumerate(cube):
-        if c == "1":
-            mask &= literal_mask(n, i)
-        elif c == "0":
-            mask &= ~literal_mask(n, i)
-    return mask
-
-
-def cover_table(n: int, cubes: Sequence[str]) -> int:
-    """The union of the cubes' minterms (`n` <= MAX_LUT_INPUTS)."""
-    table = 0
-    for cube in cubes:
-        table |= cube_table(n, cube)
-    return table
 
 
 def _support(n: int, table: int) -> tuple[int, ...]:
@@ -100,17 +74,15 @@ def _recipe(n: int, table: int) -> tuple[tuple[int, ...], Recipe]:
         offterm = (full ^ table).bit_length() - 1
         negated = [bool((offterm >> i) & 1) for i in range(n)]
         return support, _polar_gate(negated, logic.OrOp, logic.NandOp)
-    if table == parity_table(n):
+    if table == logic.gate_table("logic.xor", n):
         return support, ("gate", logic.XorOp, tuple((i, False) for i in range(n)))
-    if table == full ^ parity_table(n):
+    if table == logic.gate_table("logic.xnor", n):
         return support, ("gate", logic.XnorOp, tuple((i, False) for i in range(n)))
     if n == 3:
-        a, b, c = (literal_mask(3, i) for i in range(3))
-        if table == (a & b) | (a & c) | (b & c):
+        if table == logic.gate_table("logic.maj", 3):
             return support, ("maj",)
         for s, t, f in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)):
-            sel, hi, lo = (literal_mask(3, k) for k in (s, t, f))
-            if table == (sel & hi) | (~sel & lo & full):
+            if table == logic.gate_value("logic.mux", [literal_mask(3, k) for k in (s, t, f)], full):
                 return support, ("mux", s, t, f)
     return support, ("lut", table)
 

@@ -3,7 +3,7 @@
 The top graph goes out as BLIF; Yosys hands it to ABC, which runs structural hashing, the
 stochastic `&deepsyn` for `effort` seconds (0 skips it) and `resyn2`, then maps onto simple
 gates (AND, NAND, OR, NOR, XOR, XNOR, MUX); the result comes back through the BLIF frontend
-with the same port names and widths and replaces the top graph. Nothing is approximated: the
+(`ctx.read_file`) with the same port names and widths and replaces the top graph. Nothing is approximated: the
 new graph is compared with the old one by `check-equiv`'s simulations (exhaustive up to 16 input
 bits, else on `vectors` random vectors) and any difference is an error. The new graph
 replaces the old one only when it maps (cost model) to less area, or to the same area with
@@ -14,13 +14,14 @@ so that the approximation starts from a compact exact circuit.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
-from axc.backends.blif import emit_blif
-from axc.frontend.blif import parse_blif
 from axc.ir import InputError, Module, PassError
 from axc.ir.views import LogicView
+from axc.runtime.blif_module import module_blif
 from axc.runtime.cost import estimate_cost
 from axc.runtime.yosys import run_yosys
 
@@ -60,8 +61,11 @@ class ResynthPass(CellLibraryOptions):
             f'abc -g {ABC_GATES} -script "+strash;{deep}{_RESYN2};map"', "opt_clean -purge",
             "write_blif out.blif", "",
         ])
-        result = run_yosys(script, {"design.blif": emit_blif(module)}, outputs=("out.blif",))
-        fresh = parse_blif(result.outputs["out.blif"], "resynth.blif").top_graph
+        result = run_yosys(script, {"design.blif": module_blif(module)}, outputs=("out.blif",))
+        with tempfile.TemporaryDirectory(prefix="axc-resynth-") as folder:
+            path = Path(folder) / "resynth.blif"
+            path.write_text(result.outputs["out.blif"])
+            fresh = ctx.read_file(str(path), top=None).top_graph
         fresh.name = graph.name
         check_interfaces(graph, fresh)
         if before.n_inputs <= _EXHAUSTIVE_INPUTS:

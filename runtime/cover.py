@@ -7,9 +7,11 @@ input pattern p, input i = bit i of p).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from axc.ir.attributes import full_mask, literal_mask
 
-__all__ = ["isop", "smallest_cover"]
+__all__ = ["cover_table", "cube_table", "isop", "smallest_cover"]
 
 
 def _cofactors(table: int, n: int, var: int) -> tuple[int, int]:
@@ -58,3 +60,22 @@ def smallest_cover(table: int, n: int) -> tuple[list[str], bool]:
     on = isop(table, n)
     off = isop(full_mask(n) ^ table, n)
     return (on, True) if len(on) <= len(off) or not off else (off, False)
+
+
+def cube_table(n: int, cube: str) -> int:
+    """Minterms of one cube (`0`, `1`, `-` per input) as a truth table."""
+    mask = full_mask(n)
+    for i, c in enumerate(cube):
+        if c == "1":
+            mask &= literal_mask(n, i)
+        elif c == "0":
+            mask &= ~literal_mask(n, i)
+    return mask
+
+
+def cover_table(n: int, cubes: Sequence[str]) -> int:
+    """The union of the cubes' minterms: the truth table of an ON-set cover."""
+    table = 0
+    for cube in cubes:
+        table |= cube_table(n, cube)
+    return table

@@ -24,9 +24,10 @@ from axc.frontend.verilog import read_verilog
 from axc.ir import Module
 from axc.ir.parser import parse_module
 from axc.ir.printer import print_module
-from axc.passes.manager import PassManager
 from axc.passes.registry import all_pass_names
 from onnx import TensorProto, helper, numpy_helper
+
+from axc.api import PassManager
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("AXC_UPDATE_GOLDEN", "") not in ("", "0")

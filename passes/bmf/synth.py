@@ -12,19 +12,22 @@ a fast, consistent proxy used to rank candidates; reported areas come from the c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 from axc.ir.attributes import full_mask, literal_mask
 from axc.ir.dialects.logic import GATE_OPS, gate_table, gate_value
 from axc.ir.views import GATE_CODES
+from axc.runtime.blif_text import BlifWriter, minterm_rows, read_blif_models
+from axc.runtime.cover import cover_table
 from axc.runtime.yosys import run_yosys
 
 from .factor import Factorization
 from .partsim import Netlist
 
 __all__ = [
-    "ABC_GATES", "GATE_AREA", "gate_area", "gate_truth_table", "netlist_area", "netlist_depth", "netlist_model", "realise", "synthesize",
+    "ABC_GATES", "GATE_AREA", "gate_area", "gate_truth_table", "netlist_area", "netlist_depth", "realise", "synthesize",
     "synthesize_netlists",
 ]
 
@@ -60,28 +63,12 @@ def netlist_area(net: Netlist) -> float:
     return float(sum(gate_area(code, n) for code, n in zip(net.codes.tolist(), fan.tolist())))
 
 
-def _cover(name: str, inputs: Sequence[str], table: np.ndarray) -> list[str]:
-    """BLIF `.names` lines of one truth table (ON-set, or OFF-set when shorter)."""
-    n = len(inputs)
-    ones = np.flatnonzero(table)
-    head = ".names " + " ".join([*inputs, name])
-    if ones.size == 0:
-        return [head]
-    if ones.size == table.size:
-        return [head, "1" if n == 0 else "-" * n + " 1"]
-    use_off = ones.size > table.size // 2
-    rows = np.flatnonzero(table == 0) if use_off else ones
-    bits = ((rows[:, None] >> np.arange(n)[None, :]) & 1).astype(np.uint8) + ord("0")
-    value = " 0" if use_off else " 1"
-    return [head, *(r.tobytes().decode() + value for r in bits)]
-
-
-def _bdd_model(name: str, k: int, tables: np.ndarray) -> str:
-    """A BLIF model of the shared reduced ordered BDD of the outputs (x_{k−1} on top): one mux
-    per node, so that ABC starts from a compact structure instead of minterm covers."""
-    ins = [f"x{i}" for i in range(k)]
-    lines = [f".model {name}", ".inputs " + " ".join(ins) if k else ".inputs",
-             ".outputs " + " ".join(f"y{j}" for j in range(tables.shape[0])), ".names c0", ".names c1", "1"]
+def _bdd_function(blif: BlifWriter, pre: str, k: int, tables: np.ndarray) -> None:
+    """The shared reduced ordered BDD of the outputs (x_{k−1} on top) over nets `pre`x0… →
+    `pre`y0…: one mux per node, so that ABC starts from a compact structure instead of minterm
+    covers."""
+    blif.names([f"{pre}c0"], [])
+    blif.names([f"{pre}c1"], [""])
     nodes: dict[bytes, str] = {}
 
     def node(table: np.ndarray, var: int) -> str:
@@ -105,25 +92,12 @@ def _bdd_model(name: str, k: int, tables: np.ndarray) -> str:
         lo = node(table[:half], var - 1)
         hi = node(table[half:], var - 1)
         out = f"n{len(nodes)}_{var}"
-        lines.extend([f".names x{var} {hi} {lo} {out}", "11- 1", "0-1 1"])
+        blif.gate("logic.mux", [f"{pre}x{var}", pre + hi, pre + lo], pre + out)
         nodes[key] = nodes[key2] = out
         return out
 
     for j in range(tables.shape[0]):
-        lines += [f".names {node(np.ascontiguousarray(tables[j]), k - 1)} y{j}", "1 1"]
-    lines.append(".end")
-    return "\n".join(lines)
-
-
-def _model(name: str, k: int, tables: np.ndarray) -> str:
-    """A BLIF model with k inputs x0… and one output y_j per row of `tables` (2^k bits each)."""
-    ins = [f"x{i}" for i in range(k)]
-    lines = [f".model {name}", ".inputs " + " ".join(ins) if k else ".inputs",
-             ".outputs " + " ".join(f"y{j}" for j in range(tables.shape[0]))]
-    for j in range(tables.shape[0]):
-        lines += _cover(f"y{j}", ins, tables[j])
-    lines.append(".end")
-    return "\n".join(lines)
+        blif.names([pre + node(np.ascontiguousarray(tables[j]), k - 1), f"{pre}y{j}"], ["1"])
 
 
 _SIMPLE_GATES = tuple(g for g in GATE_OPS if g.core not in ("const", "lut", "mux", "maj"))
@@ -148,36 +122,21 @@ def _gate_of(n: int, table: int) -> tuple[str, tuple[int, ...]] | None:
     return None
 
 
-def _read_blif(text: str, k: int, n_out: int) -> list[tuple[str, list[str], str, int]]:
-    """(output net, input nets, op name, table) per `.names`, in file order."""
-    nodes = []
-    lines = [ln.strip() for ln in text.splitlines()]
-    i = 0
-    while i < len(lines):
-        ln = lines[i]
-        i += 1
-        if not ln.startswith(".names"):
+def _read_covers(text: str) -> dict[str, tuple[list[str], int]]:
+    """Per net driven by a `.names` of ABC's result: its input nets and its truth table."""
+    covers = {}
+    for stmt in read_blif_models(text, "abc.blif")[0].statements:
+        if stmt.keyword != ".names":
             continue
-        nets = ln.split()[1:]
-        ins, out = nets[:-1], nets[-1]
-        cubes = []
-        while i < len(lines) and lines[i] and not lines[i].startswith("."):
-            cubes.append(lines[i])
-            i += 1
+        ins, out = stmt.words[:-1], stmt.words[-1]
         n = len(ins)
-        on = 0
-        off_set = False
-        for cube in cubes:
-            parts = cube.split()
-            pat, val = (parts[0], parts[1]) if n else ("", parts[0])
-            off_set = val == "0"
-            for p in range(1 << n):
-                if all(c == "-" or int(c) == (p >> j) & 1 for j, c in enumerate(pat)):
-                    on |= 1 << p
-        if off_set:
-            on = ~on & ((1 << (1 << n)) - 1)
-        nodes.append((out, ins, "", on))
-    return nodes
+        rows = [row for row, _ in stmt.rows]
+        table = cover_table(n, [row[0] if n else "" for row in rows])
+        if rows and rows[0][-1] == "0":
+            table ^= full_mask(n)
+        if out not in ("$false", "$true", "$undef"):
+            covers[out] = (ins, table)
+    return covers
 
 
 def _to_netlist(pending: dict[str, tuple[list[str], int]], prefix: str, k: int, n_out: int) -> Netlist:
@@ -232,34 +191,24 @@ def _to_netlist(pending: dict[str, tuple[list[str], int]], prefix: str, k: int, 
     return Netlist(**{**net.__dict__, "area": netlist_area(net)})
 
 
-def _merged(models: Sequence[str]) -> str:
-    """One BLIF model holding every model, nets renamed `f<i>_<net>` (one ABC run for all)."""
+def _run_merged(functions: Sequence[tuple[int, int, Callable[[BlifWriter, str], None]]]) -> list[Netlist]:
+    """Synthesize every (k inputs, outputs, writer of its `.names`) in one BLIF model, nets of
+    function i renamed `f<i>_<net>` (one Yosys run and one ABC call for all)."""
+    body = BlifWriter(width=None)
     inputs: list[str] = []
     outputs: list[str] = []
-    body: list[str] = []
-    for i, text in enumerate(models):
+    for i, (k, n_out, write) in enumerate(functions):
         pre = f"f{i}_"
-        for line in text.splitlines():
-            tokens = line.split()
-            if not tokens or tokens[0] in (".model", ".end"):
-                continue
-            if tokens[0] == ".inputs":
-                inputs += [pre + t for t in tokens[1:]]
-            elif tokens[0] == ".outputs":
-                outputs += [pre + t for t in tokens[1:]]
-            elif tokens[0] == ".names":
-                body.append(".names " + " ".join(pre + t for t in tokens[1:]))
-            else:
-                body.append(line)
-    return "\n".join([".model all", ".inputs " + " ".join(inputs), ".outputs " + " ".join(outputs),
-                      *body, ".end", ""])
-
-
-def _run_merged(models: Sequence[str], shapes: Sequence[tuple[int, int]]) -> list[Netlist]:
-    out = run_yosys(_SCRIPT, {"in.blif": _merged(models)}, ("out.blif",)).outputs["out.blif"]
-    pending = {o: (ins, table) for o, ins, _, table in _read_blif(out, 0, 0)
-               if o not in ("$false", "$true", "$undef")}
-    return [_to_netlist(pending, f"f{i}_", k, n_out) for i, (k, n_out) in enumerate(shapes)]
+        inputs += [f"{pre}x{j}" for j in range(k)]
+        outputs += [f"{pre}y{j}" for j in range(n_out)]
+        write(body, pre)
+    blif = BlifWriter(width=None)
+    blif.model("all", inputs, outputs)
+    blif.lines += body.lines
+    blif.end()
+    out = run_yosys(_SCRIPT, {"in.blif": blif.text()}, ("out.blif",)).outputs["out.blif"]
+    pending = _read_covers(out)
+    return [_to_netlist(pending, f"f{i}_", k, n_out) for i, (k, n_out, _) in enumerate(functions)]
 
 
 def synthesize(functions: Sequence[tuple[int, np.ndarray]]) -> list[Netlist]:
@@ -267,8 +216,8 @@ def synthesize(functions: Sequence[tuple[int, np.ndarray]]) -> list[Netlist]:
     with ABC, all in one Yosys run and one ABC call."""
     if not functions:
         return []
-    models = [_bdd_model(f"f{i}", k, t) for i, (k, t) in enumerate(functions)]
-    return _run_merged(models, [(k, t.shape[0]) for k, t in functions])
+    return _run_merged([(k, tables.shape[0], partial(_bdd_function, k=k, tables=tables))
+                        for k, tables in functions])
 
 
 def _append_decompressor(comp: Netlist, fac: Factorization) -> Netlist:
@@ -326,30 +275,27 @@ def gate_truth_table(code: int, n: int, lut: np.ndarray | None = None) -> np.nda
     return np.array([(table >> p) & 1 for p in range(1 << n)], dtype=np.uint8)
 
 
-def netlist_model(name: str, net: Netlist) -> str:
-    """A BLIF model of a netlist (one `.names` per gate), inputs x…, outputs y…"""
+def _netlist_function(blif: BlifWriter, pre: str, net: Netlist) -> None:
+    """A netlist's gates as `.names` minterm covers over nets `pre`x0… → `pre`y0…"""
     def sig(s: int) -> str:
-        return ("c0", "c1")[s] if s < 2 else (f"x{s - 2}" if s < 2 + net.k else f"n{s}")
+        return pre + (("c0", "c1")[s] if s < 2 else (f"x{s - 2}" if s < 2 + net.k else f"n{s}"))
 
-    lines = [f".model {name}", ".inputs " + " ".join(f"x{i}" for i in range(net.k)),
-             ".outputs " + " ".join(f"y{j}" for j in range(net.outputs.size)),
-             ".names c0", ".names c1", "1"]
+    blif.names([f"{pre}c0"], [])
+    blif.names([f"{pre}c1"], [""])
     for g in range(net.n_gates):
         srcs = [sig(int(s)) for s in net.fanin[net.fanin_ptr[g]:net.fanin_ptr[g + 1]]]
         lut = net.lut_bits[net.lut_ptr[g]:net.lut_ptr[g + 1]]
-        lines += _cover(sig(2 + net.k + g), srcs, gate_truth_table(int(net.codes[g]), len(srcs), lut))
+        table = gate_truth_table(int(net.codes[g]), len(srcs), lut)
+        blif.names([*srcs, sig(2 + net.k + g)], *minterm_rows(table, len(srcs), off_set_when_shorter=True))
     for j, s in enumerate(net.outputs.tolist()):
-        lines += [f".names {sig(s)} y{j}", "1 1"]
-    lines.append(".end")
-    return "\n".join(lines)
+        blif.names([sig(s), f"{pre}y{j}"], ["1"])
 
 
 def synthesize_netlists(nets: Sequence[Netlist]) -> list[Netlist]:
     """Re-synthesize netlists structurally with ABC (one Yosys run); areas by `GATE_AREA`."""
     if not nets:
         return []
-    models = [netlist_model(f"f{i}", n) for i, n in enumerate(nets)]
-    return _run_merged(models, [(n.k, n.outputs.size) for n in nets])
+    return _run_merged([(n.k, n.outputs.size, partial(_netlist_function, net=n)) for n in nets])
 
 
 def netlist_depth(net: Netlist) -> int:

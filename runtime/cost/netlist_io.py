@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from axc.ir import InputError
+from axc.ir.dialects.logic import GATE_OP_BY_NAME
 from axc.ir.views import GATE_CODES, LogicView
 
+from ..blif_text import BlifWriter, minterm_rows, read_blif_models
 from .library import CellLibrary
 
 __all__ = ["MappedNetlist", "bit_names", "blif_inputs", "read_mapped_blif", "view_to_blif"]
 
-_NAME = {code: name.split(".")[1] for name, code in GATE_CODES.items()}
+_NAME = {code: name for name, code in GATE_CODES.items()}
 
 
 def bit_names(ports: list[tuple[str, int]]) -> list[str]:
@@ -28,41 +30,15 @@ def bit_names(ports: list[tuple[str, int]]) -> list[str]:
     return [name if width == 1 else f"{name}[{i}]" for name, width in ports for i in range(width)]
 
 
-def _minterms(table: np.ndarray, n: int) -> list[str]:
-    return ["".join("1" if p >> i & 1 else "0" for i in range(n)) + " 1"
-            for p in range(1 << n) if table[p]]
-
-
-def _cover(kind: str, n: int) -> list[str]:
-    if kind == "not":
-        return ["0 1"]
-    if kind == "buf":
-        return ["1 1"]
-    if kind == "and":
-        return ["1" * n + " 1"]
-    if kind == "nor":
-        return ["0" * n + " 1"]
-    if kind == "or":
-        return ["-" * i + "1" + "-" * (n - i - 1) + " 1" for i in range(n)]
-    if kind == "nand":
-        return ["-" * i + "0" + "-" * (n - i - 1) + " 1" for i in range(n)]
-    if kind == "mux":  # s t f
-        return ["11- 1", "0-1 1"]
-    if kind == "maj":
-        return ["11- 1", "1-1 1", "-11 1"]
-    if kind in ("xor", "xnor"):
-        odd = kind == "xor"
-        return [f"{p:0{n}b}"[::-1] + " 1" for p in range(1 << n) if (bin(p).count("1") % 2 == 1) == odd]
-    raise AssertionError(kind)
-
-
 def view_to_blif(view: LogicView, model: str = "top") -> str:
     """A BLIF model of the circuit (combinational `.names` covers only)."""
     ins = bit_names(view.input_ports)
     outs = bit_names(view.output_ports)
     net = ["$c0", "$c1", *ins] + [f"$g{g}" for g in range(view.n_gates)]
-    lines = [f".model {model}", ".inputs " + " ".join(ins), ".outputs " + " ".join(outs),
-             ".names $c0", ".names $c1", "1"]
+    blif = BlifWriter(width=None)
+    blif.model(model, ins, outs)
+    blif.names(["$c0"], [])
+    blif.names(["$c1"], [""])
     extra = 0
 
     def fresh() -> str:
@@ -70,41 +46,38 @@ def view_to_blif(view: LogicView, model: str = "top") -> str:
         extra += 1
         return f"$t{extra}"
 
-    def names(fanin: list[str], out: str, rows: list[str]) -> None:
-        lines.append(".names " + " ".join([*fanin, out]))
-        lines.extend(rows)
-
     def lut(fanin: list[str], table: np.ndarray, out: str) -> None:
         if len(fanin) <= 10:
-            names(fanin, out, _minterms(table, len(fanin)))
+            blif.names([*fanin, out], *minterm_rows(table, len(fanin), off_set_when_shorter=False))
             return
         half = table.size // 2  # split on the last input: out = x ? hi : lo
         lo, hi = fresh(), fresh()
         lut(fanin[:-1], table[:half], lo)
         lut(fanin[:-1], table[half:], hi)
-        names([fanin[-1], hi, lo], out, _cover("mux", 3))
+        blif.gate("logic.mux", [fanin[-1], hi, lo], out)
 
     for g in range(view.n_gates):
-        kind = _NAME[int(view.codes[g])]
+        name = _NAME[int(view.codes[g])]
         fanin = [net[s] for s in view.fanin[view.fanin_ptr[g]:view.fanin_ptr[g + 1]]]
         out = net[view.first_gate_signal + g]
-        if kind == "lut":
+        gate = GATE_OP_BY_NAME[name]
+        if gate.core == "lut":
             lut(fanin, view.lut_bits[view.lut_ptr[g]:view.lut_ptr[g + 1]], out)
-        elif kind in ("xor", "xnor") and len(fanin) > 6:
+        elif gate.core == "xor" and len(fanin) > 6:
             acc = fanin[0]
             for i, x in enumerate(fanin[1:]):
                 last = i == len(fanin) - 2
                 nxt = out if last else fresh()
-                names([acc, x], nxt, _cover(kind if last else "xor", 2))
+                blif.gate(name if last else "logic.xor", [acc, x], nxt)
                 acc = nxt
-        elif kind == "const":
-            names([], out, [])
+        elif gate.core == "const":
+            blif.names([out], [])
         else:
-            names(fanin, out, _cover(kind, len(fanin)))
+            blif.gate(name, fanin, out)
     for name, sig in zip(outs, view.outputs):
-        names([net[int(sig)]], name, ["1 1"])
-    lines.append(".end")
-    return "\n".join(lines) + "\n"
+        blif.names([net[int(sig)], name], ["1"])
+    blif.end()
+    return blif.text()
 
 
 @dataclass
@@ -124,69 +97,39 @@ class MappedNetlist:
 
 def blif_inputs(text: str) -> list[str]:
     """The `.inputs` net names of the first model of a BLIF text, in order."""
-    names: list[str] = []
-    collecting = False
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not collecting:
-            if line.startswith(".inputs"):
-                collecting = True
-                line = line[len(".inputs"):]
-            elif line.startswith((".names", ".gate", ".subckt", ".end")):
-                break
-            else:
-                continue
-        more = line.endswith("\\")
-        names.extend(line.rstrip("\\").split())
-        if not more:
-            collecting = False
-    return names
+    models = read_blif_models(text)
+    return [w for s in models[0].statements if s.keyword == ".inputs" for w in s.words] if models else []
 
 
 def read_mapped_blif(text: str, library: CellLibrary) -> MappedNetlist:
     """Cell instances of the (single) model Yosys wrote after technology mapping."""
-    statements: list[list[str]] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        line, pending = pending + line, ""
-        if line.strip():
-            statements.append(line.split())
     inputs: list[str] = []
     outputs: list[str] = []
     alias: dict[str, str] = {}
     constants: dict[str, int] = {}
     cells: list[tuple[str, list[str], str]] = []
-    i = 0
-    while i < len(statements):
-        words = statements[i]
-        i += 1
-        head = words[0]
-        if head == ".inputs":
-            inputs.extend(words[1:])
-        elif head == ".outputs":
-            outputs.extend(words[1:])
-        elif head == ".names":
-            rows = []
-            while i < len(statements) and not statements[i][0].startswith("."):
-                rows.append(statements[i])
-                i += 1
-            if len(words) == 2:
-                constants[words[1]] = 1 if rows == [["1"]] else 0
-            elif len(words) == 3 and rows == [["1", "1"]]:
-                alias[words[2]] = words[1]
+    models = read_blif_models(text, "mapped.blif")
+    for stmt in models[0].statements if models else []:
+        words = stmt.words
+        if stmt.keyword == ".inputs":
+            inputs.extend(words)
+        elif stmt.keyword == ".outputs":
+            outputs.extend(words)
+        elif stmt.keyword == ".names":
+            rows = [row for row, _ in stmt.rows]
+            if len(words) == 1:
+                constants[words[0]] = 1 if rows == [["1"]] else 0
+            elif len(words) == 2 and rows == [["1", "1"]]:
+                alias[words[1]] = words[0]
             else:
                 raise InputError(f"mapped netlist has a logic cover on '{words[-1]}' (expected cells)")
-        elif head in (".gate", ".subckt"):
-            cell = library.cells.get(words[1])
+        elif stmt.keyword in (".gate", ".subckt"):
+            cell = library.cells.get(words[0])
             if cell is None:
-                raise InputError(f"mapped netlist uses cell '{words[1]}' that is not in {library.path}")
-            pins = dict(w.split("=", 1) for w in words[2:])
+                raise InputError(f"mapped netlist uses cell '{words[0]}' that is not in {library.path}")
+            pins = dict(w.split("=", 1) for w in words[1:])
             cells.append((cell.name, [pins[p] for p in cell.inputs], pins[cell.output]))
-        elif head == ".latch":
+        elif stmt.keyword == ".latch":
             raise InputError("mapped netlist contains a latch")
     net_id: dict[str, int] = {}
     for n, v in constants.items():
