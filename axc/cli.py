@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from axc.api import PassManager, load, save
-from axc.formats import format_of, get_saver
+from axc.formats import format_of, get_quality_report, get_saver
 from axc.ir import AxcError, InputError, MissingExtra, ParseError, check_extra
 from axc.ir.printer import print_module
 from axc.passes.options import MISSING, format_value, pass_options
@@ -231,14 +231,11 @@ def main(argv: list[str] | None = None) -> int:
 def _network_quality(result: Any) -> None:
     """For a network run on --data: accuracy and agreement with the original, into the report."""
     module = result.module
-    if not result.records or module.top is None or module.top_graph.kind != "nn":
+    if not result.records or module.top is None or not result.ctx.options.get("data"):
         return
-    if not result.ctx.options.get("data"):
-        return
-
-    from axc.runtime.nn_eval import report_network_quality  # imports onnxruntime: networks only
-
-    report_network_quality(result.ctx, module)
+    report = get_quality_report(module.top_graph.kind)
+    if report is not None:
+        report(result.ctx, module)
 
 
 def _say_compiling() -> None:

@@ -15,7 +15,10 @@ from typing import Any
 
 from axc.ir import InputError, Module, check_extra
 
-__all__ = ["EMITTERS", "EMITTER_EXTRAS", "LOADERS", "format_of", "get_loader", "get_saver"]
+__all__ = [
+    "EMITTERS", "EMITTER_EXTRAS", "LOADERS", "QUALITY_REPORTS", "format_of", "get_loader",
+    "get_quality_report", "get_saver",
+]
 
 LOADERS: dict[str, str] = {
     "ir": "axc.ir.parser:load_ir",
@@ -43,6 +46,10 @@ EMITTERS: dict[str, str] = {
 EMITTER_EXTRAS: dict[str, str] = {"pt": "torch", "svg": "graphviz", "png": "graphviz"}
 """Formats whose emitter needs an optional package (see `axc.ir.extras`)."""
 
+QUALITY_REPORTS: dict[str, str] = {"nn": "axc.runtime.nn_eval:report_network_quality"}
+"""Per graph kind, what measures a run's result on `--data` after the pipeline (a network's
+accuracy and agreement with the original); imported on first use, since it loads ONNX Runtime."""
+
 
 def format_of(path: str | Path) -> str:
     """The format name of a path, from its extension (`.ir`, `.v`, `.onnx`, ...)."""
@@ -68,3 +75,8 @@ def get_saver(fmt: str) -> Callable[[Module, str, dict[str, Any]], None]:
     if fmt in EMITTER_EXTRAS:
         check_extra(EMITTER_EXTRAS[fmt], f"writing .{fmt} files")
     return _resolve(EMITTERS, fmt, "backend")
+
+
+def get_quality_report(kind: str) -> Callable[..., None] | None:
+    """The quality measurement of graphs of `kind` (`QUALITY_REPORTS`), or None."""
+    return _resolve(QUALITY_REPORTS, kind, "quality report") if kind in QUALITY_REPORTS else None

@@ -11,9 +11,11 @@ import difflib
 import importlib
 from importlib.metadata import entry_points
 
+from axc.ir import check_extra
+
 from .base import ModulePass
 
-__all__ = ["BUILTIN_PASSES", "ENTRY_POINT_GROUP", "all_pass_names", "closest_pass", "get_pass"]
+__all__ = ["BUILTIN_PASSES", "ENTRY_POINT_GROUP", "PASS_EXTRAS", "all_pass_names", "closest_pass", "get_pass"]
 
 ENTRY_POINT_GROUP = "axc_opt.passes"
 
@@ -39,6 +41,10 @@ BUILTIN_PASSES: dict[str, str] = {
     "truncate": "axc.passes.truncate:TruncatePass",
 }
 
+PASS_EXTRAS: dict[str, str] = {"retrain": "torch"}
+"""Built-in passes whose module imports an optional package (keys of `axc.ir.extras.EXTRAS`):
+checked before the import, so a missing extra is the usual one-line error."""
+
 _loaded: dict[str, type[ModulePass]] = {}
 
 
@@ -60,6 +66,8 @@ def get_pass(name: str) -> type[ModulePass] | None:
         return _loaded[name]
     target = BUILTIN_PASSES.get(name)
     if target is not None:
+        if name in PASS_EXTRAS:
+            check_extra(PASS_EXTRAS[name], f"pass '{name}'")
         module_name, cls_name = target.split(":")
         cls = getattr(importlib.import_module(module_name), cls_name)
     else:

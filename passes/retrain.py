@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from axc.ir import InputError, Module, import_extra
+import torch
+from axc.ir import InputError, Module
 from axc.ir.dialects import nn
 from axc.runtime.nn_eval import dataset_for_module
+from axc.runtime.torch_net import to_torch, update_module_weights
 
 from .base import ModulePass, PassContext, PassResult
 
@@ -71,8 +73,6 @@ class RetrainPass(ModulePass):
             raise InputError(f"optimizer={self.optimizer} (expected adam or sgd)")
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
-        torch = import_extra("torch", "pass 'retrain'")
-        from axc.runtime.torch_net import to_torch, update_module_weights  # needs the torch extra
         self.requires(module)
         data = self.data
         if not data:
@@ -135,8 +135,6 @@ def _ends_in_softmax(module: Module) -> bool:
 
 
 def _top1(net: Any, x: np.ndarray, y: np.ndarray, batch: int = 256) -> float:
-    import torch
-
     correct = 0
     with torch.no_grad():
         for i in range(0, len(x), batch):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.passes.approx_mul import ApproxMulPass
@@ -15,6 +16,7 @@ from axc.passes.quantize import QuantizePass
 from axc.passes.retrain import RetrainPass
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch
+from test_approx_mul_pass import _ort_outputs
 
 from axc.formats import get_loader
 
@@ -24,7 +26,6 @@ MNIST = str(CORPORA / "datasets" / "mnist")
 
 
 def test_retrain_writes_back_weights_that_the_lowered_model_uses(tmp_path) -> None:
-    import torch
     module = get_loader("onnx")(str(MNIST8), {})
     ctx = PassContext(quiet=True)
     QuantizePass(calib=64, data=MNIST).apply(ctx, module)
@@ -45,7 +46,6 @@ def test_retrain_writes_back_weights_that_the_lowered_model_uses(tmp_path) -> No
     net = to_torch(module)
     with torch.no_grad():
         y = np.concatenate([net(torch.from_numpy(x[i:i + 1])).numpy() for i in range(len(x))])
-    from tests.test_approx_mul_pass import _ort_outputs
 
     assert np.abs(_ort_outputs(module, x, tmp_path) - y).max() < 1e-3
 

@@ -29,13 +29,9 @@ ALLOWED: dict[str, set[str]] = {
 KNOWN_CROSSINGS: set[tuple[str, str]] = set()
 """(file, imported module) pairs that still cross the rule (none: keep it so)."""
 
-KNOWN_INSIDE_FUNCTIONS: set[tuple[str, str]] = {
-    ("axc/cli.py", "axc.runtime.nn_eval"),
-    ("passes/retrain.py", "axc.runtime.torch_net"),
-}
-"""(file, imported module) pairs still imported inside a function: the CLI's ONNX Runtime for
-network runs only, and `retrain`'s torch executor (torch is an extra: the pass must load
-without it)."""
+KNOWN_INSIDE_FUNCTIONS: set[tuple[str, str]] = set()
+"""(file, imported module) pairs still imported inside a function (none: keep it so; code that
+must load late goes through a registry of "module:name" strings, like passes and formats)."""
 
 
 def _rooms() -> dict[str, str]:
