@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
+from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, Value
 from axc.ir.dialects import approx, nn
+from axc.ir.rewrite import Builder
 from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multiplier
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name
@@ -75,28 +76,13 @@ def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                             options=ctx.options, bit_level=bit_level(module).top_graph)
 
 
-def fresh_value_name(graph: Graph, base: str) -> str:
-    """`base`, or `base_N`, not yet used by any value of `graph`."""
-    used = {r.name for op in graph.ops for r in op.results} | {v.name for v in graph.inputs}
-    name, i = base, 1
-    while name in used:
-        name, i = f"{base}_{i}", i + 1
-    return name
-
-
-def _const(graph: Graph, array: np.ndarray, dtype: str, name: str, before: Op) -> Value:
-    op = graph.create(nn.ConstantOp, [], [TensorType(tuple(array.shape), dtype)],
-                      {"value": DenseArray(array)}, names=[fresh_value_name(graph, name)])
-    return op.result
-
-
 def _shift_for(bits: int, signed_now: bool, signed_needed: bool) -> int:
     if signed_now == signed_needed:
         return 0
     return (1 << (bits - 1)) if signed_needed is False else -(1 << (bits - 1))
 
 
-def _requantize_weight(graph: Graph, op: Op, view: FrozenDict, shift: int,
+def _requantize_weight(b: Builder, op: Op, view: FrozenDict, shift: int,
                        model: MultiplierModel) -> tuple[Value, Value, np.ndarray, np.ndarray]:
     """(weight value, zero-point value, integer weights, zero points) in the multiplier domain."""
     w_index = int(view["weight_operand"])
@@ -110,20 +96,20 @@ def _requantize_weight(graph: Graph, op: Op, view: FrozenDict, shift: int,
         raise InputError(f"{op.name}: {view['w_bits']}-bit weights do not fit the "
                          f"{model.w_bits}-bit weight operand of '{model.name}'", op.loc)
     if shift == 0:
-        zero_value = dq.operand(2) if len(dq.operands) > 2 else _const(
-            graph, zero.astype(np.int32), "i32", "w_zero_point", op)
+        zero_value = dq.operand(2) if len(dq.operands) > 2 else b.constant(
+            zero.astype(np.int32), "w_zero_point", "i32")
         return dq.result, zero_value, w_int, zero
     dtype = ("i" if model.signed else "u") + ("8" if model.w_bits <= 8 else "16")
     np_dtype = np.dtype(("int" if model.signed else "uint") + dtype[1:])
     base = dq.operand(0).name or "w"
-    q = _const(graph, w_int.astype(np_dtype), dtype, f"{base}_{'s' if model.signed else 'u'}", op)
-    z = _const(graph, zero.astype(np_dtype), dtype, f"{base}_zero_point", op)
-    new_dq = graph.create(nn.DequantizeOp, [q, dq.operand(1), z], [dq.result.type],
-                          dict(dq.attributes), names=[fresh_value_name(graph, f"{base}_dq")])
+    q = b.constant(w_int.astype(np_dtype), f"{base}_{'s' if model.signed else 'u'}", dtype)
+    z = b.constant(zero.astype(np_dtype), f"{base}_zero_point", dtype)
+    new_dq = b.create(nn.DequantizeOp, [q, dq.operand(1), z], [dq.result.type],
+                      dict(dq.attributes), names=[f"{base}_dq"])
     return new_dq.result, z, w_int, zero
 
 
-def attach_multiplier(graph: Graph, label: str, op: Op, model: MultiplierModel, lut: Value,
+def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lut: Value,
                       circuit: str | None = None) -> tuple[Op, dict[str, Any]]:
     """Replace one quantized layer by `approx.mul`; returns the new op and its report entry."""
     view = op.attr("quant")
@@ -135,7 +121,7 @@ def attach_multiplier(graph: Graph, label: str, op: Op, model: MultiplierModel, 
     notes: list[str] = []
     x_shift = _shift_for(int(view["x_bits"]), bool(view["x_signed"]), model.signed)
     w_shift = _shift_for(int(view["w_bits"]), bool(view["w_signed"]), model.signed)
-    w_value, zero_value, w_int, zero = _requantize_weight(graph, op, view, w_shift, model)
+    w_value, zero_value, w_int, zero = _requantize_weight(b, op, view, w_shift, model)
     if w_shift:
         notes.append(f"weights re-quantized to {'signed' if model.signed else 'unsigned'} "
                      f"(shift {w_shift:+d}, zero point follows; values unchanged)")
@@ -171,28 +157,17 @@ def attach_multiplier(graph: Graph, label: str, op: Op, model: MultiplierModel, 
     })
     if circuit is not None:
         attrs["circuit"] = circuit
-    new = graph.create(approx.MulOp, operands, [op.result.type], attrs, loc=op.loc)
-    op.result.replace_all_uses_with(new.result)
+    new = b.create(approx.MulOp, operands, [op.result.type], attrs, loc=op.loc)
     old_weight = op.operand(1)
-    graph.erase(op)
-    _erase_dead_chain(graph, old_weight)
+    b.replace(op, [new.result])
+    b.erase_dead([old_weight])
     return new, {"op": new.attr("op"), "requantized": notes}
 
 
-def _erase_dead_chain(graph: Graph, value: Value) -> None:
-    owner = value.owner
-    if owner is None or value.uses:
-        return
-    inputs = list(owner.operands)
-    graph.erase(owner)
-    for v in inputs:
-        _erase_dead_chain(graph, v)
-
-
-def lut_constant(graph: Graph, model: MultiplierModel, anchor: Op) -> Value:
-    table = model.lut()
-    return _const(graph, table, "i32", f"lut_{model.name}".replace("{", "_").replace("}", "")
-                  .replace("=", "").replace(",", "_"), anchor)
+def lut_constant(b: Builder, model: MultiplierModel) -> Value:
+    """The multiplier's product table as an i32 constant named `lut_<multiplier>`."""
+    name = f"lut_{model.name}".replace("{", "_").replace("}", "").replace("=", "").replace(",", "_")
+    return b.constant(model.lut(), name, "i32")
 
 
 @dataclass(frozen=True)
@@ -257,11 +232,12 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
                pass_name: str) -> PassResult:
     graph = module.top_graph
     targets = quantized_layers(graph, layers)
-    lut = lut_constant(graph, model, targets[0][1])
+    builder = Builder(graph)
+    lut = lut_constant(builder, model)
     circuit = embed_circuit(module, model, ctx)
     entries: dict[str, Any] = {}
     for label, op in ctx.progress(targets, f"{pass_name}: attaching {model.name}", len(targets)):
-        _, entries[label] = attach_multiplier(graph, label, op, model, lut, circuit)
+        _, entries[label] = attach_multiplier(builder, label, op, model, lut, circuit)
         for note in entries[label]["requantized"]:
             ctx.log(f"{pass_name}: {label}: {note}")
     described = model.describe()

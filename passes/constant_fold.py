@@ -9,10 +9,10 @@ import numpy as np
 from axc.ir import Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import nn
 from axc.ir.dtypes import storage_dtype
+from axc.ir.rewrite import Builder
 from axc.runtime.onnx_run import OnnxRunner
 
 from .base import ModulePass, PassContext, PassResult
-from .nn_rewrite import erase_if_dead, new_constant
 
 __all__ = ["ConstantFoldPass"]
 
@@ -103,13 +103,13 @@ def _fold_region(module: Module, graph: Graph, region: list[Op]) -> int:
         mapped.update(zip(op.results, copy.results))
     sub_graph.set_outputs([mapped[v] for v in boundary], [f"folded_{i}" for i in range(len(boundary))])
     arrays = OnnxRunner(sub).run({}) if boundary else []
+    b = Builder(graph)
     for value, array in zip(boundary, arrays):
         t = value.type
         array = np.asarray(array).astype(storage_dtype(t.dtype), copy=False).reshape(t.shape)
-        value.replace_all_uses_with(new_constant(graph, array, value.name, t.dtype))
-    inputs = {v.owner for op in region for v in op.operands if isinstance(v.owner, nn.ConstantOp)}
+        value.replace_all_uses_with(b.constant(array, value.name, t.dtype, takes_over=True))
+    inputs = [v for op in region for v in op.operands if isinstance(v.owner, nn.ConstantOp)]
     for op in reversed(region):
-        graph.erase(op)
-    for op in inputs:
-        erase_if_dead(op)
+        b.erase(op)
+    b.erase_dead(inputs)
     return len(boundary)

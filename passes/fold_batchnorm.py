@@ -8,11 +8,19 @@ from typing import ClassVar
 import numpy as np
 from axc.ir import Module, Op
 from axc.ir.dialects import nn
+from axc.ir.rewrite import (
+    Builder,
+    RewritePattern,
+    apply_patterns,
+    constant_array,
+    only_reader,
+    per_channel_vector,
+)
 
 from .base import ModulePass, PassContext, PassResult
-from .nn_rewrite import constant_array, erase_if_dead, new_constant, only_reader, per_channel_vector
+from .fold_conv_bias import replace_by_producer
 
-__all__ = ["FoldBatchNormPass", "foldable_conv"]
+__all__ = ["FoldBatchNorm", "FoldBatchNormPass", "FoldScale", "foldable_conv"]
 
 
 @dataclass(frozen=True)
@@ -34,20 +42,36 @@ class FoldBatchNormPass(ModulePass):
     """Also fold Conv -> Mul(per-channel constant) into the conv weights and bias."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        patterns = [FoldBatchNorm(), *([FoldScale()] if self.mul else [])]
         folded_bn = folded_mul = 0
         for graph in module.graphs.values():
-            if graph.kind != "nn":
-                continue
-            for op in list(graph.ops):
-                if op.graph is None:
-                    continue
-                if isinstance(op, nn.BatchNormOp):
-                    folded_bn += _fold_batchnorm(op)
-                elif self.mul and isinstance(op, nn.MulOp):
-                    folded_mul += _fold_scale(op)
+            if graph.kind == "nn":
+                counts = apply_patterns(graph, patterns)
+                folded_bn += counts[FoldBatchNorm.name]
+                folded_mul += counts.get(FoldScale.name, 0)
         stats = {"batchnorms_folded": folded_bn, "muls_folded": folded_mul}
         ctx.report[self.name] = stats
         return PassResult(modified=bool(folded_bn or folded_mul), stats=stats)
+
+
+class FoldBatchNorm(RewritePattern):
+    """BN(conv(x, W, b)) -> conv(x, W * s, (b - mean) * s + beta)."""
+
+    name = "batchnorm"
+    root = (nn.BatchNormOp,)
+
+    def rewrite(self, op: Op, builder: Builder) -> bool:
+        return _fold_batchnorm(op, builder)
+
+
+class FoldScale(RewritePattern):
+    """Mul(conv(x, W, b), per-channel constant s) -> conv(x, W * s, b * s)."""
+
+    name = "scale"
+    root = (nn.MulOp,)
+
+    def rewrite(self, op: Op, builder: Builder) -> bool:
+        return _fold_scale(op, builder)
 
 
 def foldable_conv(value, reader: Op) -> nn.ConvOp | None:
@@ -64,40 +88,38 @@ def foldable_conv(value, reader: Op) -> nn.ConvOp | None:
     return conv
 
 
-def _rescale_conv(conv: nn.ConvOp, scale: np.ndarray, shift: np.ndarray) -> None:
+def _rescale_conv(b: Builder, conv: nn.ConvOp, scale: np.ndarray, shift: np.ndarray) -> None:
     """conv weights *= scale per output channel; bias = bias * scale + shift."""
-    graph = conv.graph
     w_old = conv.operand(1)
     w = constant_array(w_old)
-    b = constant_array(conv.operand(2)) if len(conv.operands) > 2 else np.zeros(w.shape[0])
+    bias = constant_array(conv.operand(2)) if len(conv.operands) > 2 else np.zeros(w.shape[0])
     w_new = w.astype(np.float64) * scale.reshape(-1, *([1] * (w.ndim - 1)))
-    b_new = b.astype(np.float64) * scale + shift
-    w_value = new_constant(graph, w_new.astype(w.dtype), w_old.name)
-    b_value = new_constant(graph, b_new.astype(w.dtype), (conv.result.name or "conv") + "_bias")
-    old = [v.owner for v in conv.operands[1:]]
+    b_new = bias.astype(np.float64) * scale + shift
+    w_value = b.constant(w_new.astype(w.dtype), w_old.name, takes_over=True)
+    b_value = b.constant(b_new.astype(w.dtype), (conv.result.name or "conv") + "_bias", takes_over=True)
+    old = list(conv.operands[1:])
     conv.set_operands([conv.operand(0), w_value, b_value])
-    for op in old:
-        erase_if_dead(op)
+    b.erase_dead(old)
 
 
-def _fold_batchnorm(bn: nn.BatchNormOp) -> int:
+def _fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
     if bn.attr("training_mode", 0) or not bn.attr("spatial", 1) or len(bn.results) != 1:
-        return 0
+        return False
     conv = foldable_conv(bn.operand(0), bn)
     params = [constant_array(v) for v in bn.operands[1:]]
     if conv is None or any(p is None for p in params):
-        return 0
+        return False
     gamma, beta, mean, var = (p.astype(np.float64).reshape(-1) for p in params)
     channels = constant_array(conv.operand(1)).shape[0]
     if any(p.size != channels for p in (gamma, beta, mean, var)):
-        return 0
+        return False
     scale = gamma / np.sqrt(var + float(bn.attr("epsilon", 1e-5)))
-    _rescale_conv(conv, scale, beta - mean * scale)
-    _replace(bn, conv)
-    return 1
+    _rescale_conv(b, conv, scale, beta - mean * scale)
+    replace_by_producer(b, bn, conv)
+    return True
 
 
-def _fold_scale(mul: nn.MulOp) -> int:
+def _fold_scale(mul: nn.MulOp, b: Builder) -> bool:
     for data, other in ((0, 1), (1, 0)):
         conv = foldable_conv(mul.operand(data), mul)
         factor = constant_array(mul.operand(other))
@@ -107,17 +129,7 @@ def _fold_scale(mul: nn.MulOp) -> int:
         vector = per_channel_vector(factor, conv.result.type.rank, channels)
         if vector is None:
             continue
-        _rescale_conv(conv, vector.astype(np.float64), np.zeros(channels))
-        _replace(mul, conv)
-        return 1
-    return 0
-
-
-def _replace(op: Op, conv: nn.ConvOp) -> None:
-    """Let readers of `op` read the conv instead and drop `op` with its dead constants."""
-    op.result.replace_all_uses_with(conv.result)
-    inputs = [v.owner for v in op.operands]
-    op.graph.erase(op)
-    for producer in inputs:
-        if isinstance(producer, nn.ConstantOp):
-            erase_if_dead(producer)
+        _rescale_conv(b, conv, vector.astype(np.float64), np.zeros(channels))
+        replace_by_producer(b, mul, conv)
+        return True
+    return False

@@ -9,11 +9,18 @@ from typing import ClassVar
 import numpy as np
 from axc.ir import Module, Op, TensorType
 from axc.ir.dialects import nn
+from axc.ir.rewrite import (
+    Builder,
+    RewritePattern,
+    apply_patterns,
+    constant_array,
+    only_reader,
+    per_channel_vector,
+)
 
 from .base import ModulePass, PassContext, PassResult
-from .nn_rewrite import constant_array, erase_if_dead, new_constant, only_reader, per_channel_vector
 
-__all__ = ["FoldConvBiasPass"]
+__all__ = ["FoldConvAdd", "FoldConvBiasPass", "FoldMatMulAdd", "replace_by_producer"]
 
 
 @dataclass(frozen=True)
@@ -36,17 +43,13 @@ class FoldConvBiasPass(ModulePass):
     """Also turn 2-D MatMul -> Add(constant) into Gemm."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
+        patterns = [FoldConvAdd(), *([FoldMatMulAdd()] if self.gemm else [])]
         convs = gemms = 0
         for graph in module.graphs.values():
-            if graph.kind != "nn":
-                continue
-            for op in list(graph.ops):
-                if op.graph is None or not isinstance(op, nn.AddOp):
-                    continue
-                if _fold_conv_add(op):
-                    convs += 1
-                elif self.gemm and _fold_matmul_add(op):
-                    gemms += 1
+            if graph.kind == "nn":
+                counts = apply_patterns(graph, patterns)
+                convs += counts[FoldConvAdd.name]
+                gemms += counts.get(FoldMatMulAdd.name, 0)
         stats = {"conv_biases_folded": convs, "gemms_formed": gemms}
         ctx.report[self.name] = stats
         return PassResult(modified=bool(convs or gemms), stats=stats)
@@ -65,7 +68,27 @@ def _producer_and_constant(add: nn.AddOp, kind: type[Op]) -> tuple[Op, np.ndarra
     return None
 
 
-def _fold_conv_add(add: nn.AddOp) -> bool:
+class FoldConvAdd(RewritePattern):
+    """Add(conv(x, W[, b]), per-channel constant c) -> conv(x, W, b + c)."""
+
+    name = "conv-add"
+    root = (nn.AddOp,)
+
+    def rewrite(self, op: Op, builder: Builder) -> bool:
+        return _fold_conv_add(op, builder)
+
+
+class FoldMatMulAdd(RewritePattern):
+    """Add(MatMul(A, B), c) -> Gemm(A, B, c); Add(Gemm(A, B), c) -> Gemm(A, B, c) (2-D only)."""
+
+    name = "matmul-add"
+    root = (nn.AddOp,)
+
+    def rewrite(self, op: Op, builder: Builder) -> bool:
+        return _fold_matmul_add(op, builder)
+
+
+def _fold_conv_add(add: nn.AddOp, b: Builder) -> bool:
     found = _producer_and_constant(add, nn.ConvOp)
     if found is None:
         return False
@@ -83,14 +106,15 @@ def _fold_conv_add(add: nn.AddOp) -> bool:
         return False
     total = vector.astype(np.float64) + (bias.astype(np.float64) if bias is not None else 0.0)
     old_bias = conv.operand(2).owner if bias is not None else None
-    b_value = new_constant(conv.graph, total.astype(c.dtype), c_op.result.name)
+    b_value = b.constant(total.astype(c.dtype), c_op.result.name, takes_over=True)
     conv.set_operands([conv.operand(0), conv.operand(1), b_value])
-    erase_if_dead(old_bias)
-    _replace(add, conv)
+    if old_bias is not None:
+        b.erase_dead(old_bias.results)
+    replace_by_producer(b, add, conv)
     return True
 
 
-def _fold_matmul_add(add: nn.AddOp) -> bool:
+def _fold_matmul_add(add: nn.AddOp, builder: Builder) -> bool:
     found = _producer_and_constant(add, nn.MatMulOp) or _producer_and_constant(add, nn.GemmOp)
     if found is None:
         return False
@@ -108,22 +132,20 @@ def _fold_matmul_add(add: nn.AddOp) -> bool:
         if len(producer.operands) > 2 or producer.attr("beta", 1.0) != 1.0:
             return False
         producer.set_operands([*producer.operands, c_op.result])
-        _replace(add, producer)
+        replace_by_producer(builder, add, producer)
         return True
-    graph = add.graph
-    gemm = graph.create(
+    gemm = add.graph.create(
         nn.GemmOp, [producer.operand(0), producer.operand(1), c_op.result], [out],
         loc=producer.loc, names=[add.result.name],
     )
-    add.result.replace_all_uses_with(gemm.result)
-    graph.erase(add)
-    graph.erase(producer)
+    builder.replace(add, [gemm.result])
+    builder.erase(producer)
     return True
 
 
-def _replace(add: nn.AddOp, producer: Op) -> None:
-    add.result.replace_all_uses_with(producer.result)
-    constants = [v.owner for v in add.operands if isinstance(v.owner, nn.ConstantOp)]
-    add.graph.erase(add)
-    for op in constants:
-        erase_if_dead(op)
+def replace_by_producer(b: Builder, op: Op, producer: Op) -> None:
+    """Let the readers of `op` read `producer` (which took `op`'s effect in) instead; drop `op`
+    and the constants only it read."""
+    inputs = list(op.operands)
+    b.replace(op, [producer.result])
+    b.erase_dead(inputs, erasable=lambda o: isinstance(o, nn.ConstantOp))

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 from axc.ir import FrozenDict, InputError, Module
 from axc.ir.dialects import approx
+from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, best_htp
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
 
@@ -96,6 +97,8 @@ class HtpPass(ModulePass):
             run_attach(ctx, module, model, (), self.name)
         models: dict[int, HtpModel | None] = {}
         converted = kept = 0
+        builder = Builder(g)
+        luts = {op.operand(4) for op in g.ops_of(approx.MulOp)}
         for op in ctx.progress(list(g.ops_of(approx.MulOp)), "htp: fitting", None):
             lut_value = op.operand(4)
             key = id(lut_value)
@@ -105,9 +108,9 @@ class HtpPass(ModulePass):
                 report.setdefault("kept_lut", []).append(str(op.attr("layer")))
                 kept += 1
                 continue
-            self.replace(op, models[key])
+            self.replace(builder, op, models[key])
             converted += 1
-        _erase_unused_luts(g)
+        builder.erase_dead(luts)
         models = {k: m for k, m in models.items() if m is not None}
         fidelity = {m.multiplier: m.fidelity for m in models.values()}
         return PassResult(converted > 0, {"layers": converted, "kept_lut": kept, "models": len(models)},
@@ -141,8 +144,7 @@ class HtpPass(ModulePass):
             ctx.log(f"htp: warning: {model.name} runs with a surrogate HTP model")
         return h
 
-    def replace(self, op: Any, h: HtpModel) -> None:
-        g = op.graph
+    def replace(self, builder: Builder, op: Any, h: HtpModel) -> None:
         attrs = {k: v for k, v in op.attributes.items()}
         error = dict(attrs["error"].to_dict() if isinstance(attrs["error"], FrozenDict)
                      else attrs["error"])
@@ -150,16 +152,5 @@ class HtpPass(ModulePass):
         attrs.update({"origin": "approx.mul", "error": error, "terms": h.plain_terms(),
                       "htp_label": h.label, "htp_source": h.source})
         operands = list(op.operands[:4]) + list(op.operands[5:])
-        new = g.create(approx.HtpOp, operands, [op.result.type], attrs, loc=op.loc)
-        op.result.replace_all_uses_with(new.result)
-        g.erase(op)
-
-
-def _erase_unused_luts(g: Any) -> None:
-    for op in list(g.ops):
-        if op.name == "nn.constant" and not op.result.uses and \
-                str(op.result.name or "").startswith("lut_"):
-            g.erase(op)
-
-
-
+        new = builder.create(approx.HtpOp, operands, [op.result.type], attrs, loc=op.loc)
+        builder.replace(op, [new.result])

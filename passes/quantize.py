@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from axc.ir import DenseArray, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
-from axc.ir.dtypes import dtype_of_array
+from axc.ir.rewrite import Builder
 from axc.runtime import quant as Q
 from axc.runtime.calibrate import observe_values
 from axc.runtime.nn_data import DEFAULT_CALIB
@@ -144,18 +144,18 @@ class QuantizePass(ModulePass):
         observers = _observe(ctx, module, acts, samples)
         a_rng = Q.int_range(a_bits, self.act_signed)
         w_rng = Q.int_range(w_bits, self.weight_signed)
-        names = _Names(g)
+        b = Builder(g)
         act_params: dict[Value, tuple[float, int, tuple[float, float], Value]] = {}
         for x in acts:
             lo, hi = observers[x].range(self.calibration, a_rng, percentile=self.percentile)
             scale, zero = Q.choose_qparams(lo, hi, a_rng, symmetric=False)
             s, z = float(scale), int(zero)
-            act_params[x] = (s, z, (float(lo), float(hi)), _insert_act_qdq(g, names, x, s, z, a_rng))
+            act_params[x] = (s, z, (float(lo), float(hi)), _insert_act_qdq(b, x, s, z, a_rng))
         report: dict[str, Any] = {}
         replaced = [t["op"].operand(i) for t in targets for i in (t["w_index"], 2) if i < len(t["op"].operands)]
         for t in targets:
-            report[t["label"]] = self.quantize_layer(g, names, t, act_params[t["x"]], w_rng, a_rng)
-        _erase_unused_chains(g, replaced)
+            report[t["label"]] = self.quantize_layer(b, t, act_params[t["x"]], w_rng, a_rng)
+        b.erase_dead(replaced, erasable=lambda op: isinstance(op, (nn.ConstantOp, *_SHAPE_OPS)))
         ctx.report[self.name] = {"weight_bits": w_bits, "act_bits": a_bits, "per_channel": self.per_channel,
                                  "calibration": self.calibration, "calib_samples": len(samples), "layers": report}
         ctx.log(f"quantize: {len(targets)} layers to {w_bits}-bit weights"
@@ -195,7 +195,7 @@ class QuantizePass(ModulePass):
         return x
 
     # -- one layer -------------------------------------------------------------------------
-    def quantize_layer(self, g: Graph, names: _Names, t: dict[str, Any], act: tuple[float, int, tuple[float, float], Value],
+    def quantize_layer(self, builder: Builder, t: dict[str, Any], act: tuple[float, int, tuple[float, float], Value],
                        w_rng: Q.IntRange, a_rng: Q.IntRange) -> dict[str, Any]:
         op: Op = t["op"]
         s_x, z_x, x_range, x_dq = act
@@ -208,7 +208,7 @@ class QuantizePass(ModulePass):
         w_int = Q.quantize(w, w_scale, w_zero, w_rng, axis).astype(Q.storage_dtype(w_rng.bits, w_rng.signed))
         w_zero_st = w_zero.astype(w_int.dtype)
         base = op.operand(t["w_index"]).name or "weight"
-        w_dq = _dequantize_const(g, names, op, base, w_int, w_scale, w_zero_st, axis, self.weight_ir_dtype(w_rng))
+        w_dq = _dequantize_const(builder, op, base, w_int, w_scale, w_zero_st, axis, self.weight_ir_dtype(w_rng))
         op.set_operand(t["w_index"], w_dq)
         view: dict[str, Any] = {
             "weight_operand": t["w_index"], "w_int": DenseArray(w_int), "w_scale": DenseArray(w_scale),
@@ -221,7 +221,7 @@ class QuantizePass(ModulePass):
             b = t["b"]
             b_int, b_scale = Q.quantize_bias(b.reshape(-1), s_x, w_scale)
             b_axis = b.shape.index(b.size) if axis is not None and b.ndim else None
-            b_dq = _dequantize_const(g, names, op, op.operand(2).name or "bias", b_int.reshape(b.shape),
+            b_dq = _dequantize_const(builder, op, op.operand(2).name or "bias", b_int.reshape(b.shape),
                                      b_scale, np.zeros(b_scale.shape, np.int32), b_axis)
             op.set_operand(2, b_dq)
             view.update(bias_int=DenseArray(b_int), bias_scale=DenseArray(b_scale))
@@ -299,80 +299,38 @@ def _layer_spec(op: Op) -> dict[str, Any] | None:
             "w_index": w_index, "axis": axis, "b": b}
 
 
-class _Names:
-    """Fresh value names and node names (`NameLoc`s) that collide with none in the graph."""
-
-    def __init__(self, g: Graph) -> None:
-        self.used = {v.name for v in g.inputs} | {r.name for op in g.ops for r in op.results}
-        self.nodes = {op.loc.name for op in g.ops if isinstance(op.loc, NameLoc)}
-
-    def __call__(self, base: str) -> str:
-        return self._fresh(base, self.used)
-
-    def node(self, base: str) -> NameLoc:
-        return NameLoc(self._fresh(base, self.nodes))
-
-    @staticmethod
-    def _fresh(base: str, used: set[str | None]) -> str:
-        name, i = base, 1
-        while name in used:
-            name, i = f"{base}_{i}", i + 1
-        used.add(name)
-        return name
-
-
-def _const(g: Graph, names: _Names, base: str, array: np.ndarray, loc: Any, dtype: str | None = None) -> Value:
-    arr = np.array(array, order="C")
-    op = g.create(nn.ConstantOp, [], [TensorType(arr.shape, dtype or dtype_of_array(arr))], {"value": DenseArray(arr)},
-                  loc=loc, names=[names(base)])
-    return op.result
-
-
-def _dequantize_const(g: Graph, names: _Names, op: Op, base: str, q: np.ndarray, scale: np.ndarray,
+def _dequantize_const(b: Builder, op: Op, base: str, q: np.ndarray, scale: np.ndarray,
                       zero: np.ndarray, axis: int | None, dtype: str | None = None) -> Value:
     """`dequantize(const q, scale, zero)`; `dtype` overrides the IR element type (i4, u2, ...)."""
-    qv = _const(g, names, f"{base}_quantized", q, op.loc, dtype)
-    sv = _const(g, names, f"{base}_scale", np.asarray(scale, np.float32), op.loc)
-    zv = _const(g, names, f"{base}_zero_point", np.asarray(zero, q.dtype), op.loc, dtype)
+    qv = b.constant(q, f"{base}_quantized", dtype, op.loc)
+    sv = b.constant(np.asarray(scale, np.float32), f"{base}_scale", loc=op.loc)
+    zv = b.constant(np.asarray(zero, q.dtype), f"{base}_zero_point", dtype, op.loc)
     attrs = {"axis": axis} if axis is not None else {}
-    dq = g.create(nn.DequantizeOp, [qv, sv, zv], [TensorType(q.shape, "f32")], attrs,
-                  loc=names.node(f"{base}_DequantizeLinear"), names=[names(f"{base}_dequantized")])
+    dq = b.create(nn.DequantizeOp, [qv, sv, zv], [TensorType(q.shape, "f32")], attrs,
+                  loc=b.fresh_node(f"{base}_DequantizeLinear"), names=[f"{base}_dequantized"])
     return dq.result
 
 
-def _insert_act_qdq(g: Graph, names: _Names, x: Value, scale: float, zero: int, rng: Q.IntRange) -> Value:
+def _insert_act_qdq(b: Builder, x: Value, scale: float, zero: int, rng: Q.IntRange) -> Value:
     """x -> quantize -> [clip to the b-bit range] -> dequantize, for the quantized layers to read."""
     st = Q.storage_dtype(rng.bits, rng.signed)
     dtype = {"int8": "i8", "uint8": "u8", "int16": "i16", "uint16": "u16"}[st.name]
     base = x.name or "act"
     loc = x.owner.loc if x.owner is not None else NameLoc(base)
-    sv = _const(g, names, f"{base}_scale", np.array(scale, np.float32), loc)
-    zv = _const(g, names, f"{base}_zero_point", np.array(zero, st), loc)
+    sv = b.constant(np.array(scale, np.float32), f"{base}_scale", loc=loc)
+    zv = b.constant(np.array(zero, st), f"{base}_zero_point", loc=loc)
     shape = x.type.shape if isinstance(x.type, TensorType) else ()
-    q = g.create(nn.QuantizeOp, [x, sv, zv], [TensorType(shape, dtype)], loc=names.node(f"{base}_QuantizeLinear"),
-                 names=[names(f"{base}_quantized")]).result
+    q = b.create(nn.QuantizeOp, [x, sv, zv], [TensorType(shape, dtype)], loc=b.fresh_node(f"{base}_QuantizeLinear"),
+                 names=[f"{base}_quantized"]).result
     full = Q.int_range(8 if rng.bits <= 8 else 16, rng.signed)
     if (rng.qmin, rng.qmax) != (full.qmin, full.qmax):
-        lo = _const(g, names, f"{base}_qmin", np.array(rng.qmin, st), loc)
-        hi = _const(g, names, f"{base}_qmax", np.array(rng.qmax, st), loc)
-        q = g.create(nn.ClipOp, [q, lo, hi], [TensorType(shape, dtype)], loc=names.node(f"{base}_Clip"),
-                     names=[names(f"{base}_clipped")]).result
-    return g.create(nn.DequantizeOp, [q, sv, zv], [TensorType(shape, "f32")], loc=names.node(f"{base}_DequantizeLinear"),
-                    names=[names(f"{base}_dequantized")]).result
+        lo = b.constant(np.array(rng.qmin, st), f"{base}_qmin", loc=loc)
+        hi = b.constant(np.array(rng.qmax, st), f"{base}_qmax", loc=loc)
+        q = b.create(nn.ClipOp, [q, lo, hi], [TensorType(shape, dtype)], loc=b.fresh_node(f"{base}_Clip"),
+                     names=[f"{base}_clipped"]).result
+    return b.create(nn.DequantizeOp, [q, sv, zv], [TensorType(shape, "f32")],
+                    loc=b.fresh_node(f"{base}_DequantizeLinear"), names=[f"{base}_dequantized"]).result
 
 
 def _observe(ctx: PassContext, module: Module, values: list[Value], samples: np.ndarray) -> dict[Value, Q.ActivationObserver]:
     return observe_values(module, values, samples, progress=lambda it, d, n: ctx.progress(it, d, n))
-
-
-def _erase_unused_chains(g: Graph, values: list[Value]) -> None:
-    """Remove the float weights (and their reshape chains) that nothing reads any more."""
-    pending = list(values)
-    while pending:
-        v = pending.pop()
-        op = v.owner
-        if op is None or not g.contains(op) or any(r.has_uses for r in op.results):
-            continue
-        if isinstance(op, (nn.ConstantOp, *_SHAPE_OPS)):
-            pending.extend(op.operands)
-            g.erase(op)

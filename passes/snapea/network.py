@@ -20,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from axc.ir import DenseArray, FrozenDict, Graph, Module, Op, TensorType, Value
+from axc.ir import FrozenDict, Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
 from axc.ir.network import constant_of, layer_name
+from axc.ir.rewrite import Builder
 from axc.runtime.lowering.early_relu import speculative_mask
 
 from ..approx_mul import resolve_multiplier
@@ -267,6 +268,7 @@ def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[st
     g = clone.top_graph
     by_name = {layer_name(op): op for op in g.ops if isinstance(op, nn.ConvOp | approx.MulOp | approx.HtpOp)}
     exposed = []
+    builder = Builder(g)
     for i, layer in enumerate(layers):
         conv = by_name[layer.name]
         x = conv.operand(0)
@@ -279,10 +281,9 @@ def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[st
         out_t = conv.result.type
         spec_w = g.add_input(f"snapea{i}.spec_w", TensorType(layer.weight.shape, "f32"))
         th = g.add_input(f"snapea{i}.th", TensorType((1, layer.kernels, 1, 1), "f32"))
-        bias = g.create(nn.ConstantOp, [], [TensorType((layer.kernels,), "f32")],
-                        {"value": DenseArray(layer.bias.astype(np.float32))})
+        bias = builder.constant(layer.bias.astype(np.float32), None)
         attrs = {"strides": layer.strides, "pads": layer.pads, "dilations": layer.dilations}
-        spec = g.create(nn.ConvOp, [x, spec_w, bias.result], [out_t], attrs)
+        spec = builder.create(nn.ConvOp, [x, spec_w, bias], [out_t], attrs)
         users = list(relu.result.uses)
         masked = speculative_mask(g, relu.result, spec.result, th)
         for use in users:

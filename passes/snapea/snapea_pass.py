@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 from axc.ir import DenseArray, InputError, Module
 from axc.ir.dialects import approx
+from axc.ir.rewrite import Builder
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.snapea.order import LayerPlan
 
@@ -179,5 +180,4 @@ def _rewrite(module: Module, layer: ConvLayer, plan: LayerPlan, entry: dict[str,
         attrs["macs_fraction"] = float(entry["fraction"])
     early = graph.create(approx.EarlyReluOp, [relu.operand(0), layer.conv.operand(0)], [relu.result.type], attrs,
                          relu.loc, [relu.result.name])
-    relu.result.replace_all_uses_with(early.result)
-    graph.erase(relu)
+    Builder(graph).replace(relu, [early.result])

@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from axc.ir import DenseArray, Graph, InputError, Op, TensorType, Value
+from axc.ir import Graph, InputError, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
+from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, Transform
 from axc.runtime.htp_fold import LayerSpec, htp_plan, output_axis
 
@@ -29,29 +30,27 @@ __all__ = ["lower_approx_layer"]
 _ONNX_FLOAT, _ONNX_INT64, _ONNX_DOUBLE = 1, 7, 11
 
 
-class _Builder:
-    """Small helpers that append nn ops to a graph."""
+class _Builder(Builder):
+    """The nn ops a lowered layer is made of, named `<layer>_<op><k>`."""
 
     def __init__(self, graph: Graph, prefix: str) -> None:
+        super().__init__(graph)
         self.g = graph
         self.prefix = prefix
         self.count = 0
 
     def name(self, base: str) -> str:
         self.count += 1
-        full = f"{self.prefix}_{base}{self.count}"
-        return self.g.module.unique_name(full) if self.g.module is not None else full
+        return f"{self.prefix}_{base}{self.count}"
 
     def const(self, array: np.ndarray, dtype: str) -> Value:
         np_type = {"f32": np.float32, "f64": np.float64, "i64": np.int64, "i32": np.int32}[dtype]
-        a = np.ascontiguousarray(array, dtype=np_type)
-        return self.g.create(nn.ConstantOp, [], [TensorType(tuple(a.shape), dtype)],
-                             {"value": DenseArray(a)}, names=[self.name("c")]).result
+        return self.constant(np.ascontiguousarray(array, dtype=np_type), self.name("c"), dtype)
 
     def op(self, cls: type[Op], operands: list[Value], dtype: str, shape: tuple,
            attrs: dict[str, Any] | None = None) -> Value:
-        return self.g.create(cls, operands, [TensorType(shape, dtype)], attrs,
-                             names=[self.name(cls.name.split(".")[-1])]).result
+        return self.create(cls, operands, [TensorType(shape, dtype)], attrs,
+                           names=[self.name(cls.name.split(".")[-1])]).result
 
     def opaque(self, op_type: str, operands: list[Value], dtype: str, shape: tuple,
                **attrs: Any) -> Value:
@@ -224,20 +223,6 @@ def lower_approx_layer(g: Graph, op: Op) -> None:
         raise InputError(f"{op.attr('layer')}: lowering needs static feature shapes", op.loc)
     b = _Builder(g, str(op.attr("layer") or "approx"))
     y = _lower_lut(b, op, spec) if isinstance(op, approx.MulOp) else _lower_htp(b, op, spec)
-    op.result.replace_all_uses_with(y)
     inputs = list(op.operands)
-    g.erase(op)
-    _erase_dead(g, inputs)
-
-
-def _erase_dead(g: Graph, values: list[Value]) -> None:
-    """Erase the producers of `values` that nothing reads any more (transitively)."""
-    outputs = set(g.outputs)
-    pending = list(values)
-    while pending:
-        v = pending.pop()
-        op = v.owner
-        if op is None or not g.contains(op) or any(r.uses or r in outputs for r in op.results):
-            continue
-        pending.extend(op.operands)
-        g.erase(op)
+    b.replace(op, [y])
+    b.erase_dead(inputs)
