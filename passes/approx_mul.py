@@ -19,13 +19,14 @@ without quantized layers is refused; so is a layer wider than the multiplier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, Value
+from axc.ir import Graph, InputError, Module, NameLoc, Op, Value
 from axc.ir.dialects import approx, nn
+from axc.ir.dialects.quant import QUANT_ATTR, QuantParams
 from axc.ir.rewrite import Builder
 from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multiplier
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
@@ -57,7 +58,7 @@ def quantized_layers(graph: Graph, layers: tuple[str, ...] = ()) -> list[tuple[s
             raise InputError(f"no layer named '{sel}' (layers: {', '.join(sorted(known))})")
     chosen = [(label, op) for label, op in labelled
               if not layers or any(s == label or _TYPES.get(s.lower()) is type(op) for s in layers)]
-    return [(label, op) for label, op in chosen if isinstance(op.attr("quant"), FrozenDict)]
+    return [(label, op) for label, op in chosen if QuantParams.of(op) is not None]
 
 
 def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
@@ -82,18 +83,18 @@ def _shift_for(bits: int, signed_now: bool, signed_needed: bool) -> int:
     return (1 << (bits - 1)) if signed_needed is False else -(1 << (bits - 1))
 
 
-def _requantize_weight(b: Builder, op: Op, view: FrozenDict, shift: int,
+def _requantize_weight(b: Builder, op: Op, view: QuantParams, shift: int,
                        model: MultiplierModel) -> tuple[Value, Value, np.ndarray, np.ndarray]:
     """(weight value, zero-point value, integer weights, zero points) in the multiplier domain."""
-    w_index = int(view["weight_operand"])
+    w_index = view.weight_operand
     dq = op.operand(w_index).owner
     if not isinstance(dq, nn.DequantizeOp):
         raise InputError(f"{op.name}: quantized weight is not read through nn.dequantize", op.loc)
-    w_int = np.asarray(view["w_int"].array).astype(np.int64) + shift
-    zero = np.asarray(view["w_zero_point"].array).astype(np.int64) + shift
+    w_int = view.w_int.astype(np.int64) + shift
+    zero = view.w_zero_point.astype(np.int64) + shift
     lo, hi = model.w_range
     if w_int.min() < lo or w_int.max() > hi:
-        raise InputError(f"{op.name}: {view['w_bits']}-bit weights do not fit the "
+        raise InputError(f"{op.name}: {view.w_bits}-bit weights do not fit the "
                          f"{model.w_bits}-bit weight operand of '{model.name}'", op.loc)
     if shift == 0:
         zero_value = dq.operand(2) if len(dq.operands) > 2 else b.constant(
@@ -112,38 +113,36 @@ def _requantize_weight(b: Builder, op: Op, view: FrozenDict, shift: int,
 def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lut: Value,
                       circuit: str | None = None) -> tuple[Op, dict[str, Any]]:
     """Replace one quantized layer by `approx.mul`; returns the new op and its report entry."""
-    view = op.attr("quant")
-    if int(view["weight_operand"]) != 1 or (isinstance(op, nn.GemmOp) and op.attr("transA", 0)):
+    view = QuantParams.of(op)
+    if view.weight_operand != 1 or (isinstance(op, nn.GemmOp) and op.attr("transA", 0)):
         raise InputError(f"{label}: only layers whose second operand is the weight are supported",
                          op.loc)
     if isinstance(op, nn.GemmOp) and (op.attr("alpha", 1.0) != 1.0 or op.attr("beta", 1.0) != 1.0):
         raise InputError(f"{label}: Gemm with alpha/beta != 1 is not supported", op.loc)
     notes: list[str] = []
-    x_shift = _shift_for(int(view["x_bits"]), bool(view["x_signed"]), model.signed)
-    w_shift = _shift_for(int(view["w_bits"]), bool(view["w_signed"]), model.signed)
+    x_shift = _shift_for(view.x_bits, view.x_signed, model.signed)
+    w_shift = _shift_for(view.w_bits, view.w_signed, model.signed)
     w_value, zero_value, w_int, zero = _requantize_weight(b, op, view, w_shift, model)
     if w_shift:
         notes.append(f"weights re-quantized to {'signed' if model.signed else 'unsigned'} "
                      f"(shift {w_shift:+d}, zero point follows; values unchanged)")
-    x_lo, x_hi = (int(round(v / float(view["x_scale"]))) + int(view["x_zero_point"])
-                  for v in view["x_range"])
-    x_zero = int(view["x_zero_point"]) + x_shift
+    x_lo, x_hi = (int(round(v / view.x_scale)) + view.x_zero_point for v in view.x_range)
+    x_zero = view.x_zero_point + x_shift
     x_lo, x_hi = x_lo + x_shift, x_hi + x_shift
     lo, hi = model.x_range
     x_lo, x_hi = max(x_lo, lo), min(x_hi, hi)
-    if not lo <= x_zero <= hi or int(view["x_bits"]) > model.x_bits:
-        raise InputError(f"{label}: {view['x_bits']}-bit activations do not fit the "
+    if not lo <= x_zero <= hi or view.x_bits > model.x_bits:
+        raise InputError(f"{label}: {view.x_bits}-bit activations do not fit the "
                          f"{model.x_bits}-bit activation operand of '{model.name}'", op.loc)
     if x_shift:
         notes.append(f"activations re-quantized to {'signed' if model.signed else 'unsigned'} "
-                     f"(zero point {view['x_zero_point']} -> {x_zero}; values unchanged)")
+                     f"(zero point {view.x_zero_point} -> {x_zero}; values unchanged)")
     w_scale = op.operand(1).owner.operand(1)
     operands = [op.operand(0), w_value, w_scale, zero_value, lut]
     if len(op.operands) > 2:
         operands.append(op.operand(2))
-    new_view = {**view.to_dict(), "w_int": DenseArray(w_int.astype(np.int32)),
-                "w_zero_point": DenseArray(zero.astype(np.int32)), "w_signed": model.signed,
-                "x_signed": model.signed, "x_zero_point": x_zero}
+    new_view = replace(view, w_int=w_int.astype(np.int32), w_zero_point=zero.astype(np.int32),
+                       w_signed=model.signed, x_signed=model.signed, x_zero_point=x_zero)
     metrics = model.metrics()
     attrs: dict[str, Any] = {k: op.attr(k) for k in _COPIED if op.attr(k) is not None}
     attrs.update({
@@ -151,9 +150,9 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
         "error": {k: metrics[k] for k in ERROR_KEYS},
         "op": op.name.split(".")[1], "multiplier": model.name, "multiplier_origin": model.origin,
         "signed": model.signed, "x_bits": model.x_bits, "w_bits": model.w_bits,
-        "x_scale": float(view["x_scale"]), "x_zero_point": x_zero, "x_min": x_lo, "x_max": x_hi,
+        "x_scale": float(view.x_scale), "x_zero_point": x_zero, "x_min": x_lo, "x_max": x_hi,
         "mul_x_min": model.x_range[0], "mul_w_min": model.w_range[0],
-        "w_min": model.w_range[0], "w_max": model.w_range[1], "quant": new_view,
+        "w_min": model.w_range[0], "w_max": model.w_range[1], QUANT_ATTR: new_view.to_attr(),
     })
     if circuit is not None:
         attrs["circuit"] = circuit
@@ -206,9 +205,8 @@ class ApproxMulPass(ModulePass):
         if not spec:
             raise InputError("give circuit=FILE or multiplier=SPEC (or --multiplier)")
         layers = quantized_layers(module.top_graph, self.layers)
-        view = layers[0][1].attr("quant")
-        return resolve_multiplier(str(spec), None, max(8, int(view["x_bits"])),
-                                  max(8, int(view["w_bits"])), self.signed, self.x_port,
+        view = QuantParams.of(layers[0][1])
+        return resolve_multiplier(str(spec), None, max(8, view.x_bits), max(8, view.w_bits), self.signed, self.x_port,
                                   self.w_port, ctx)
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:

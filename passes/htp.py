@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 from axc.ir import FrozenDict, InputError, Module
 from axc.ir.dialects import approx
+from axc.ir.dialects.quant import QuantParams
 from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, best_htp
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
@@ -89,9 +90,9 @@ class HtpPass(ModulePass):
         report: dict[str, Any] = ctx.report.setdefault(self.name, {})
         if not g.ops_of(approx.MulOp):
             spec, source = self.choose_multiplier(ctx)
-            view = quantized_layers(g)[0][1].attr("quant")
-            model = resolve_multiplier(spec, None, max(8, int(view["x_bits"])),
-                                       max(8, int(view["w_bits"])), self.signed, None, None, ctx)
+            view = QuantParams.of(quantized_layers(g)[0][1])
+            model = resolve_multiplier(spec, None, max(8, view.x_bits), max(8, view.w_bits), self.signed,
+                                       None, None, ctx)
             ctx.log(f"htp: multiplier {model.name} ({source})")
             report["multiplier_source"] = source
             run_attach(ctx, module, model, (), self.name)

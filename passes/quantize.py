@@ -35,12 +35,13 @@ The `nn.dequantize` ops in the graph carry the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from axc.ir import DenseArray, Graph, InputError, Module, NameLoc, Op, TensorType, Value
+from axc.ir import Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
+from axc.ir.dialects.quant import QuantParams
 from axc.ir.rewrite import Builder
 from axc.runtime import quant as Q
 from axc.runtime.calibrate import observe_values
@@ -210,13 +211,12 @@ class QuantizePass(ModulePass):
         base = op.operand(t["w_index"]).name or "weight"
         w_dq = _dequantize_const(builder, op, base, w_int, w_scale, w_zero_st, axis, self.weight_ir_dtype(w_rng))
         op.set_operand(t["w_index"], w_dq)
-        view: dict[str, Any] = {
-            "weight_operand": t["w_index"], "w_int": DenseArray(w_int), "w_scale": DenseArray(w_scale),
-            "w_zero_point": DenseArray(w_zero.astype(np.int32)), "w_axis": axis, "w_bits": w_rng.bits,
-            "w_signed": w_rng.signed, "w_symmetric": symmetric, "x_scale": s_x, "x_zero_point": z_x,
-            "x_bits": a_rng.bits, "x_signed": a_rng.signed, "x_range": x_range, "bias_int": None,
-            "bias_scale": None, "calibration": self.calibration,
-        }
+        view = QuantParams(
+            weight_operand=t["w_index"], w_int=w_int, w_scale=w_scale, w_zero_point=w_zero.astype(np.int32),
+            w_axis=axis, w_bits=w_rng.bits, w_signed=w_rng.signed, w_symmetric=symmetric, x_scale=s_x,
+            x_zero_point=z_x, x_bits=a_rng.bits, x_signed=a_rng.signed, x_range=x_range, bias_int=None,
+            bias_scale=None, calibration=self.calibration,
+        )
         if t["b"] is not None:
             b = t["b"]
             b_int, b_scale = Q.quantize_bias(b.reshape(-1), s_x, w_scale)
@@ -224,8 +224,8 @@ class QuantizePass(ModulePass):
             b_dq = _dequantize_const(builder, op, op.operand(2).name or "bias", b_int.reshape(b.shape),
                                      b_scale, np.zeros(b_scale.shape, np.int32), b_axis)
             op.set_operand(2, b_dq)
-            view.update(bias_int=DenseArray(b_int), bias_scale=DenseArray(b_scale))
-        op.set_attr("quant", view)
+            view = replace(view, bias_int=b_int, bias_scale=b_scale)
+        view.store(op)
         recon = Q.dequantize(w_int, w_scale, w_zero, axis)
         noise = float(np.mean((recon - w) ** 2))
         signal = float(np.mean(w.astype(np.float64) ** 2))

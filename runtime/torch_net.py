@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 from axc.ir import DenseArray, FrozenDict, Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn as nnd
+from axc.ir.dialects.quant import QuantParams
 from torch import nn
 
 from .lowering import lowering_of
@@ -157,9 +159,9 @@ def _is_const(v: Value) -> bool:
 def _quantized_weight_range(dq: Op, q_dtype: str) -> tuple[int, int]:
     """The integer range of a dequantized weight: from a consumer's `quant` view, else its type."""
     for user in dq.result.users():
-        view = user.attr("quant")
-        if isinstance(view, FrozenDict) and "w_bits" in view:
-            bits, signed = int(view["w_bits"]), bool(view["w_signed"])
+        view = QuantParams.of(user)
+        if view is not None:
+            bits, signed = view.w_bits, view.w_signed
             return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
     return INT_RANGES[q_dtype]
 
@@ -356,11 +358,11 @@ def _constants_by_name(g: Graph) -> dict[str, Op]:
 
 def _refresh_view(dq: Op, key: str, array: np.ndarray) -> None:
     for user in dq.result.users():
-        view = user.attr("quant")
-        if isinstance(view, FrozenDict) and key in view:
-            old = view[key]
-            typed = array.astype(old.dtype) if isinstance(old, DenseArray) else array
-            user.set_attr("quant", {**view.to_dict(), key: DenseArray(typed)})
+        view = QuantParams.of(user)
+        if view is not None:
+            old = getattr(view, key)
+            typed = array.astype(old.dtype) if isinstance(old, np.ndarray) else array
+            replace(view, **{key: typed}).store(user)
 
 
 def update_module_weights(module: Module, net: IRNet, graph: str | None = None) -> int:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from axc.frontend.onnx_import import import_model, load_onnx
-from axc.ir import DenseArray, InputError, Module, TensorType, verify
+from axc.ir import DenseArray, InputError, Module, TensorType, VerifyError, verify
 from axc.ir.dialects import nn
+from axc.ir.dialects.quant import QuantParams
 from axc.passes.base import PassContext
 from axc.passes.manager import PassManager
-from axc.passes.quant_view import QuantView
 from axc.passes.quantize import QuantizePass, _fold
 from axc.runtime import quant as Q
 from axc.runtime.nn_eval import dataset_for_module, top1
@@ -217,22 +218,26 @@ def test_packed_sub_byte_weights_give_the_same_outputs(data, bits: int, dtype: s
     assert np.array_equal(_runner(packed).run_batched(x[:200]), _runner(plain).run_batched(x[:200]))
 
 
-def test_quant_view_reads_and_stores_the_integer_view(data) -> None:
+def test_quant_params_read_store_and_are_verified(data) -> None:
     calib = data[0]
     m, _ = _quantized(calib, weight_bits=4)
     conv = next(op for op in _quantized_ops(m) if isinstance(op, nn.ConvOp))
-    view = QuantView.of(conv)
+    view = QuantParams.of(conv)
     assert view is not None and view.w_bits == 4 and not view.w_symmetric and view.w_axis == 0
     dq = conv.operand(1).owner
-    assert np.array_equal(view.weight_real(), Q.dequantize(dq.operand(0).owner.attr("value").array,
-                                                           dq.operand(1).owner.attr("value").array,
-                                                           dq.operand(2).owner.attr("value").array, 0))
-    q = view.quantize_input(calib[:2])
+    assert np.array_equal(Q.dequantize(view.w_int, view.w_scale, view.w_zero_point, view.w_axis),
+                          Q.dequantize(dq.operand(0).owner.attr("value").array,
+                                       dq.operand(1).owner.attr("value").array,
+                                       dq.operand(2).owner.attr("value").array, 0))
+    q = Q.quantize(calib[:2], view.x_scale, view.x_zero_point, Q.IntRange(view.x_bits, view.x_signed))
     assert q.min() >= 0 and q.max() <= 255
-    view.with_(calibration="edited").store(conv)
-    assert QuantView.of(conv).calibration == "edited"
-    assert QuantView.of(next(op for op in m.top_graph.ops if isinstance(op, nn.ReluOp))) is None
+    replace(view, calibration="edited").store(conv)
+    assert QuantParams.of(conv).calibration == "edited"
+    assert QuantParams.of(next(op for op in m.top_graph.ops if isinstance(op, nn.ReluOp))) is None
     verify(m)
+    conv.set_attr("quant", {k: v for k, v in conv.attr("quant").items() if k != "x_bits"})
+    with pytest.raises(VerifyError, match=r"missing \['x_bits'\]"):
+        verify(m)
 
 
 def test_full_mnist_goals_against_onnxruntime_quantization(tmp_path: Path) -> None:

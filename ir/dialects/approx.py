@@ -18,6 +18,7 @@ from __future__ import annotations
 from ..attributes import FrozenDict
 from ..core import Op
 from ..dialect import Dialect
+from .quant import check_quant
 
 __all__ = ["APPROX", "BmfOp", "EarlyReluOp", "HtpOp", "MulOp"]
 
@@ -69,6 +70,7 @@ def _records_origin_and_error(op: Op) -> None:
         raise op.error("requires a string attribute 'origin' (what it replaced)")
     if not isinstance(op.attr("error"), FrozenDict):
         raise op.error("requires a dict attribute 'error' (its measured error)")
+    check_quant(op)
 
 
 APPROX = Dialect(

@@ -15,6 +15,7 @@ from ..attributes import DenseArray
 from ..core import Op
 from ..dialect import AttrDef, Dialect
 from ..types import TensorType
+from .quant import check_quant
 
 __all__ = [
     "NN",
@@ -242,4 +243,4 @@ NN_OPS: tuple[type[Op], ...] = (
     SoftmaxOp, ClipOp, PadOp, QuantizeOp, DequantizeOp, OpaqueOp,
 )
 
-NN = Dialect("nn", list(NN_OPS), doc="Tensor ops of neural networks (ONNX semantics).")
+NN = Dialect("nn", list(NN_OPS), doc="Tensor ops of neural networks (ONNX semantics).", rule=check_quant)

@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from axc.ir import FrozenDict, Graph, Module, Op, TensorType, Value
+from axc.ir import Graph, Module, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
+from axc.ir.dialects.quant import QuantParams
 from axc.ir.network import constant_of, layer_name
 from axc.ir.rewrite import Builder
 from axc.runtime.lowering.early_relu import speculative_mask
@@ -234,12 +235,12 @@ def _multiplier_table(op: Op, ctx: PassContext) -> np.ndarray:
 def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray, ctx: PassContext
                       ) -> IntegerProducts | str:
     """The integer view of an approximate conv, or why SnaPEA cannot use it losslessly."""
-    view = op.attr("quant")
-    if not isinstance(view, FrozenDict):
+    view = QuantParams.of(op)
+    if view is None:
         return "approximate layer without an integer view"
     if np.any(scale <= 0):
         return "a non-positive per-channel scale between the conv and the ReLU"
-    zw_all = np.asarray(view["w_zero_point"].array).ravel()
+    zw_all = view.w_zero_point.ravel()
     if np.any(zw_all != zw_all[0]):
         return "per-channel weight zero points differ (products cannot be ordered by sign)"
     zw, zx = int(zw_all[0]), int(op.attr("x_zero_point"))
@@ -253,10 +254,10 @@ def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray, ctx: PassCon
     if tail.size and tail.max() > 0:
         return (f"multiplier '{op.attr('multiplier')}' gives positive products for x >= 0 and w <= 0 "
                 f"(up to {int(tail.max())}): exact early termination would change outputs")
-    w_scale = np.broadcast_to(np.asarray(view["w_scale"].array, dtype=np.float64).ravel(), scale.shape)
+    w_scale = np.broadcast_to(np.asarray(view.w_scale, dtype=np.float64).ravel(), scale.shape)
     unit = scale * float(op.attr("x_scale")) * w_scale
     return IntegerProducts(table, x_min, w_min, w_bits, float(op.attr("x_scale")), zx, x_lo, x_hi,
-                           np.asarray(view["w_int"].array, dtype=np.int64), shift / unit)
+                           np.asarray(view.w_int, dtype=np.int64), shift / unit)
 
 
 def instrument(module: Module, layers: list[ConvLayer]) -> tuple[Module, list[str]]:

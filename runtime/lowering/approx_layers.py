@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from axc.ir import Graph, InputError, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
+from axc.ir.dialects.quant import QuantParams
 from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, Transform
 from axc.runtime.htp_fold import LayerSpec, htp_plan, output_axis
@@ -111,10 +112,8 @@ def _conv_attrs(op: Op) -> dict[str, Any]:
 
 def _layer_ints(op: Op) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer weights, weight zero points and weight scales (float64) of the quantized layer."""
-    view = op.attr("quant")
-    wq, zero, scale = (np.asarray(view[key].array).astype(np.float64)
-                       for key in ("w_int", "w_zero_point", "w_scale"))
-    return wq, zero, scale
+    view = QuantParams.of(op)
+    return tuple(np.asarray(a).astype(np.float64) for a in (view.w_int, view.w_zero_point, view.w_scale))
 
 
 def _per_channel(values: np.ndarray, n_channels: int) -> np.ndarray:
