@@ -19,6 +19,7 @@ without quantized layers is refused; so is a layer wider than the multiplier.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,8 +33,8 @@ from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multi
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name
 
-from .base import ModulePass, PassContext, PassResult
-from .logic_checks import bit_level
+from .base import PassContext, PassResult
+from .logic_checks import CellLibraryOptions, bit_level
 
 __all__ = ["ApproxMulPass", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
 
@@ -63,8 +64,10 @@ def quantized_layers(graph: Graph, layers: tuple[str, ...] = ()) -> list[tuple[s
 
 def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                        signed: bool | None, x_port: str | None, w_port: str | None,
-                       ctx: PassContext) -> MultiplierModel:
-    """A model from `circuit` (a file) or `spec` (family or file) at the network's widths."""
+                       ctx: PassContext, library: Mapping[str, str | None] | None = None) -> MultiplierModel:
+    """A model from `circuit` (a file) or `spec` (family or file) at the network's widths; a
+    circuit's area, delay and power come from the cost model on `library` (genlib/liberty), and
+    are not measured when it is None."""
     source = circuit or spec
     if signed is None:
         signed = is_signed_name(source) if (circuit or "/" in source or "." in source) else True
@@ -74,7 +77,8 @@ def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
         raise InputError(f"multiplier circuit '{source}' does not exist")
     module = ctx.read_file(source)
     return model_from_graph(module, None, x_port, w_port, signed, origin=str(source),
-                            options=ctx.options, bit_level=bit_level(module).top_graph)
+                            with_cost=library is not None, options=library,
+                            bit_level=bit_level(module).top_graph)
 
 
 def _shift_for(bits: int, signed_now: bool, signed_needed: bool) -> int:
@@ -170,7 +174,7 @@ def lut_constant(b: Builder, model: MultiplierModel) -> Value:
 
 
 @dataclass(frozen=True)
-class ApproxMulPass(ModulePass):
+class ApproxMulPass(CellLibraryOptions):
     """Multiply the quantized conv/gemm/matmul layers through an approximate multiplier.
 
     The model is a circuit (`circuit=mul.v`, Verilog/BLIF/IR, LUT by exhaustive simulation,
@@ -206,13 +210,13 @@ class ApproxMulPass(ModulePass):
             raise InputError("give circuit=FILE or multiplier=SPEC (or --multiplier)")
         layers = quantized_layers(module.top_graph, self.layers)
         view = QuantParams.of(layers[0][1])
-        return resolve_multiplier(str(spec), None, max(8, view.x_bits), max(8, view.w_bits), self.signed, self.x_port,
-                                  self.w_port, ctx)
+        return resolve_multiplier(str(spec), None, max(8, view.x_bits), max(8, view.w_bits), self.signed,
+                                  self.x_port, self.w_port, ctx, self.cost_library())
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)
         model = self.model(ctx, module)
-        return run_attach(ctx, module, model, self.layers, self.name)
+        return run_attach(ctx, module, model, self.layers, self.name, self.cost_library())
 
 
 def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> str | None:
@@ -227,7 +231,7 @@ def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> s
 
 
 def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers: tuple[str, ...],
-               pass_name: str) -> PassResult:
+               pass_name: str, library: Mapping[str, str | None]) -> PassResult:
     graph = module.top_graph
     targets = quantized_layers(graph, layers)
     builder = Builder(graph)
@@ -241,7 +245,7 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
     described = model.describe()
     ctx.report.setdefault(pass_name, {}).update({"multiplier": described, "layers": entries})
     if model.cost:
-        exact = exact_multiplier_cost(model.x_bits, model.w_bits, model.signed, ctx.options)
+        exact = exact_multiplier_cost(model.x_bits, model.w_bits, model.signed, library)
         saving = {k: 100.0 * (1 - model.cost[k] / exact[k]) for k in ("area", "power")
                   if k in model.cost and exact.get(k)}
         ctx.report[pass_name]["exact_multiplier_cost"] = exact

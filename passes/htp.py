@@ -32,7 +32,8 @@ from axc.runtime.htp import HtpModel, best_htp
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
 
 from .approx_mul import quantized_layers, resolve_multiplier, run_attach
-from .base import ModulePass, PassContext, PassResult
+from .base import PassContext, PassResult
+from .logic_checks import CellLibraryOptions
 
 __all__ = ["DEFAULT_MULTIPLIER", "HtpPass"]
 
@@ -55,7 +56,7 @@ def _model_of(op: Any) -> MultiplierModel:
 
 
 @dataclass(frozen=True)
-class HtpPass(ModulePass):
+class HtpPass(CellLibraryOptions):
     """Replace LUT emulation of approximate multipliers by HTP models (a few exact convs).
 
     Works on `approx.mul` layers, or attaches `multiplier=` / --multiplier / the default
@@ -92,10 +93,10 @@ class HtpPass(ModulePass):
             spec, source = self.choose_multiplier(ctx)
             view = QuantParams.of(quantized_layers(g)[0][1])
             model = resolve_multiplier(spec, None, max(8, view.x_bits), max(8, view.w_bits), self.signed,
-                                       None, None, ctx)
+                                       None, None, ctx, self.cost_library())
             ctx.log(f"htp: multiplier {model.name} ({source})")
             report["multiplier_source"] = source
-            run_attach(ctx, module, model, (), self.name)
+            run_attach(ctx, module, model, (), self.name, self.cost_library())
         models: dict[int, HtpModel | None] = {}
         converted = kept = 0
         builder = Builder(g)
