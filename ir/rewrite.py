@@ -13,7 +13,8 @@ b.erase_dead([w_old])                                     # unused producers, ba
 Names given to `create`/`constant` are bases: the builder returns `base`, or `base_N` when a
 value of the graph already has that name (likewise `fresh_node` for node locations). A
 `RewritePattern` rewrites one kind of op; `apply_patterns` tries the patterns once on every op of
-a graph (a snapshot; ops erased meanwhile are skipped) and counts the rewrites of each.
+a graph (a snapshot; ops erased meanwhile are skipped) and counts the rewrites of each;
+`@pattern(name, OpClass)` makes one of a plain function.
 The queries that rewrites of `nn` graphs share (`constant_array`, `only_reader`,
 `per_channel_vector`) live here too.
 """
@@ -33,7 +34,7 @@ from .dtypes import dtype_of_array
 from .types import TensorType, Type
 
 __all__ = [
-    "Builder", "RewritePattern", "apply_patterns", "constant_array", "only_reader",
+    "Builder", "RewritePattern", "apply_patterns", "constant_array", "only_reader", "pattern",
     "per_channel_vector",
 ]
 
@@ -127,16 +128,33 @@ class RewritePattern:
         raise NotImplementedError
 
 
-def apply_patterns(graph: Graph, patterns: Sequence[RewritePattern]) -> dict[str, int]:
-    """Try `patterns` in order on every op of `graph` (the first that rewrites an op wins);
-    the number of rewrites per pattern name."""
+class _FunctionPattern(RewritePattern):
+    def __init__(self, name: str, root: tuple[type[Op], ...], fn: Callable[[Op, Builder], bool]) -> None:
+        self.name = name
+        self.root = root
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+
+    def rewrite(self, op: Op, builder: Builder) -> bool:
+        return self.fn(op, builder)
+
+
+def pattern(name: str, *root: type[Op]) -> Callable[[Callable[[Op, Builder], bool]], RewritePattern]:
+    """Decorator: a function `(op, builder) -> changed` as a `RewritePattern` on ops of `root`."""
+    return lambda fn: _FunctionPattern(name, root, fn)
+
+
+def apply_patterns(graphs: Graph | Iterable[Graph], patterns: Sequence[RewritePattern]) -> dict[str, int]:
+    """Try `patterns` in order on every op of each graph (the first that rewrites an op wins);
+    the number of rewrites per pattern name, over all graphs."""
     counts = {p.name: 0 for p in patterns}
-    builder = Builder(graph)
-    for op in list(graph.ops):
-        for pattern in patterns:
-            if op.graph is graph and isinstance(op, pattern.root) and pattern.rewrite(op, builder):
-                counts[pattern.name] += 1
-                break
+    for graph in [graphs] if isinstance(graphs, Graph) else graphs:
+        builder = Builder(graph)
+        for op in list(graph.ops):
+            for p in patterns:
+                if op.graph is graph and isinstance(op, p.root) and p.rewrite(op, builder):
+                    counts[p.name] += 1
+                    break
     return counts
 
 

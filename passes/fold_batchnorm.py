@@ -10,17 +10,17 @@ from axc.ir import Module, Op
 from axc.ir.dialects import nn
 from axc.ir.rewrite import (
     Builder,
-    RewritePattern,
     apply_patterns,
     constant_array,
     only_reader,
+    pattern,
     per_channel_vector,
 )
 
 from .base import ModulePass, PassContext, PassResult
 from .fold_conv_bias import replace_by_producer
 
-__all__ = ["FoldBatchNorm", "FoldBatchNormPass", "FoldScale", "foldable_conv"]
+__all__ = ["FoldBatchNormPass", "fold_batchnorm", "fold_scale", "foldable_conv"]
 
 
 @dataclass(frozen=True)
@@ -42,36 +42,12 @@ class FoldBatchNormPass(ModulePass):
     """Also fold Conv -> Mul(per-channel constant) into the conv weights and bias."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
-        patterns = [FoldBatchNorm(), *([FoldScale()] if self.mul else [])]
-        folded_bn = folded_mul = 0
-        for graph in module.graphs.values():
-            if graph.kind == "nn":
-                counts = apply_patterns(graph, patterns)
-                folded_bn += counts[FoldBatchNorm.name]
-                folded_mul += counts.get(FoldScale.name, 0)
+        patterns = [fold_batchnorm, *([fold_scale] if self.mul else [])]
+        counts = apply_patterns([g for g in module.graphs.values() if g.kind == "nn"], patterns)
+        folded_bn, folded_mul = counts[fold_batchnorm.name], counts.get(fold_scale.name, 0)
         stats = {"batchnorms_folded": folded_bn, "muls_folded": folded_mul}
         ctx.report[self.name] = stats
         return PassResult(modified=bool(folded_bn or folded_mul), stats=stats)
-
-
-class FoldBatchNorm(RewritePattern):
-    """BN(conv(x, W, b)) -> conv(x, W * s, (b - mean) * s + beta)."""
-
-    name = "batchnorm"
-    root = (nn.BatchNormOp,)
-
-    def rewrite(self, op: Op, builder: Builder) -> bool:
-        return _fold_batchnorm(op, builder)
-
-
-class FoldScale(RewritePattern):
-    """Mul(conv(x, W, b), per-channel constant s) -> conv(x, W * s, b * s)."""
-
-    name = "scale"
-    root = (nn.MulOp,)
-
-    def rewrite(self, op: Op, builder: Builder) -> bool:
-        return _fold_scale(op, builder)
 
 
 def foldable_conv(value, reader: Op) -> nn.ConvOp | None:
@@ -102,7 +78,9 @@ def _rescale_conv(b: Builder, conv: nn.ConvOp, scale: np.ndarray, shift: np.ndar
     b.erase_dead(old)
 
 
-def _fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
+@pattern("batchnorm", nn.BatchNormOp)
+def fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
+    """BN(conv(x, W, b)) -> conv(x, W * s, (b - mean) * s + beta)."""
     if bn.attr("training_mode", 0) or not bn.attr("spatial", 1) or len(bn.results) != 1:
         return False
     conv = foldable_conv(bn.operand(0), bn)
@@ -119,7 +97,9 @@ def _fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
     return True
 
 
-def _fold_scale(mul: nn.MulOp, b: Builder) -> bool:
+@pattern("scale", nn.MulOp)
+def fold_scale(mul: nn.MulOp, b: Builder) -> bool:
+    """Mul(conv(x, W, b), per-channel constant s) -> conv(x, W * s, b * s)."""
     for data, other in ((0, 1), (1, 0)):
         conv = foldable_conv(mul.operand(data), mul)
         factor = constant_array(mul.operand(other))

@@ -11,16 +11,16 @@ from axc.ir import Module, Op, TensorType
 from axc.ir.dialects import nn
 from axc.ir.rewrite import (
     Builder,
-    RewritePattern,
     apply_patterns,
     constant_array,
     only_reader,
+    pattern,
     per_channel_vector,
 )
 
 from .base import ModulePass, PassContext, PassResult
 
-__all__ = ["FoldConvAdd", "FoldConvBiasPass", "FoldMatMulAdd", "replace_by_producer"]
+__all__ = ["FoldConvBiasPass", "fold_conv_add", "fold_matmul_add", "replace_by_producer"]
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,9 @@ class FoldConvBiasPass(ModulePass):
     """Also turn 2-D MatMul -> Add(constant) into Gemm."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
-        patterns = [FoldConvAdd(), *([FoldMatMulAdd()] if self.gemm else [])]
-        convs = gemms = 0
-        for graph in module.graphs.values():
-            if graph.kind == "nn":
-                counts = apply_patterns(graph, patterns)
-                convs += counts[FoldConvAdd.name]
-                gemms += counts.get(FoldMatMulAdd.name, 0)
+        patterns = [fold_conv_add, *([fold_matmul_add] if self.gemm else [])]
+        counts = apply_patterns([g for g in module.graphs.values() if g.kind == "nn"], patterns)
+        convs, gemms = counts[fold_conv_add.name], counts.get(fold_matmul_add.name, 0)
         stats = {"conv_biases_folded": convs, "gemms_formed": gemms}
         ctx.report[self.name] = stats
         return PassResult(modified=bool(convs or gemms), stats=stats)
@@ -68,27 +64,9 @@ def _producer_and_constant(add: nn.AddOp, kind: type[Op]) -> tuple[Op, np.ndarra
     return None
 
 
-class FoldConvAdd(RewritePattern):
+@pattern("conv-add", nn.AddOp)
+def fold_conv_add(add: nn.AddOp, b: Builder) -> bool:
     """Add(conv(x, W[, b]), per-channel constant c) -> conv(x, W, b + c)."""
-
-    name = "conv-add"
-    root = (nn.AddOp,)
-
-    def rewrite(self, op: Op, builder: Builder) -> bool:
-        return _fold_conv_add(op, builder)
-
-
-class FoldMatMulAdd(RewritePattern):
-    """Add(MatMul(A, B), c) -> Gemm(A, B, c); Add(Gemm(A, B), c) -> Gemm(A, B, c) (2-D only)."""
-
-    name = "matmul-add"
-    root = (nn.AddOp,)
-
-    def rewrite(self, op: Op, builder: Builder) -> bool:
-        return _fold_matmul_add(op, builder)
-
-
-def _fold_conv_add(add: nn.AddOp, b: Builder) -> bool:
     found = _producer_and_constant(add, nn.ConvOp)
     if found is None:
         return False
@@ -114,7 +92,9 @@ def _fold_conv_add(add: nn.AddOp, b: Builder) -> bool:
     return True
 
 
-def _fold_matmul_add(add: nn.AddOp, builder: Builder) -> bool:
+@pattern("matmul-add", nn.AddOp)
+def fold_matmul_add(add: nn.AddOp, builder: Builder) -> bool:
+    """Add(MatMul(A, B), c) -> Gemm(A, B, c); Add(Gemm(A, B), c) -> Gemm(A, B, c) (2-D only)."""
     found = _producer_and_constant(add, nn.MatMulOp) or _producer_and_constant(add, nn.GemmOp)
     if found is None:
         return False
