@@ -6,16 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from axc.ir import Module, Op
+from axc.ir import Module, Op, rewrite
 from axc.ir.dialects import nn
-from axc.ir.rewrite import (
-    Builder,
-    apply_patterns,
-    constant_array,
-    only_reader,
-    pattern,
-    per_channel_vector,
-)
+from axc.ir.rewrite import Builder, constant_array, only_reader
 
 from .base import ModulePass, PassContext, PassResult
 from .fold_conv_bias import replace_by_producer
@@ -43,7 +36,7 @@ class FoldBatchNormPass(ModulePass):
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         patterns = [fold_batchnorm, *([fold_scale] if self.mul else [])]
-        counts = apply_patterns([g for g in module.graphs.values() if g.kind == "nn"], patterns)
+        counts = rewrite.apply_patterns([g for g in module.graphs.values() if g.kind == "nn"], patterns)
         folded_bn, folded_mul = counts[fold_batchnorm.name], counts.get(fold_scale.name, 0)
         stats = {"batchnorms_folded": folded_bn, "muls_folded": folded_mul}
         ctx.report[self.name] = stats
@@ -78,7 +71,7 @@ def _rescale_conv(b: Builder, conv: nn.ConvOp, scale: np.ndarray, shift: np.ndar
     b.erase_dead(old)
 
 
-@pattern("batchnorm", nn.BatchNormOp)
+@rewrite.pattern("batchnorm", nn.BatchNormOp)
 def fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
     """BN(conv(x, W, b)) -> conv(x, W * s, (b - mean) * s + beta)."""
     if bn.attr("training_mode", 0) or not bn.attr("spatial", 1) or len(bn.results) != 1:
@@ -97,7 +90,7 @@ def fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
     return True
 
 
-@pattern("scale", nn.MulOp)
+@rewrite.pattern("scale", nn.MulOp)
 def fold_scale(mul: nn.MulOp, b: Builder) -> bool:
     """Mul(conv(x, W, b), per-channel constant s) -> conv(x, W * s, b * s)."""
     for data, other in ((0, 1), (1, 0)):
@@ -106,7 +99,7 @@ def fold_scale(mul: nn.MulOp, b: Builder) -> bool:
         if conv is None or factor is None or mul.result.type != conv.result.type:
             continue
         channels = constant_array(conv.operand(1)).shape[0]
-        vector = per_channel_vector(factor, conv.result.type.rank, channels)
+        vector = rewrite.per_channel_vector(factor, conv.result.type.rank, channels)
         if vector is None:
             continue
         _rescale_conv(b, conv, vector.astype(np.float64), np.zeros(channels))
