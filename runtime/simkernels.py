@@ -149,28 +149,23 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
                 sig[out, w] = sig[a, w] ^ m
         elif core in (K_AND, K_OR, K_XOR):
             _nary(core, INVERTED_CODE[code], sig, out, fanin, fmask, p, q, w0, w1)
-        elif core == K_MUX:
-            s = fanin[p]
-            t = fanin[p + 1]
-            f = fanin[p + 2]
-            ms = fmask[p]
-            mt = fmask[p + 1]
-            mf = fmask[p + 2]
-            for w in range(w0, w1):
-                x = sig[s, w] ^ ms
-                sig[out, w] = (x & (sig[t, w] ^ mt)) | (~x & (sig[f, w] ^ mf))
-        elif core == K_MAJ:
+        elif core in (K_MUX, K_MAJ):
             a = fanin[p]
             b = fanin[p + 1]
             c = fanin[p + 2]
             ma = fmask[p]
             mb = fmask[p + 1]
             mc = fmask[p + 2]
-            for w in range(w0, w1):
-                x = sig[a, w] ^ ma
-                y = sig[b, w] ^ mb
-                z = sig[c, w] ^ mc
-                sig[out, w] = (x & y) | (z & (x | y))
+            if core == K_MUX:  # a ? b : c
+                for w in range(w0, w1):
+                    x = sig[a, w] ^ ma
+                    sig[out, w] = (x & (sig[b, w] ^ mb)) | (~x & (sig[c, w] ^ mc))
+            else:
+                for w in range(w0, w1):
+                    x = sig[a, w] ^ ma
+                    y = sig[b, w] ^ mb
+                    z = sig[c, w] ^ mc
+                    sig[out, w] = (x & y) | (z & (x | y))
         elif core == K_LUT:
             rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1) if q - p <= MUX_TREE_MAX_INPUTS else 1
             if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
