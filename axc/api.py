@@ -25,7 +25,7 @@ from typing import Any
 
 from axc.formats import format_of, get_loader, get_saver
 from axc.ir import FileLoc, InputError, Module
-from axc.passes import manager
+from axc.passes.infra import manager
 
 __all__ = ["PassManager", "load", "read_file", "save"]
 
@@ -76,7 +76,7 @@ def read_file(path: str, options: dict[str, Any]) -> Module:
 
 
 class PassManager(manager.PassManager):
-    """The pass manager (`axc.passes.manager.PassManager`) with `load` as the passes' file reader."""
+    """The pass manager (`axc.passes.infra.manager.PassManager`) with `load` as the passes' file reader."""
 
     def __init__(self, pipeline: Any, **kwargs: Any) -> None:
         kwargs.setdefault("reader", read_file)

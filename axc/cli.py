@@ -26,8 +26,8 @@ from axc.api import PassManager, load, save
 from axc.formats import format_of, get_quality_report, get_saver
 from axc.ir import AxcError, InputError, MissingExtra, ParseError, check_extra
 from axc.ir.printer import print_module
-from axc.passes.options import MISSING, format_value, pass_options
-from axc.passes.registry import BUILTIN_PASSES, all_pass_names, closest_pass, get_pass
+from axc.passes.infra.options import MISSING, format_value, pass_options
+from axc.passes.infra.registry import BUILTIN_PASSES, all_pass_names, closest_pass, get_pass
 from axc.runtime.caches import kernel_cache_dir, watch_compilation
 
 __all__ = ["build_parser", "main"]

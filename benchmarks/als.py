@@ -38,11 +38,11 @@ import numpy as np
 from axc.frontend.verilog import load_verilog
 from axc.ir import Module
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
 from axc.passes.bmf.bmf_pass import BmfPass
-from axc.passes.lower_word import LowerWordPass
-from axc.passes.resynth import ResynthPass
-from axc.passes.truncate import TruncatePass
+from axc.passes.circuit.lower_word import LowerWordPass
+from axc.passes.circuit.resynth import ResynthPass
+from axc.passes.circuit.truncate import TruncatePass
+from axc.passes.infra.base import PassContext
 from axc.runtime.cost import estimate_cost
 from axc.runtime.logicsim import Simulator, VectorSet
 

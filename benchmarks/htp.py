@@ -49,7 +49,7 @@ def _short(spec: str) -> str:
 
 
 def evoapprox_section(quick: bool) -> None:
-    from axc.passes.logic_checks import bit_level
+    from axc.passes.circuit.logic_checks import bit_level
     from axc.runtime.htp import best_htp
     from axc.runtime.multipliers import model_from_graph
     from axc.runtime.multipliers.evoapprox import is_signed_name, published_metrics
@@ -83,8 +83,8 @@ def evoapprox_section(quick: bool) -> None:
 
 
 def _quantized_mnist8(calib: int = 500):
-    from axc.passes.base import PassContext
-    from axc.passes.quantize import QuantizePass
+    from axc.passes.infra.base import PassContext
+    from axc.passes.network.quantize import QuantizePass
 
     from axc.formats import get_loader
 
@@ -127,10 +127,10 @@ EVAL: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
 def mnist_section(quick: bool) -> None:
     global EVAL
     from axc.ir.dialects import approx
-    from axc.passes.approx_mul import ApproxMulPass
-    from axc.passes.base import PassContext
-    from axc.passes.htp import HtpPass
-    from axc.passes.retrain import RetrainPass
+    from axc.passes.infra.base import PassContext
+    from axc.passes.network.approx_mul import ApproxMulPass
+    from axc.passes.network.htp import HtpPass
+    from axc.passes.network.retrain import RetrainPass
     from axc.runtime.nn_eval import dataset_for_module
 
     base = _quantized_mnist8()
@@ -173,8 +173,8 @@ def _median_time(net, x: torch.Tensor, runs: int) -> float:
 
 
 def _network(path: Path, data: str, calib: int):
-    from axc.passes.base import PassContext
-    from axc.passes.quantize import QuantizePass
+    from axc.passes.infra.base import PassContext
+    from axc.passes.network.quantize import QuantizePass
 
     from axc.formats import get_loader
 
@@ -185,9 +185,9 @@ def _network(path: Path, data: str, calib: int):
 
 
 def throughput_section(quick: bool) -> None:
-    from axc.passes.approx_mul import ApproxMulPass
-    from axc.passes.base import PassContext
-    from axc.passes.htp import HtpPass
+    from axc.passes.infra.base import PassContext
+    from axc.passes.network.approx_mul import ApproxMulPass
+    from axc.passes.network.htp import HtpPass
     from axc.runtime.nn_eval import dataset_for_module
     from axc.runtime.torch_net import to_torch
 
@@ -232,10 +232,10 @@ def throughput_section(quick: bool) -> None:
 def crosslevel_section(quick: bool) -> None:
     import tempfile
 
-    from axc.passes.approx_mul import ApproxMulPass
-    from axc.passes.base import PassContext
     from axc.passes.bmf.bmf_pass import BmfPass
-    from axc.passes.retrain import RetrainPass
+    from axc.passes.infra.base import PassContext
+    from axc.passes.network.approx_mul import ApproxMulPass
+    from axc.passes.network.retrain import RetrainPass
     from axc.runtime.nn_eval import dataset_for_module
 
     from axc.formats import get_loader, get_saver

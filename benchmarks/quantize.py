@@ -22,9 +22,9 @@ import numpy as np
 import onnxruntime as ort
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import Module
-from axc.passes.base import PassContext
-from axc.passes.manager import PassManager
-from axc.passes.quantize import QuantizePass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.manager import PassManager
+from axc.passes.network.quantize import QuantizePass
 from axc.runtime.nn_eval import dataset_for_module, top1
 from axc.runtime.onnx_model import export_model
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static

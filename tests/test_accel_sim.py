@@ -11,7 +11,7 @@ import pytest
 from axc.backends.accel_sim import save_sim
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import InputError
-from axc.passes.base import PassContext
+from axc.passes.infra.base import PassContext
 from axc.passes.snapea import SnapeaPass
 from axc.runtime.accel import LayerWork, SnapeaConfig, simulate_eyeriss, simulate_snapea
 from axc.runtime.accel.snapea_array import row_bands

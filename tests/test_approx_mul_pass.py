@@ -9,11 +9,11 @@ import pytest
 import torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
-from axc.passes.approx_mul import ApproxMulPass
-from axc.passes.base import PassContext
-from axc.passes.htp import DEFAULT_MULTIPLIER, HtpPass
-from axc.passes.lower_approx import LowerApproxPass
-from axc.passes.quantize import QuantizePass
+from axc.passes.infra.base import PassContext
+from axc.passes.network.approx_mul import ApproxMulPass
+from axc.passes.network.htp import DEFAULT_MULTIPLIER, HtpPass
+from axc.passes.network.lower_approx import LowerApproxPass
+from axc.passes.network.quantize import QuantizePass
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch
 

@@ -11,7 +11,7 @@ from axc.frontend.blif import load_blif, parse_blif
 from axc.ir import InputError, ParseError, verify
 from axc.ir.dialects import hw, logic
 from axc.ir.views import LogicView
-from axc.passes.check_equiv import exhaustive_equivalence
+from axc.passes.circuit.check_equiv import exhaustive_equivalence
 from axc.runtime.cost import load_library
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.yosys import run_yosys

@@ -12,9 +12,9 @@ from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
 from axc.passes.bmf.bmf_pass import BmfPass
 from axc.passes.bmf.rebuild import inline_bmf
+from axc.passes.infra.base import PassContext
 from axc.runtime.icarus import port_errors, run_icarus
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import compare_rows

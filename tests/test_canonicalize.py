@@ -14,8 +14,8 @@ import pytest
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import Module, verify
 from axc.ir.dialects import nn
-from axc.passes.base import PassContext
-from axc.passes.registry import get_pass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.registry import get_pass
 from axc.runtime.onnx_run import OnnxRunner
 from onnx import TensorProto, helper, numpy_helper
 

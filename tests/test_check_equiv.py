@@ -11,9 +11,9 @@ from axc.frontend.bench import load_bench
 from axc.frontend.blif import load_blif
 from axc.ir import Graph, InputError, IntType, Module, PassError, i1
 from axc.ir.dialects import logic, word
-from axc.passes.base import PassContext
-from axc.passes.check_equiv import CheckEquivPass
-from axc.passes.registry import get_pass
+from axc.passes.circuit.check_equiv import CheckEquivPass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.registry import get_pass
 
 from axc.api import read_file
 

@@ -11,9 +11,9 @@ from typing import ClassVar
 
 import pytest
 from axc.ir import InputError, Module
-from axc.passes import registry
-from axc.passes.base import ModulePass, PassContext, PassResult
-from axc.passes.manager import PassManager
+from axc.passes.infra import registry
+from axc.passes.infra.base import ModulePass, PassContext, PassResult
+from axc.passes.infra.manager import PassManager
 from logic_graphs import ripple_adder
 
 import axc

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from axc.ir import Graph, IntType, Module, Value, i1, lookup_op, verify
 from axc.ir.dialects import hw, logic, word
-from axc.passes.base import PassContext
-from axc.passes.cse import COMMUTATIVE_OPS, CommonSubexpressionPass
-from axc.passes.dce import DeadCodePass
-from axc.passes.manager import PassManager
+from axc.passes.common.cse import COMMUTATIVE_OPS, CommonSubexpressionPass
+from axc.passes.common.dce import DeadCodePass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.manager import PassManager
 from logic_graphs import random_circuit
 
 

@@ -24,7 +24,7 @@ from axc.frontend.verilog import read_verilog
 from axc.ir import Module
 from axc.ir.parser import parse_module
 from axc.ir.printer import print_module
-from axc.passes.registry import all_pass_names
+from axc.passes.infra.registry import all_pass_names
 from onnx import TensorProto, helper, numpy_helper
 
 from axc.api import PassManager

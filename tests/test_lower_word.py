@@ -10,9 +10,9 @@ import pytest
 from axc.ir import Graph, IntType, Module, verify
 from axc.ir.dialects import hw, word
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
-from axc.passes.lower_word import LowerWordPass
-from axc.passes.registry import get_pass
+from axc.passes.circuit.lower_word import LowerWordPass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.registry import get_pass
 from axc.runtime.interp import evaluate
 
 BINARY = [word.AddOp, word.SubOp, word.AndOp, word.OrOp, word.XorOp]

@@ -9,10 +9,10 @@ from typing import ClassVar
 import pytest
 from axc.ir import FileLoc, Graph, InputError, IntType, Module, PassError, VerifyError, i1, verify
 from axc.ir.dialects import hw, logic
-from axc.passes.base import ModulePass, PassContext, PassResult
-from axc.passes.cse import CommonSubexpressionPass
-from axc.passes.dce import DeadCodePass
-from axc.passes.manager import PassManager
+from axc.passes.common.cse import CommonSubexpressionPass
+from axc.passes.common.dce import DeadCodePass
+from axc.passes.infra.base import ModulePass, PassContext, PassResult
+from axc.passes.infra.manager import PassManager
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import pytest
 from axc.frontend import verilog
 from axc.ir import InputError
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
-from axc.passes.registry import get_pass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.registry import get_pass
 from axc.runtime.logicsim import Simulator, VectorSet, pack_ints
 from axc.runtime.metrics import compare_rows
 from hypothesis import given, settings

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic
-from axc.passes.logic_checks import bit_level
+from axc.passes.circuit.logic_checks import bit_level
 from axc.runtime.htp import fit_htp
 from axc.runtime.multipliers import model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name, published_metrics

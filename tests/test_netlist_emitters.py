@@ -13,7 +13,7 @@ from axc.frontend.bench import load_bench, parse_bench
 from axc.frontend.blif import parse_blif
 from axc.ir import Graph, InputError, IntType, Module, TruthTable, i1
 from axc.ir.dialects import hw, logic, word
-from axc.passes.check_equiv import exhaustive_equivalence
+from axc.passes.circuit.check_equiv import exhaustive_equivalence
 from axc.runtime.equiv import Design, prove_equivalent, prove_files_equivalent
 
 from axc.formats import get_saver

@@ -10,7 +10,7 @@ import pytest
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import InputError, TensorType
 from axc.ir.dialects import nn
-from axc.passes.base import PassContext
+from axc.passes.infra.base import PassContext
 from axc.runtime.nn_data import Dataset, adapt_samples, load_dataset, read_idx
 from axc.runtime.nn_eval import (
     dataset_for_module,

@@ -7,10 +7,10 @@ from typing import ClassVar, Literal
 
 import pytest
 from axc.ir import ParseError
-from axc.passes.base import ModulePass
-from axc.passes.options import OptionError, coerce, pass_options
-from axc.passes.pipeline import PassSpec, Pipeline, parse_spec
-from axc.passes.registry import all_pass_names, get_pass
+from axc.passes.infra.base import ModulePass
+from axc.passes.infra.options import OptionError, coerce, pass_options
+from axc.passes.infra.pipeline import PassSpec, Pipeline, parse_spec
+from axc.passes.infra.registry import all_pass_names, get_pass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -13,8 +13,8 @@ from axc.backends.verilog import emit_verilog
 from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
 from axc.passes.bmf.bmf_pass import BmfPass
+from axc.passes.infra.base import PassContext
 from axc.passes.prune.kernels import freed_area, reference_counts
 from axc.passes.prune.prune_pass import PrunePass
 from axc.passes.prune.search import GateSearch

@@ -11,9 +11,9 @@ from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, InputError, Module, TensorType, VerifyError, verify
 from axc.ir.dialects import nn
 from axc.ir.dialects.quant import QuantParams
-from axc.passes.base import PassContext
-from axc.passes.manager import PassManager
-from axc.passes.quantize import QuantizePass, _fold
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.manager import PassManager
+from axc.passes.network.quantize import QuantizePass, _fold
 from axc.runtime import quant as Q
 from axc.runtime.nn_eval import dataset_for_module, top1
 from axc.runtime.onnx_model import export_model

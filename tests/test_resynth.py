@@ -8,8 +8,8 @@ from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
 from axc.ir.printer import print_module
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
-from axc.passes.resynth import ResynthPass
+from axc.passes.circuit.resynth import ResynthPass
+from axc.passes.infra.base import PassContext
 from axc.runtime.cost import estimate_cost
 from axc.runtime.logicsim import Simulator, VectorSet
 from bmf_circuits import array_multiplier, random_logic

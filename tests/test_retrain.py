@@ -9,11 +9,11 @@ import pytest
 import torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
-from axc.passes.approx_mul import ApproxMulPass
-from axc.passes.base import PassContext
-from axc.passes.htp import HtpPass
-from axc.passes.quantize import QuantizePass
-from axc.passes.retrain import RetrainPass
+from axc.passes.infra.base import PassContext
+from axc.passes.network.approx_mul import ApproxMulPass
+from axc.passes.network.htp import HtpPass
+from axc.passes.network.quantize import QuantizePass
+from axc.passes.network.retrain import RetrainPass
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch
 from test_approx_mul_pass import _ort_outputs

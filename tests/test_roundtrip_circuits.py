@@ -19,7 +19,7 @@ import pytest
 from axc.backends.blif import MAX_NAMES_INPUTS, save_blif
 from axc.backends.verilog import save_verilog
 from axc.frontend.blif import load_blif
-from axc.passes.check_equiv import exhaustive_equivalence
+from axc.passes.circuit.check_equiv import exhaustive_equivalence
 from axc.runtime.equiv import Design, design_from_file, prove_files_equivalent
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -9,9 +9,9 @@ import pytest
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import DenseArray, Graph, InputError, Module, TensorType, verify
 from axc.ir.dialects import approx, nn
-from axc.passes.approx_mul import ApproxMulPass
-from axc.passes.base import PassContext
-from axc.passes.quantize import QuantizePass
+from axc.passes.infra.base import PassContext
+from axc.passes.network.approx_mul import ApproxMulPass
+from axc.passes.network.quantize import QuantizePass
 from axc.passes.snapea import SnapeaPass
 from axc.runtime.lowering import lower_approx
 from axc.runtime.nn_eval import dataset_for_module

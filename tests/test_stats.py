@@ -9,9 +9,9 @@ import pytest
 from axc.frontend import verilog
 from axc.ir import Graph, InputError, IntType, Module
 from axc.ir.dialects import word
-from axc.passes.base import PassContext
-from axc.passes.registry import get_pass
-from axc.passes.stats import StatsPass
+from axc.passes.circuit.stats import StatsPass
+from axc.passes.infra.base import PassContext
+from axc.passes.infra.registry import get_pass
 from logic_graphs import ripple_adder
 
 from axc import cli

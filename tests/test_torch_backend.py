@@ -13,8 +13,8 @@ from axc.backends.torch_module import save_pt
 from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import InputError, Module
 from axc.ir.dialects import nn as nnd
-from axc.passes.base import PassContext
-from axc.passes.quantize import QuantizePass
+from axc.passes.infra.base import PassContext
+from axc.passes.network.quantize import QuantizePass
 from axc.runtime import quant as Q
 from axc.runtime import torch_net
 from axc.runtime.nn_eval import dataset_for_module, top1

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from axc.frontend.verilog import load_verilog
 from axc.ir import InputError, verify
-from axc.passes.base import PassContext
-from axc.passes.truncate import TruncatePass
+from axc.passes.circuit.truncate import TruncatePass
+from axc.passes.infra.base import PassContext
 from bmf_circuits import array_multiplier, random_logic
 
 # NMED of an 8x8 unsigned multiplier with k operand LSBs dropped (exhaustive), as in the

@@ -11,8 +11,8 @@ import pytest
 from axc.frontend.verilog import load_verilog, read_verilog
 from axc.ir import AxcError, InputError, ParseError, verify
 from axc.ir.views import LogicView
-from axc.passes.base import PassContext
-from axc.passes.lower_word import LowerWordPass
+from axc.passes.circuit.lower_word import LowerWordPass
+from axc.passes.infra.base import PassContext
 from axc.runtime.interp import evaluate
 
 from axc.formats import get_loader

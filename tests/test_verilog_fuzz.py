@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from axc.frontend.verilog import read_verilog
-from axc.passes.base import PassContext
-from axc.passes.lower_word import LowerWordPass
+from axc.passes.circuit.lower_word import LowerWordPass
+from axc.passes.infra.base import PassContext
 from axc.runtime.interp import evaluate
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -23,7 +23,7 @@ from axc.ir.views import LogicView
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import NUMERIC_METRICS, compare_rows
 
-from ..als_report import (
+from ..circuit.als_report import (
     circuit_cost,
     log_summary,
     measure_against,
@@ -31,8 +31,12 @@ from ..als_report import (
     write_csv,
     write_plot,
 )
-from ..base import PassContext, PassResult
-from ..logic_checks import CellLibraryOptions, check_threshold, default_metric, prepare_logic
+from ..circuit.logic_checks import (
+    check_threshold,
+    default_metric,
+    prepare_logic,
+)
+from ..infra.base import CellLibraryOptions, PassContext, PassResult
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
 from ..prune.search import Step
 from .batched import iterate_batched

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from axc.ir import InputError, Module
 from axc.runtime.logicsim import VectorSet
 
-from ..als_report import (
+from ..circuit.als_report import (
     circuit_cost,
     log_summary,
     measure_against,
@@ -28,8 +28,12 @@ from ..als_report import (
     write_csv,
     write_plot,
 )
-from ..base import PassContext, PassResult
-from ..logic_checks import CellLibraryOptions, check_threshold, default_metric, prepare_logic
+from ..circuit.logic_checks import (
+    check_threshold,
+    default_metric,
+    prepare_logic,
+)
+from ..infra.base import CellLibraryOptions, PassContext, PassResult
 from .search import GateSearch, Step
 
 __all__ = ["PrunePass"]

@@ -27,8 +27,8 @@ from axc.ir.network import constant_of, layer_name
 from axc.ir.rewrite import Builder
 from axc.runtime.lowering.early_relu import speculative_mask
 
-from ..approx_mul import resolve_multiplier
-from ..base import PassContext
+from ..infra.base import PassContext
+from ..network.approx_mul import resolve_multiplier
 
 __all__ = ["ConvLayer", "find_layers", "instrument"]
 

@@ -16,7 +16,7 @@ from axc.ir.rewrite import Builder
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.snapea.order import LayerPlan
 
-from ..base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 from .network import ConvLayer, find_layers
 from .probe import NetworkProbe
 from .search import SearchOptions, search

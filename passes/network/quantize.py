@@ -48,7 +48,7 @@ from axc.runtime.calibrate import observe_values
 from axc.runtime.nn_data import DEFAULT_CALIB
 from axc.runtime.nn_eval import dataset_for_module
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["QuantizePass"]
 

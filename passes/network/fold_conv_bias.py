@@ -18,7 +18,7 @@ from axc.ir.rewrite import (
     per_channel_vector,
 )
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["FoldConvBiasPass", "fold_conv_add", "fold_matmul_add", "replace_by_producer"]
 

@@ -23,7 +23,7 @@ from axc.ir.dialects import nn
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch, update_module_weights
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["RetrainPass"]
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 from axc.ir import Module
 from axc.runtime.lowering import lower_approx
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["LowerApproxPass"]
 

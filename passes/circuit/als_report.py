@@ -18,7 +18,7 @@ from axc.runtime.logicsim import Simulator
 from axc.runtime.metrics import compare_rows
 
 if TYPE_CHECKING:
-    from .bmf.explore import Point
+    from ..bmf.explore import Point
 
 __all__ = ["circuit_cost", "log_summary", "measure_against", "pareto_front", "spread", "write_csv", "write_plot"]
 

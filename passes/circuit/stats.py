@@ -11,8 +11,7 @@ from axc.ir import InputError, Module
 from axc.ir.views import GATE_CODES, LogicView
 from axc.runtime.cost import estimate_cost
 
-from .base import PassContext, PassResult
-from .logic_checks import CellLibraryOptions
+from ..infra.base import CellLibraryOptions, PassContext, PassResult
 
 __all__ = ["StatsPass", "circuit_stats", "format_stats"]
 

@@ -17,7 +17,7 @@ from axc.ir.views import LogicView
 from axc.runtime.equiv import EquivResult, prove_equivalent
 from axc.runtime.logicsim import Simulator, VectorSet
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["CheckEquivPass", "check_interfaces", "exhaustive_equivalence", "random_equivalence"]
 

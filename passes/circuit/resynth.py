@@ -25,10 +25,10 @@ from axc.runtime.blif_module import module_blif
 from axc.runtime.cost import estimate_cost
 from axc.runtime.yosys import run_yosys
 
-from .base import PassContext, PassResult
-from .bmf.synth import ABC_GATES
+from ..bmf.synth import ABC_GATES
+from ..infra.base import CellLibraryOptions, PassContext, PassResult
 from .check_equiv import check_interfaces, exhaustive_equivalence, random_equivalence
-from .logic_checks import CellLibraryOptions, prepare_logic
+from .logic_checks import prepare_logic
 
 __all__ = ["ResynthPass"]
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from axc.ir import Module
 from axc.ir.printer import print_module
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["PrintIRPass"]
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 from axc.ir import Graph, Module, Op, Value
 from axc.ir.dialects import hw, word
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 from .bitblast import BitBlaster, Bits
 
 __all__ = ["LowerWordPass", "lower_graph"]

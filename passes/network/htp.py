@@ -31,9 +31,8 @@ from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, best_htp
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
 
+from ..infra.base import CellLibraryOptions, PassContext, PassResult
 from .approx_mul import quantized_layers, resolve_multiplier, run_attach
-from .base import PassContext, PassResult
-from .logic_checks import CellLibraryOptions
 
 __all__ = ["DEFAULT_MULTIPLIER", "HtpPass"]
 

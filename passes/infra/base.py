@@ -34,7 +34,7 @@ from typing import Any, ClassVar, TypeVar
 
 from axc.ir import InputError, Module
 
-__all__ = ["ModulePass", "PassContext", "PassResult"]
+__all__ = ["CellLibraryOptions", "ModulePass", "PassContext", "PassResult"]
 
 T = TypeVar("T")
 
@@ -124,3 +124,18 @@ class ModulePass:
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CellLibraryOptions(ModulePass):
+    """Base of the passes that report area, delay and power: the cell library they map to."""
+
+    genlib: str | None = None
+    """Cell library (genlib) for the area, delay and power figures (default: the shipped
+    NanGate-45 X1 library; the global --genlib fills it)."""
+    liberty: str | None = None
+    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
+
+    def cost_library(self) -> dict[str, str | None]:
+        """The library options as `estimate_cost` takes them."""
+        return {"genlib": self.genlib, "liberty": self.liberty}

@@ -9,7 +9,7 @@ from axc.ir import Graph, Module, Op
 from axc.ir.attributes import attr_key
 from axc.ir.dialects.logic import GATE_OPS
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["COMMUTATIVE_OPS", "CommonSubexpressionPass", "eliminate_common_subexpressions"]
 

@@ -20,7 +20,7 @@ from axc.runtime.interp import evaluate
 from axc.runtime.logicsim import pack_ints
 from axc.runtime.metrics import compare_rows, metric_name
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 from .logic_checks import check_threshold
 
 __all__ = ["TruncatePass", "truncate_graph"]

@@ -33,8 +33,8 @@ from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multi
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name
 
-from .base import PassContext, PassResult
-from .logic_checks import CellLibraryOptions, bit_level
+from ..circuit.logic_checks import bit_level
+from ..infra.base import CellLibraryOptions, PassContext, PassResult
 
 __all__ = ["ApproxMulPass", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
 

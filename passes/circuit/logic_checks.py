@@ -8,32 +8,15 @@ missing or impossible error budget or metric.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
 from axc.runtime.metrics import metric_name
 
-from .base import ModulePass, PassContext
+from ..infra.base import PassContext
 from .lower_word import LowerWordPass
 
-__all__ = ["CellLibraryOptions", "bit_level", "check_threshold", "default_metric", "prepare_logic"]
-
-
-@dataclass(frozen=True)
-class CellLibraryOptions(ModulePass):
-    """Base of the circuit passes that report area, delay and power: the cell library they map to."""
-
-    genlib: str | None = None
-    """Cell library (genlib) for the area, delay and power figures (default: the shipped
-    NanGate-45 X1 library; the global --genlib fills it)."""
-    liberty: str | None = None
-    """Liberty cell library instead of a genlib (the global --liberty fills it)."""
-
-    def cost_library(self) -> dict[str, str | None]:
-        """The library options as `estimate_cost` takes them."""
-        return {"genlib": self.genlib, "liberty": self.liberty}
+__all__ = ["bit_level", "check_threshold", "default_metric", "prepare_logic"]
 
 
 def check_threshold(err: float | None, pass_name: str) -> float:

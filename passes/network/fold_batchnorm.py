@@ -10,7 +10,7 @@ from axc.ir import Module, Op, rewrite
 from axc.ir.dialects import nn
 from axc.ir.rewrite import Builder, constant_array, only_reader
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 from .fold_conv_bias import replace_by_producer
 
 __all__ = ["FoldBatchNormPass", "fold_batchnorm", "fold_scale", "foldable_conv"]

@@ -12,7 +12,7 @@ from axc.ir.dtypes import storage_dtype
 from axc.ir.rewrite import Builder
 from axc.runtime.onnx_run import OnnxRunner
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["ConstantFoldPass"]
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from axc.ir import Graph, Module
 
-from .base import ModulePass, PassContext, PassResult
+from ..infra.base import ModulePass, PassContext, PassResult
 
 __all__ = ["DeadCodePass", "eliminate_dead_ops"]
 

@@ -1,0 +1,1 @@
+"""axc.passes.common: Passes on any graph: common subexpressions, dead code, printing."""
