@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="write a plot (accelerator simulation per layer)")
     for flag, kind, text in _GLOBAL_FLAGS:
         p.add_argument(flag, type=kind, help=text)
+    p.add_argument("--multiplier-path", action="append", metavar="DIR",
+                   help="folder searched for named multiplier circuits (EvoApproxLib's mul8u_FTA, ...), "
+                        "before $AXC_MULTIPLIER_PATH; repeatable")
     return p
 
 
@@ -127,7 +130,7 @@ def _default_text(value: Any, format_value: Any) -> str:
 
 
 def _global_options(args: argparse.Namespace) -> dict[str, Any]:
-    names = [f[0][2:].replace("-", "_") for f in _GLOBAL_FLAGS] + ["seed", "jobs"]
+    names = [f[0][2:].replace("-", "_") for f in _GLOBAL_FLAGS] + ["multiplier_path", "seed", "jobs"]
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 

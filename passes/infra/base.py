@@ -122,6 +122,11 @@ class ModulePass:
     def requires(self, module: Module) -> None:
         """Raise `InputError` if this pass cannot work on `module`."""
 
+    def prepare(self, ctx: PassContext) -> ModulePass:
+        """Check and resolve what the options name (files, multipliers) before any pass of the
+        run starts; the pass to run (this one, or a copy with resolved options)."""
+        return self
+
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         raise NotImplementedError
 

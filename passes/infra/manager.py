@@ -6,7 +6,7 @@ result.module, result.stats["cse"], result.timings, result.report
 ```
 
 Global options (`err`, `metric`, `data`, `accuracy_loss`, `seed`, `jobs`, `calib`,
-`multiplier`, `scheduler`, `genlib`, `liberty`) fill the same-named option of every pass that
+`multiplier`, `multiplier_path`, `scheduler`, `genlib`, `liberty`) fill the same-named option of every pass that
 has one, unless the pipeline sets it. A failing pass is reported as a `PassError` that names the
 pass and the passes that ran before it, keeping the original location; an unexpected Python
 exception inside a pass becomes such an error too (the original is kept as `__cause__`).
@@ -31,7 +31,7 @@ __all__ = ["GLOBAL_OPTIONS", "PassManager", "PassRecord", "RunResult"]
 
 GLOBAL_OPTIONS = (
     "err", "metric", "data", "accuracy_loss", "seed", "jobs", "calib", "multiplier",
-    "scheduler", "genlib", "liberty",
+    "multiplier_path", "scheduler", "genlib", "liberty",
 )
 """Global CLI options that fill same-named pass options."""
 
@@ -179,9 +179,11 @@ class PassManager:
     def run(self, module: Module, ctx: PassContext | None = None) -> RunResult:
         """Run every pass on `module` (in place); raise `PassError` when one fails.
 
-        Optional packages the passes need are checked before the first pass runs."""
+        Optional packages the passes need are checked, and what their options name is resolved
+        (`ModulePass.prepare`), before the first pass runs."""
         self.check_extras()
         ctx = ctx if ctx is not None else self.make_context()
+        self.passes = [pass_.prepare(ctx) for pass_ in self.passes]
         records: list[PassRecord] = []
         text = str(self.pipeline)
         if self.verify:

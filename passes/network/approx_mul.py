@@ -29,14 +29,14 @@ from axc.ir import Graph, InputError, Module, NameLoc, Op, Value
 from axc.ir.dialects import approx, nn
 from axc.ir.dialects.quant import QUANT_ATTR, QuantParams
 from axc.ir.rewrite import Builder
-from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multiplier
+from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multiplier, resolve_spec
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name
 
 from ..circuit.logic_checks import bit_level
 from ..infra.base import CellLibraryOptions, PassContext, PassResult
 
-__all__ = ["ApproxMulPass", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
+__all__ = ["ApproxMulPass", "MultiplierOptions", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
 
 _TARGETS = (nn.ConvOp, nn.GemmOp, nn.MatMulOp)
 _TYPES = {"conv": nn.ConvOp, "gemm": nn.GemmOp, "matmul": nn.MatMulOp}
@@ -174,20 +174,39 @@ def lut_constant(b: Builder, model: MultiplierModel) -> Value:
 
 
 @dataclass(frozen=True)
-class ApproxMulPass(CellLibraryOptions):
+class MultiplierOptions(CellLibraryOptions):
+    """Base of the passes that attach an approximate multiplier: which one, and where named
+    circuits are found."""
+
+    multiplier: str | None = None
+    """Family spec (drum{k=6}), circuit file, or the name of a circuit in the search path
+    (EvoApproxLib's mul8u_FTA); the global --multiplier fills it."""
+    multiplier_path: tuple[str, ...] = ()
+    """Folders searched (recursively) for named circuits, before $AXC_MULTIPLIER_PATH; the
+    global --multiplier-path fills it."""
+
+    def prepare(self, ctx: PassContext) -> MultiplierOptions:
+        """Resolve a circuit name to its file before the run starts (unknown names fail here)."""
+        changes = {key: resolve_spec(value, self.multiplier_path)
+                   for key in ("multiplier", "circuit") if (value := getattr(self, key, None))}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ApproxMulPass(MultiplierOptions):
     """Multiply the quantized conv/gemm/matmul layers through an approximate multiplier.
 
     The model is a circuit (`circuit=mul.v`, Verilog/BLIF/IR, LUT by exhaustive simulation,
     operand roles by `x_port`/`w_port`) or a family spec (`multiplier=drum{k=4}`, `trunc{l=2,m=2}`,
-    `mitchell{k=4}`, `exact`, or a file path). Layers become `approx.mul` with zero-point handling
+    `mitchell{k=4}`, `exact`, a file path, or an EvoApproxLib name such as `mul8u_FTA` found in
+    the search path, `multiplier_path` then $AXC_MULTIPLIER_PATH). Layers become `approx.mul` with zero-point handling
     as in Eqs. 9-10; operands are re-quantized (lossless shift) to the multiplier's signedness.
     """
 
     name: ClassVar[str] = "approx-mul"
-    multiplier: str | None = None
-    """Family spec or circuit file (the global --multiplier fills it)."""
     circuit: str | None = None
-    """Circuit file of the multiplier (Verilog/BLIF/IR); takes precedence over `multiplier`."""
+    """Circuit file (Verilog/BLIF/IR) or circuit name of the multiplier; takes precedence over
+    `multiplier`."""
     layers: tuple[str, ...] = ()
     """Layers to approximate: node names or op types (conv, gemm, matmul); all if empty."""
     x_port: str | None = None

@@ -31,8 +31,8 @@ from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, best_htp
 from axc.runtime.multipliers import MultiplierModel, load_multiplier
 
-from ..infra.base import CellLibraryOptions, PassContext, PassResult
-from .approx_mul import quantized_layers, resolve_multiplier, run_attach
+from ..infra.base import PassContext, PassResult
+from .approx_mul import MultiplierOptions, quantized_layers, resolve_multiplier, run_attach
 
 __all__ = ["DEFAULT_MULTIPLIER", "HtpPass"]
 
@@ -55,18 +55,16 @@ def _model_of(op: Any) -> MultiplierModel:
 
 
 @dataclass(frozen=True)
-class HtpPass(CellLibraryOptions):
+class HtpPass(MultiplierOptions):
     """Replace LUT emulation of approximate multipliers by HTP models (a few exact convs).
 
-    Works on `approx.mul` layers, or attaches `multiplier=` / --multiplier / the default
-    drum{k=6} to every quantized layer first. Refuses inexact (surrogate) models unless
+    Works on `approx.mul` layers, or attaches `multiplier=` / --multiplier (a family, a file or
+    a circuit name in the search path) / the default drum{k=6} to every quantized layer first. Refuses inexact (surrogate) models unless
     `allow_surrogate=true` (their layers keep the bit-exact LUT, and the log and report say so);
     reports each model's fidelity against the LUT.
     """
 
     name: ClassVar[str] = "htp"
-    multiplier: str | None = None
-    """Multiplier to attach when the network has no approx.mul layers (family spec or file)."""
     allow_surrogate: bool = False
     """Use an HTP model that is not exact (warn instead of refusing)."""
     tolerance: float = 0.0

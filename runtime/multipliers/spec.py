@@ -22,7 +22,7 @@ from axc.ir import InputError, Location
 from . import families
 from .model import MultiplierModel
 
-__all__ = ["FAMILIES", "analytic_model", "canonical_spec", "is_circuit_path", "load_multiplier",
+__all__ = ["CIRCUIT_SUFFIXES", "FAMILIES", "SPEC_PATTERN", "analytic_model", "canonical_spec", "is_circuit_path", "load_multiplier",
            "parse_spec"]
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -40,7 +40,7 @@ _DEFAULTS: dict[str, dict[str, int]] = {
     "mitchell": {"k": 4},
 }
 _WIDTH_KEYS = ("bits", "x_bits", "w_bits", "signed")
-_SPEC = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*(?:[{(](.*)[})])?\s*$")
+SPEC_PATTERN = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*(?:[{(](.*)[})])?\s*$")
 CIRCUIT_SUFFIXES = (".v", ".sv", ".verilog", ".blif", ".ir")
 
 
@@ -61,7 +61,7 @@ def _int_value(text: str, spec: str, loc: Location | None) -> int:
 
 def parse_spec(spec: str, loc: Location | None = None) -> tuple[str, dict[str, int]]:
     """(family, params) of an analytic spec; InputError for an unknown family or parameter."""
-    match = _SPEC.match(spec)
+    match = SPEC_PATTERN.match(spec)
     if match is None:
         raise InputError(f"cannot parse multiplier spec '{spec}' (expected e.g. drum{{k=6}})", loc)
     family = match.group(1).lower()
