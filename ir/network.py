@@ -5,7 +5,8 @@
   `nn.dequantize`, `nn.reshape` and `nn.transpose` of constants.
 - `rebatch(module)`: a network with a fixed batch of 1 (mnist-8) made batchable in place: the
   batch dimension of inputs and outputs becomes symbolic and a constant reshape target that starts
-  with that 1 starts with -1 instead.
+  with that 1 starts with 0 instead (ONNX: copy the input's dimension), so that a target such as
+  `[1, -1]` (PyTorch's flatten at batch 1) keeps its one -1.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def rebatch(module: Module) -> bool:
     for op in list(g.ops):
         if isinstance(op, nn.ReshapeOp) and isinstance(op.operand(1).owner, nn.ConstantOp):
             target = np.asarray(op.operand(1).owner.attr("value").array)
-            if target.ndim == 1 and target.size and target[0] == 1:
+            if target.ndim == 1 and target.size and target[0] == 1 and not op.attr("allowzero", 0):
                 const = g.create(nn.ConstantOp, [], [op.operand(1).type],
-                                 {"value": DenseArray(np.concatenate([[-1], target[1:]]).astype(target.dtype))})
+                                 {"value": DenseArray(np.concatenate([[0], target[1:]]).astype(target.dtype))})
                 op.set_operand(1, const.result)
     return True

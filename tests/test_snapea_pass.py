@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from axc.frontend.onnx_import import load_onnx
+from axc.frontend.onnx_import import import_model, load_onnx
 from axc.ir import DenseArray, Graph, InputError, Module, TensorType, verify
 from axc.ir.dialects import approx, nn
+from axc.ir.network import rebatch
 from axc.passes.infra.base import PassContext
 from axc.passes.network.approx_mul import ApproxMulPass
 from axc.passes.network.quantize import QuantizePass
@@ -16,6 +17,7 @@ from axc.passes.snapea import SnapeaPass
 from axc.runtime.lowering import lower_approx
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.onnx_run import OnnxRunner
+from onnx import TensorProto, helper, numpy_helper
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 MNIST8 = CORPORA / "onnx" / "mnist8" / "model.onnx"
@@ -131,3 +133,24 @@ def test_composition_with_approximate_multipliers() -> None:
     ctx = _run(approx_net, SnapeaPass(data=data, calib=100, verify=100))
     reasons = [entry["reason"] for entry in ctx.report["snapea"]["skipped"]]
     assert len(reasons) == 2 and all("positive products" in r for r in reasons)
+
+
+def test_rebatch_keeps_a_flatten_to_one_and_minus_one() -> None:
+    """PyTorch exports flatten at batch 1 as Reshape([1, -1]): batching it must not make two -1."""
+    rng = np.random.default_rng(0)
+    conv_w = numpy_helper.from_array(rng.normal(size=(2, 1, 3, 3)).astype(np.float32), "conv_w")
+    fc_w = numpy_helper.from_array(rng.normal(size=(32, 10)).astype(np.float32), "fc_w")
+    shape = numpy_helper.from_array(np.array([1, -1], dtype=np.int64), "flat_shape")
+    nodes = [helper.make_node("Conv", ["x", "conv_w"], ["c"], name="conv"),
+             helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("Reshape", ["r", "flat_shape"], ["f"], name="flatten"),
+             helper.make_node("MatMul", ["f", "fc_w"], ["y"], name="fc")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                              [conv_w, fc_w, shape])
+    module = import_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+    x = rng.normal(size=(5, 1, 6, 6)).astype(np.float32)
+    one_by_one = np.concatenate([OnnxRunner(module).run({"x": x[i:i + 1]})[0] for i in range(5)])
+    assert rebatch(module)
+    batched = OnnxRunner(module).run({"x": x})[0]
+    assert batched.shape == (5, 10) and np.allclose(batched, one_by_one, atol=1e-5)
