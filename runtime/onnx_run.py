@@ -17,27 +17,45 @@ from axc.ir import InputError, Module
 
 from .onnx_model import export_model
 
-__all__ = ["OnnxRunner", "session_options"]
+__all__ = ["OnnxRunner", "has_sub_byte_weights", "session_options"]
 
 
-def session_options(threads: int = 0) -> ort.SessionOptions:
-    """Quiet CPU session options (`threads` 0 lets ONNX Runtime choose)."""
+_SUB_BYTE = {onnx.TensorProto.INT4, onnx.TensorProto.UINT4,
+             *(getattr(onnx.TensorProto, name) for name in ("INT2", "UINT2") if hasattr(onnx.TensorProto, name))}
+
+
+def session_options(threads: int = 0, fuse_qdq: bool = True) -> ort.SessionOptions:
+    """Quiet CPU session options (`threads` 0 lets ONNX Runtime choose); `fuse_qdq=False` keeps
+    DequantizeLinear -> op -> QuantizeLinear as written instead of fusing it into QLinear kernels."""
     so = ort.SessionOptions()
     so.log_severity_level = 3
     if threads:
         so.intra_op_num_threads = threads
+    if not fuse_qdq:
+        so.add_session_config_entry("session.disable_quant_qdq", "1")
     return so
+
+
+def has_sub_byte_weights(model: onnx.ModelProto) -> bool:
+    """Whether an initializer is int4/uint4/int2/uint2 (packed weights)."""
+    return any(t.data_type in _SUB_BYTE for t in model.graph.initializer)
 
 
 class OnnxRunner:
     """One ONNX Runtime session over a Module, an ONNX model or an ONNX file."""
 
-    def __init__(self, model: Module | onnx.ModelProto | str | Path, threads: int = 0) -> None:
+    def __init__(self, model: Module | onnx.ModelProto | str | Path, threads: int = 0,
+                 fuse_qdq: bool | None = None) -> None:
+        """`fuse_qdq`: let ONNX Runtime fuse QDQ groups into integer kernels; by default yes,
+        except for packed sub-byte weights, which its QLinearConv refuses (ORT 1.2x)."""
         if isinstance(model, Module):
             model = export_model(model).model
+        if fuse_qdq is None:
+            fuse_qdq = not (isinstance(model, onnx.ModelProto) and has_sub_byte_weights(model))
         payload = model.SerializeToString() if isinstance(model, onnx.ModelProto) else str(model)
         try:
-            self.session = ort.InferenceSession(payload, session_options(threads), providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(payload, session_options(threads, fuse_qdq),
+                                                providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own exception types for models it refuses
             raise InputError(f"ONNX Runtime refuses the model: {str(exc).splitlines()[0]}") from None
         self.inputs = self.session.get_inputs()

@@ -13,7 +13,7 @@ from axc.ir.rewrite import Builder, constant_array, only_reader
 from ..infra.base import ModulePass, PassContext, PassResult
 from .fold_conv_bias import replace_by_producer
 
-__all__ = ["FoldBatchNormPass", "fold_batchnorm", "fold_scale", "foldable_conv"]
+__all__ = ["FoldBatchNormPass", "fold_batchnorm", "fold_dense_batchnorm", "fold_scale", "foldable_conv"]
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,10 @@ class FoldBatchNormPass(ModulePass):
     `BN(conv(x, W, b))` with constant parameters becomes `conv(x, W * s, (b - mean) * s + beta)`
     where `s = scale / sqrt(var + epsilon)` per output channel (computed in float64, stored in
     the weight's type). The conv must feed only the BatchNorm and have constant weights (and
-    bias). BatchNorms in training mode, non-spatial ones (old opsets) and those after anything
-    else than a Conv are left alone. With `mul`, a per-channel `Mul` by a constant after a Conv
+    bias). A BatchNorm after a 2-D `MatMul(A, W)` or `Gemm` with a constant weight (PyTorch's
+    Linear + BatchNorm1d) becomes one `Gemm(A, W * s, (c - mean) * s + beta)` the same way.
+    BatchNorms in training mode, non-spatial ones (old opsets) and those after anything else are
+    left alone. With `mul`, a per-channel `Mul` by a constant after a Conv
     (a BatchNorm exported as Mul + Add, as in resnet8) is folded into the weights the same way;
     the following Add is `fold-conv-bias`'s job.
     """
@@ -35,9 +37,10 @@ class FoldBatchNormPass(ModulePass):
     """Also fold Conv -> Mul(per-channel constant) into the conv weights and bias."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
-        patterns = [fold_batchnorm, *([fold_scale] if self.mul else [])]
+        patterns = [fold_batchnorm, fold_dense_batchnorm, *([fold_scale] if self.mul else [])]
         counts = rewrite.apply_patterns([g for g in module.graphs.values() if g.kind == "nn"], patterns)
-        folded_bn, folded_mul = counts[fold_batchnorm.name], counts.get(fold_scale.name, 0)
+        folded_bn = counts[fold_batchnorm.name] + counts[fold_dense_batchnorm.name]
+        folded_mul = counts.get(fold_scale.name, 0)
         stats = {"batchnorms_folded": folded_bn, "muls_folded": folded_mul}
         ctx.report[self.name] = stats
         return PassResult(modified=bool(folded_bn or folded_mul), stats=stats)
@@ -74,19 +77,58 @@ def _rescale_conv(b: Builder, conv: nn.ConvOp, scale: np.ndarray, shift: np.ndar
 @rewrite.pattern("batchnorm", nn.BatchNormOp)
 def fold_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
     """BN(conv(x, W, b)) -> conv(x, W * s, (b - mean) * s + beta)."""
-    if bn.attr("training_mode", 0) or not bn.attr("spatial", 1) or len(bn.results) != 1:
-        return False
     conv = foldable_conv(bn.operand(0), bn)
-    params = [constant_array(v) for v in bn.operands[1:]]
-    if conv is None or any(p is None for p in params):
+    found = None if conv is None else _batchnorm_scale_shift(bn, constant_array(conv.operand(1)).shape[0])
+    if found is None:
         return False
-    gamma, beta, mean, var = (p.astype(np.float64).reshape(-1) for p in params)
-    channels = constant_array(conv.operand(1)).shape[0]
-    if any(p.size != channels for p in (gamma, beta, mean, var)):
-        return False
-    scale = gamma / np.sqrt(var + float(bn.attr("epsilon", 1e-5)))
-    _rescale_conv(b, conv, scale, beta - mean * scale)
+    _rescale_conv(b, conv, *found)
     replace_by_producer(b, bn, conv)
+    return True
+
+
+def _batchnorm_scale_shift(bn: nn.BatchNormOp, channels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(s, beta - mean * s) per channel of an inference BatchNorm with constant parameters."""
+    if bn.attr("training_mode", 0) or not bn.attr("spatial", 1) or len(bn.results) != 1:
+        return None
+    params = [constant_array(v) for v in bn.operands[1:]]
+    if any(p is None for p in params):
+        return None
+    gamma, beta, mean, var = (p.astype(np.float64).reshape(-1) for p in params)
+    if any(p.size != channels for p in (gamma, beta, mean, var)):
+        return None
+    scale = gamma / np.sqrt(var + float(bn.attr("epsilon", 1e-5)))
+    return scale, beta - mean * scale
+
+
+@rewrite.pattern("dense-batchnorm", nn.BatchNormOp)
+def fold_dense_batchnorm(bn: nn.BatchNormOp, b: Builder) -> bool:
+    """BN(MatMul(A, W)) or BN(Gemm(A, W, c)), 2-D, constant W -> Gemm(A, W * s, (c - mean) * s + beta)."""
+    dense = bn.operand(0).owner
+    if not isinstance(dense, nn.MatMulOp | nn.GemmOp) or only_reader(bn.operand(0)) is not bn:
+        return False
+    out = dense.result.type
+    w = constant_array(dense.operand(1))
+    if (w is None or w.dtype.kind != "f" or w.ndim != 2 or out.rank != 2 or dense.operand(0).type.rank != 2
+            or dense.attr("alpha", 1.0) != 1.0 or dense.attr("beta", 1.0) != 1.0):
+        return False
+    trans_b = bool(dense.attr("transB", 0))
+    channels = w.shape[0] if trans_b else w.shape[1]
+    found = _batchnorm_scale_shift(bn, channels)
+    c = constant_array(dense.operand(2)) if len(dense.operands) > 2 else np.zeros(channels)
+    if found is None or c is None or c.size not in (1, channels):
+        return False
+    scale, shift = found
+    w_new = w.astype(np.float64) * (scale[:, None] if trans_b else scale[None, :])
+    c_new = np.broadcast_to(c.astype(np.float64).reshape(-1), (channels,)) * scale + shift
+    w_value = b.constant(w_new.astype(w.dtype), dense.operand(1).name or "weight")
+    c_value = b.constant(c_new.astype(w.dtype), (dense.result.name or "dense") + "_bias")
+    attrs = {"transA": dense.attr("transA", 0), "transB": int(trans_b)}
+    gemm = b.create(nn.GemmOp, [dense.operand(0), w_value, c_value], [bn.result.type], attrs,
+                    loc=dense.loc, names=[bn.result.name])
+    dead = [*dense.operands[1:], *bn.operands[1:]]
+    b.replace(bn, [gemm.result])
+    b.erase(dense)
+    b.erase_dead(dead)
     return True
 
 

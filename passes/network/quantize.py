@@ -42,13 +42,16 @@ import numpy as np
 from axc.ir import Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import nn
 from axc.ir.dialects.quant import QuantParams
-from axc.ir.rewrite import Builder
+from axc.ir.network import layer_name
+from axc.ir.rewrite import Builder, apply_patterns
 from axc.runtime import quant as Q
 from axc.runtime.calibrate import observe_values
 from axc.runtime.nn_data import DEFAULT_CALIB
 from axc.runtime.nn_eval import dataset_for_module
 
 from ..infra.base import ModulePass, PassContext, PassResult
+from .fold_batchnorm import fold_batchnorm, fold_dense_batchnorm, fold_scale
+from .fold_conv_bias import fold_conv_add, fold_matmul_add
 
 __all__ = ["QuantizePass"]
 
@@ -61,10 +64,14 @@ _SHAPE_OPS = (nn.ReshapeOp, nn.TransposeOp, nn.FlattenOp)
 class QuantizePass(ModulePass):
     """Post-training quantization of conv/gemm/matmul layers into ONNX QDQ form.
 
-    Weights per channel or per tensor, symmetric or affine, 2 to 8 or 16 bits; activations per
-    tensor affine, calibrated on `--data` (first `--calib` samples) with minmax, percentile, mse or
-    entropy; bias int32 at the product scale. Each quantized layer records its integer view in
-    the attribute `quant` for approx-mul/htp.
+    First, unless `fold=false`, BatchNormalization, per-channel Mul and constant Add are folded
+    into the Conv/MatMul/Gemm before them (`fold-batchnorm`, `fold-conv-bias`), so each layer
+    carries its bias and ONNX Runtime runs it as one fused integer kernel. Weights per channel or
+    per tensor, symmetric or affine, 2 to 8 or 16 bits; activations per tensor affine, calibrated
+    on `--data` (first `--calib` samples) with minmax, percentile, mse or entropy; bias int32 at
+    the product scale. Each quantized layer records its integer view in the attribute `quant` for
+    approx-mul/htp. Ops with weights that have no integer form here (an LSTM, a ConvTranspose)
+    stay float, and the log and the report name them.
     """
 
     name: ClassVar[str] = "quantize"
@@ -105,6 +112,8 @@ class QuantizePass(ModulePass):
     """Calibration data (.npz with `x`, an ONNX test_data_set folder, or MNIST IDX files)."""
     calib: int | None = None
     """Number of calibration samples, the first ones of `data` (default 500, as `--calib`)."""
+    fold: bool = True
+    """Fold BatchNorm/Mul/Add into the preceding Conv/MatMul/Gemm first."""
 
     def weight_ir_dtype(self, rng: Q.IntRange) -> str | None:
         """The sub-byte ONNX type holding the weights when `packed` (None: the 8/16-bit one)."""
@@ -138,7 +147,9 @@ class QuantizePass(ModulePass):
         self.requires(module)
         w_bits, a_bits = self.widths()
         g = module.top_graph
-        targets = self.select(g)
+        types = self.layer_types(g)
+        folded = apply_patterns(g, _FOLDS) if self.fold else {}
+        targets = self.select(g, types)
         if not targets:
             return PassResult(False, {"layers": 0}, notes=["quantize: no conv/gemm/matmul with a constant weight to quantize"])
         acts = list(dict.fromkeys(t["x"] for t in targets))
@@ -157,26 +168,42 @@ class QuantizePass(ModulePass):
         for t in targets:
             report[t["label"]] = self.quantize_layer(b, t, act_params[t["x"]], w_rng, a_rng)
         b.erase_dead(replaced, erasable=lambda op: isinstance(op, (nn.ConstantOp, *_SHAPE_OPS)))
+        left = _left_in_float(g, {t["op"] for t in targets})
         ctx.report[self.name] = {"weight_bits": w_bits, "act_bits": a_bits, "per_channel": self.per_channel,
-                                 "calibration": self.calibration, "calib_samples": len(samples), "layers": report}
+                                 "calibration": self.calibration, "calib_samples": len(samples), "layers": report,
+                                 "folded": {k: v for k, v in folded.items() if v}, "left_in_float": left}
         ctx.log(f"quantize: {len(targets)} layers to {w_bits}-bit weights"
                 f" ({'per channel' if self.per_channel else 'per tensor'}), {a_bits}-bit activations"
-                f" ({self.calibration} on {len(samples)} samples)")
-        return PassResult(True, {"layers": len(targets), "weight_bits": w_bits, "act_bits": a_bits})
+                f" ({self.calibration} on {len(samples)} samples)"
+                + (f"; folded first: {', '.join(f'{v} {k}' for k, v in folded.items() if v)}"
+                   if any(folded.values()) else ""))
+        notes = [f"quantize: left in float (no integer form here): {', '.join(left)}"] if left else []
+        for note in notes:
+            ctx.log(note)
+        return PassResult(True, {"layers": len(targets), "weight_bits": w_bits, "act_bits": a_bits}, notes=notes)
 
     # -- selection ---------------------------------------------------------------------------
-    def select(self, g: Graph) -> list[dict[str, Any]]:
+    @staticmethod
+    def layer_types(g: Graph) -> dict[str, type[Op]]:
+        """Layer label -> op class, as written (folding turns MatMul + Add into Gemm, and a
+        `matmul` selector still means that layer)."""
+        candidates = [op for op in g.topo_order() if isinstance(op, _TARGETS)]
+        return {_label(op, i): type(op) for i, op in enumerate(candidates)}
+
+    def select(self, g: Graph, types: dict[str, type[Op]] | None = None) -> list[dict[str, Any]]:
         candidates = [op for op in g.topo_order() if isinstance(op, _TARGETS)]
         labels = {op: _label(op, i) for i, op in enumerate(candidates)}
+        types = {**{label: type(op) for op, label in labels.items()}, **(types or {})}
         known = set(labels.values())
         for sel in (*self.layers, *self.exclude):
             if sel.lower() not in _TYPE_NAMES and sel not in known:
                 raise InputError(f"no layer named '{sel}' (layers: {', '.join(labels.values())})")
         chosen = []
         for op in candidates:
-            if self.layers and not _matches(op, labels[op], self.layers):
+            kind = types.get(labels[op], type(op))
+            if self.layers and not _matches(kind, labels[op], self.layers):
                 continue
-            if _matches(op, labels[op], self.exclude) or op.attr("quant") is not None:
+            if _matches(kind, labels[op], self.exclude) or op.attr("quant") is not None:
                 continue
             spec = _layer_spec(op)
             if spec is not None:
@@ -233,12 +260,28 @@ class QuantizePass(ModulePass):
                 "weight_sqnr_db": round(float(10 * np.log10(signal / noise)), 2) if noise > 0 else None}
 
 
+_FOLDS = (fold_batchnorm, fold_dense_batchnorm, fold_scale, fold_conv_add, fold_matmul_add)
+
+
+def _left_in_float(g: Graph, quantized: set[Op]) -> list[str]:
+    """The ops that still compute with a float weight matrix (a constant with two or more
+    dimensions above 1), as `Kind 'name'`: what quantization left in float."""
+    found = []
+    for op in g.topo_order():
+        if op in quantized or isinstance(op, nn.ConstantOp | nn.QuantizeOp | nn.DequantizeOp):
+            continue
+        if any(w is not None and sum(d > 1 for d in w.shape) >= 2 for w in map(_float_const, op.operands)):
+            kind = op.attr("op_type") if isinstance(op, nn.OpaqueOp) else op.name.split(".")[1]
+            found.append(f"{kind} '{layer_name(op)}'")
+    return found
+
+
 def _label(op: Op, index: int) -> str:
     return op.loc.name if isinstance(op.loc, NameLoc) else f"{op.name.split('.')[-1]}{index}"
 
 
-def _matches(op: Op, label: str, selectors: tuple[str, ...]) -> bool:
-    return any(s == label or _TYPE_NAMES.get(s.lower()) is type(op) for s in selectors)
+def _matches(kind: type[Op], label: str, selectors: tuple[str, ...]) -> bool:
+    return any(s == label or _TYPE_NAMES.get(s.lower()) is kind for s in selectors)
 
 
 def _fold(v: Value) -> np.ndarray | None:
