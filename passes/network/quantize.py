@@ -107,7 +107,9 @@ class QuantizePass(ModulePass):
     """Leave these layers (node names or op types) in float."""
     packed: bool = False
     """Store weights of 4 bits or fewer in ONNX's int4/uint4 (opset 21) or int2/uint2 (opset 25)
-    types instead of int8/uint8 with a restricted range; the exporter raises the opset."""
+    types instead of int8/uint8 with a restricted range; the exporter raises the opset. ONNX
+    Runtime 1.2x refuses to fuse int2 weights into QLinearConv: run such models with the session
+    option `session.disable_quant_qdq=1` (axc-opt's own runner sets it for packed weights)."""
     data: str | None = None
     """Calibration data (.npz with `x`, an ONNX test_data_set folder, or MNIST IDX files)."""
     calib: int | None = None
