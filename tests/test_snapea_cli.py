@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import onnx
+
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 MNIST8 = str(CORPORA / "onnx" / "mnist8" / "model.onnx")
 MNIST = str(CORPORA / "datasets" / "mnist")
@@ -44,3 +46,19 @@ def test_simulation_of_a_circuit_is_refused(tmp_path: Path) -> None:
     run = axc_opt(str(adder), "-o", "sim.json", cwd=tmp_path)
     assert run.returncode == 1 and "needs a network" in run.stderr
     assert not (tmp_path / "sim.json").exists()
+
+
+def test_the_emitted_plan_is_metadata_and_every_initializer_is_read(tmp_path: Path) -> None:
+    """The per-kernel order, N, Th and phase ends go into metadata_props, not into initializers
+    that no node reads (ONNX Runtime warns about each of those)."""
+    run = axc_opt(MNIST8, "-p", "quantize,snapea", "--data", MNIST, "--calib", "200", "-q", "-o", "out.onnx",
+                  cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    model = onnx.load(tmp_path / "out.onnx")
+    plans = {p.key: json.loads(p.value) for p in model.metadata_props if p.key.startswith("axc.snapea.")}
+    assert set(plans) == {"axc.snapea.Convolution28", "axc.snapea.Convolution110"}
+    plan = plans["axc.snapea.Convolution28"]
+    assert len(plan["order"]) == len(plan["n"]) == len(plan["th"]) == 8  # one entry per kernel
+    assert sorted(plan["order"][0]) == list(range(25))  # a permutation of the 5x5x1 MACs
+    read = {name for node in model.graph.node for name in node.input}
+    assert [i.name for i in model.graph.initializer if i.name not in read] == []

@@ -1,17 +1,19 @@
 """Emission of `approx.early_relu` (from the `snapea` pass) as standard nn ops.
 
 The original computation stays: the ReLU comes back as `nn.relu`. The per-kernel MAC order,
-group counts N, thresholds Th and phase boundaries are kept as constants named
-`<conv>.snapea.order`, `.n`, `.th`, `.pos_end` (initializers of the ONNX model) for a hardware
-flow to read. A predictive layer is also expressed with standard ops, so ONNX Runtime measures
+group counts N, thresholds Th and phase boundaries go into the module's ONNX metadata
+(`metadata_props` key `axc.snapea.<conv>`, a JSON object with `order`, `n`, `th`, `pos_end`) for
+a hardware flow to read; initializers that no node reads would only make ONNX Runtime warn. A predictive layer is also expressed with standard ops, so ONNX Runtime measures
 its real accuracy: `relu * Cast(Conv(x, W_spec, b) > Th)`, where W_spec keeps only the
 speculative weights of each kernel (Th = -inf for kernels left in exact mode).
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
-from axc.ir import Graph, Op, TensorType, Value
+from axc.ir import Graph, Op, TensorType, Value, canonical_attr
 from axc.ir.dialects import nn
 from axc.ir.rewrite import Builder
 
@@ -28,10 +30,13 @@ def lower_early_relu(graph: Graph, op: Op) -> None:
     n_spec = np.asarray(op.attr("n_spec").array)
     order = np.asarray(op.attr("order").array)
     threshold = np.asarray(op.attr("threshold").array, dtype=np.float32)
-    b.constant(order.astype(np.int32), f"{conv}.snapea.order")
-    b.constant(n_spec.astype(np.int32), f"{conv}.snapea.n")
-    b.constant(threshold, f"{conv}.snapea.th")
-    b.constant(np.asarray(op.attr("pos_end").array).astype(np.int32), f"{conv}.snapea.pos_end")
+    plan = {"order": order.tolist(), "n": n_spec.tolist(), "th": threshold.tolist(),
+            "pos_end": np.asarray(op.attr("pos_end").array).tolist()}
+    if graph.module is not None:
+        facts = dict(graph.module.attributes.get("onnx") or {})
+        metadata = dict(facts.get("metadata_props") or {})
+        metadata[f"axc.snapea.{conv}"] = json.dumps(plan, separators=(",", ":"))
+        graph.module.attributes["onnx"] = canonical_attr({**facts, "metadata_props": metadata})
     if n_spec.any():
         weight = np.asarray(op.attr("weight").array, dtype=np.float32)
         flat = weight.reshape(weight.shape[0], -1)
