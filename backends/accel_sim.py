@@ -6,7 +6,10 @@ by window (dense for layers without `approx.early_relu`, and for fully connected
 run as 1x1 convolutions whose windows are the samples, one per lane), and feeds those per-window MAC counts to the cycle-level SnaPEA model
 and to the Eyeriss-like baseline (`axc.runtime.accel`). The report gives, per layer and under
 `total`: `cycles`, `time_s`, `energy_pj` and `energy_breakdown_pj` for SnaPEA, the same under
-`baseline`, and `speedup` and `energy_saving` (baseline / SnaPEA).
+`baseline`, and `speedup` and `energy_saving` (baseline / SnaPEA): the array design and early
+termination together. What early termination alone gives is separate: `dense` is the same
+SnaPEA array with `early_termination` off, and `early_termination_speedup` and
+`early_termination_energy_saving` are dense / SnaPEA (1.0 when the option is off).
 
 Options (CLI `--sim key=value`): `sim_samples` (default 256), `lanes`, `rows`, `cols`,
 `freq_mhz`, `io_ram_kb`, `early_termination` (false: the dense-mode check), `mac_energy_pj`
@@ -15,6 +18,8 @@ Options (CLI `--sim key=value`): `sim_samples` (default 256), `lanes`, `rows`, `
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import math
 from pathlib import Path
@@ -153,14 +158,19 @@ def simulate_network(module: Module, options: dict[str, Any]) -> dict[str, Any]:
     base_cfg = EyerissConfig(pe_rows=side, pe_cols=cfg.mac_units // side, freq_hz=freq, energy=energy)
     work, snapea_layers = build_workload(module, x)
     ours, base = simulate_snapea(work, cfg), simulate_eyeriss(work, base_cfg)
+    dense = simulate_snapea(work, dataclasses.replace(cfg, early_termination=False)) if early else ours
     layers = []
-    for w, a, b in zip(work, ours, base):
+    for w, a, b, d in zip(work, ours, base, dense):
         entry = {"layer": w.name, "snapea": w.name in snapea_layers, **_entry(a), "baseline": _entry(b),
-                 "speedup": b.cycles / max(1, a.cycles), "energy_saving": b.total_energy_pj / max(1e-12, a.total_energy_pj)}
+                 "speedup": b.cycles / max(1, a.cycles), "energy_saving": b.total_energy_pj / max(1e-12, a.total_energy_pj),
+                 "dense": _entry(d), "early_termination_speedup": d.cycles / max(1, a.cycles),
+                 "early_termination_energy_saving": d.total_energy_pj / max(1e-12, a.total_energy_pj)}
         layers.append(entry)
-    total_a, total_b = _sum(ours, freq), _sum(base, freq)
+    total_a, total_b, total_d = _sum(ours, freq), _sum(base, freq), _sum(dense, freq)
     total = {**total_a, "baseline": total_b, "speedup": total_b["cycles"] / max(1, total_a["cycles"]),
-             "energy_saving": total_b["energy_pj"] / max(1e-12, total_a["energy_pj"])}
+             "energy_saving": total_b["energy_pj"] / max(1e-12, total_a["energy_pj"]),
+             "dense": total_d, "early_termination_speedup": total_d["cycles"] / max(1, total_a["cycles"]),
+             "early_termination_energy_saving": total_d["energy_pj"] / max(1e-12, total_a["energy_pj"])}
     return {"samples": len(x), "accelerator": {"rows": cfg.rows, "cols": cfg.cols, "lanes": cfg.lanes,
             "freq_hz": freq, "early_termination": early, "mac_units": cfg.mac_units},
             "baseline_accelerator": {"pe_rows": base_cfg.pe_rows, "pe_cols": base_cfg.pe_cols, "freq_hz": freq},
@@ -186,23 +196,24 @@ def _plot(report: dict[str, Any], path: str) -> None:
     plt.close(fig)
 
 
+def _html_row(cell: str, name: str, e: dict[str, Any]) -> str:
+    values = [html.escape(name), e["cycles"], e["dense"]["cycles"], f"{e['early_termination_speedup']:.2f}",
+              f"{e['early_termination_energy_saving']:.2f}", e["baseline"]["cycles"], f"{e['speedup']:.2f}",
+              f"{e['energy_pj'] / 1e6:.3f}", f"{e['baseline']['energy_pj'] / 1e6:.3f}", f"{e['energy_saving']:.2f}"]
+    return "<tr>" + "".join(f"<{cell}>{v}</{cell}>" for v in values) + "</tr>"
+
+
 def _html(report: dict[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><td>{e['layer']}</td><td>{e['cycles']}</td><td>{e['baseline']['cycles']}</td>"
-        f"<td>{e['speedup']:.2f}</td><td>{e['energy_pj'] / 1e6:.3f}</td>"
-        f"<td>{e['baseline']['energy_pj'] / 1e6:.3f}</td><td>{e['energy_saving']:.2f}</td></tr>"
-        for e in report["layers"]
-    )
-    t = report["total"]
+    head = ["layer", "cycles", "dense cycles", "early-termination speedup", "early-termination energy saving",
+            "baseline cycles", "speedup vs baseline", "energy (uJ)", "baseline energy (uJ)",
+            "energy saving vs baseline"]
+    rows = "".join(_html_row("td", e["layer"], e) for e in report["layers"])
     return ("<!doctype html><html><head><meta charset='utf-8'><title>axc-opt accelerator simulation</title>"
             "<style>td,th{padding:2px 8px;text-align:right}</style></head><body>"
-            f"<h1>SnaPEA vs baseline on {report['samples']} samples</h1><table><tr><th>layer</th>"
-            "<th>cycles</th><th>baseline cycles</th><th>speedup</th><th>energy (uJ)</th>"
-            "<th>baseline energy (uJ)</th><th>energy saving</th></tr>"
-            f"{rows}<tr><th>total</th><th>{t['cycles']}</th><th>{t['baseline']['cycles']}</th>"
-            f"<th>{t['speedup']:.2f}</th><th>{t['energy_pj'] / 1e6:.3f}</th>"
-            f"<th>{t['baseline']['energy_pj'] / 1e6:.3f}</th><th>{t['energy_saving']:.2f}</th></tr></table>"
-            f"<pre>{json.dumps(report['accelerator'])}</pre></body></html>")
+            f"<h1>SnaPEA vs baseline on {report['samples']} samples</h1><table><tr>"
+            + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+            f"{rows}{_html_row('th', 'total', report['total'])}</table>"
+            f"<pre>{html.escape(json.dumps(report['accelerator']))}</pre></body></html>")
 
 
 def save_sim(module: Module, path: str, options: dict[str, Any] | None = None) -> None:

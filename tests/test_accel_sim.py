@@ -70,10 +70,18 @@ def test_simulation_report_on_mnist8(tmp_path: Path) -> None:
         assert entry["energy_pj"] == pytest.approx(sum(entry["energy_breakdown_pj"].values()))
     assert [e["snapea"] for e in report["layers"]] == [True, True, False]
     assert report["total"]["macs_executed"] < report["total"]["macs_dense"]
+    # early termination alone: the same array without it is the reference
+    for entry in [*report["layers"], report["total"]]:
+        assert entry["early_termination_speedup"] == pytest.approx(entry["dense"]["cycles"] / entry["cycles"])
+        assert entry["dense"]["macs_executed"] == entry["macs_dense"]
+    assert [e["early_termination_speedup"] > 1.0 for e in report["layers"]] == [True, True, False]
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     dense = tmp_path / "dense.html"
     save_sim(module, str(dense), {"data": data, "calib": 100, "sim_samples": 40, "early_termination": "false"})
-    assert "<table>" in dense.read_text()
+    assert "<table>" in dense.read_text() and "early-termination speedup" in dense.read_text()
+    off = tmp_path / "off.json"
+    save_sim(module, str(off), {"data": data, "calib": 100, "sim_samples": 40, "early_termination": "false"})
+    assert json.loads(off.read_text())["total"]["early_termination_speedup"] == 1.0
 
 
 def test_simulation_needs_data() -> None:
