@@ -99,23 +99,26 @@ def dataset_for_module(path: str, module: Module) -> Dataset:
 def report_network_quality(ctx: Any, module: Module) -> EvalResult | None:
     """Evaluate `module` against `ctx.original` on `ctx.options["data"]` (None without data).
 
-    Uses `ctx.options["calib"]` (default `DEFAULT_CALIB`) calibration samples that are skipped and
-    `ctx.options["eval"]` evaluation samples (default: the rest). When the data is too small to
-    leave any sample after the calibration slice, all samples are evaluated and the report says so.
+    Skips the samples the passes used (`ctx.samples_seen`: calibration, search, verification,
+    training), and at least `ctx.options["calib"]` (default `DEFAULT_CALIB`), then evaluates
+    `ctx.options["eval"]` samples (default: the rest). When the data is too small to leave any
+    sample, all samples are evaluated and the report says so.
     """
     path = ctx.options.get("data")
     if not path or module.top is None or module.top_graph.kind != "nn":
         return None
     data = dataset_for_module(str(path), module)
     calib = ctx.options.get("calib")
-    calib = DEFAULT_CALIB if calib is None else int(calib)
+    seen = max(DEFAULT_CALIB if calib is None else int(calib), int(getattr(ctx, "samples_seen", 0)))
     eval_count = ctx.options.get("eval")
     note = ""
-    if calib >= len(data):
+    if seen >= len(data):
         evaluated = data if eval_count is None else data.slice(0, int(eval_count))
-        note = f"the data has only {len(data)} samples (calib {calib}): evaluated on all of them, calibration samples included"
+        note = (f"the data has only {len(data)} samples and the passes used the first {seen}: "
+                "evaluated on all of them, not held out")
     else:
-        _, evaluated = data.split(calib, None if eval_count is None else int(eval_count))
+        _, evaluated = data.split(seen, None if eval_count is None else int(eval_count))
+        note = f"held out: samples {seen} to {seen + len(evaluated) - 1}, which no pass used"
     result = evaluate(module, evaluated, reference=ctx.original)
     entry = result.to_dict()
     if note:

@@ -62,3 +62,14 @@ def test_the_emitted_plan_is_metadata_and_every_initializer_is_read(tmp_path: Pa
     assert sorted(plan["order"][0]) == list(range(25))  # a permutation of the 5x5x1 MACs
     read = {name for node in model.graph.node for name in node.input}
     assert [i.name for i in model.graph.initializer if i.name not in read] == []
+
+
+def test_the_run_evaluates_on_samples_no_pass_used(tmp_path: Path) -> None:
+    """SnaPEA calibrates on 1,000 samples and verifies on the next 500: the run's network quality
+    starts after those 1,500, not after --calib."""
+    run = axc_opt(MNIST8, "-p", "snapea{calib=1000 verify=500}", "--data", MNIST, "--calib", "200",
+                  "--eval", "50", "-o", "out.onnx", "--report", "run.json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    quality = json.loads((tmp_path / "run.json").read_text())["results"]["network_quality"]
+    assert quality["n"] == 50 and "samples 1500 to 1549" in quality["note"]
+    assert "samples 1500 to 1549, which no pass used" in run.stderr

@@ -71,6 +71,13 @@ class PassContext:
     """The running pass's options that global options filled (so a report can name the source)."""
     reader: Callable[[str, dict[str, Any]], Module] | None = None
     """Reads a file of any supported format (`axc` provides it: `axc.PassManager`, `axc-opt`)."""
+    samples_seen: int = 0
+    """How many leading samples of `--data` the passes have used (calibration, search,
+    verification, training): the run's evaluation of the result starts after them."""
+
+    def saw_samples(self, count: int) -> None:
+        """Record that a pass used the first `count` samples of `--data`."""
+        self.samples_seen = max(self.samples_seen, int(count))
 
     def read_file(self, path: str, **options: Any) -> Module:
         """The module in file `path` (Verilog, BLIF, .bench, IR, ONNX), read with the run's

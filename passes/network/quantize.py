@@ -222,6 +222,7 @@ class QuantizePass(ModulePass):
         x = dataset_for_module(str(data), g.module).x[: self.calib or DEFAULT_CALIB]
         if len(x) == 0:
             raise InputError(f"the calibration data '{data}' holds no samples")
+        ctx.saw_samples(len(x))
         return x
 
     # -- one layer -------------------------------------------------------------------------

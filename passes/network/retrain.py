@@ -81,6 +81,7 @@ class RetrainPass(ModulePass):
         if dataset.y is None:
             raise InputError(f"the data '{data}' has no labels")
         train = dataset.slice(self.offset, self.offset + self.samples)
+        ctx.saw_samples(self.offset + self.samples + self.eval_samples)
         held = dataset.slice(self.offset + self.samples,
                              self.offset + self.samples + self.eval_samples)
         if len(train) == 0:
