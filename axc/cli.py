@@ -17,6 +17,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -299,18 +300,28 @@ def _run(args: argparse.Namespace) -> int:
     run_report: dict[str, Any] = {"pipeline": str(manager.pipeline)}
     if not args.quiet:
         watch_compilation(_say_compiling)
+    stages: dict[str, float] = {}
+    started = time.perf_counter()
     try:
         module = load(args.input, **io_options)
+        stages["load"] = time.perf_counter() - started
         ctx = manager.make_context(quiet=args.quiet, input_path=args.input)
         if args.eval is not None:
             ctx.options["eval"] = args.eval
         result = manager.run(module, ctx)
+        stages["passes"] = sum(r.seconds for r in result.records)
+        mark = time.perf_counter()
         _network_quality(result)
+        stages["evaluation"] = time.perf_counter() - mark
         run_report = result.report
+        mark = time.perf_counter()
         if args.output:
             save(result.module, args.output, format=args.emit, **io_options)
         elif out_format is not None:
             _emit_stdout(result.module, out_format, io_options)
+        stages["output"] = time.perf_counter() - mark
+        run_report["stage_seconds"] = {k: round(v, 6) for k, v in stages.items()}
+        run_report["total_seconds"] = round(time.perf_counter() - started, 6)
     except AxcError as exc:
         if args.report:
             run_report = getattr(exc, "report", run_report)

@@ -61,22 +61,24 @@ def top1(outputs: np.ndarray) -> np.ndarray:
     return outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
 
 
-def predictions(model: Module | OnnxRunner, x: np.ndarray, batch: int = 256) -> np.ndarray:
-    """The first output of `model` for samples `x`, run in ONNX Runtime."""
+def predictions(model: Module | OnnxRunner, x: np.ndarray, batch: int = 256, progress: Any = None) -> np.ndarray:
+    """The first output of `model` for samples `x`, run in ONNX Runtime (`progress`: see
+    `OnnxRunner.run_batched`)."""
     runner = model if isinstance(model, OnnxRunner) else OnnxRunner(model)
-    return runner.run_batched(x, batch=batch)
+    return runner.run_batched(x, batch=batch, progress=progress)
 
 
-def evaluate(module: Module, data: Dataset, reference: Module | None = None, batch: int = 256) -> EvalResult:
+def evaluate(module: Module, data: Dataset, reference: Module | None = None, batch: int = 256,
+             progress: Any = None) -> EvalResult:
     """Run `module` (and `reference`) on `data` and compare (see the module docstring)."""
     if len(data) == 0:
         raise InputError("no samples to evaluate")
-    out = predictions(module, data.x, batch)
+    out = predictions(module, data.x, batch, progress)
     pred = top1(out)
     acc = float(np.mean(pred == data.y)) if data.y is not None else None
     agreement = ref_acc = diff = None
     if reference is not None:
-        ref_out = predictions(reference, data.x, batch)
+        ref_out = predictions(reference, data.x, batch, progress)
         ref_pred = top1(ref_out)
         agreement = float(np.mean(pred == ref_pred))
         ref_acc = float(np.mean(ref_pred == data.y)) if data.y is not None else None
@@ -119,7 +121,7 @@ def report_network_quality(ctx: Any, module: Module) -> EvalResult | None:
     else:
         _, evaluated = data.split(seen, None if eval_count is None else int(eval_count))
         note = f"held out: samples {seen} to {seen + len(evaluated) - 1}, which no pass used"
-    result = evaluate(module, evaluated, reference=ctx.original)
+    result = evaluate(module, evaluated, reference=ctx.original, progress=getattr(ctx, "progress", None))
     entry = result.to_dict()
     if note:
         entry["note"] = note

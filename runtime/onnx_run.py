@@ -7,7 +7,7 @@ batches, or runs sample by sample when the model fixes its batch dimension to 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +71,10 @@ class OnnxRunner:
         shape = self.inputs[0].shape
         return shape[0] if shape else None
 
-    def run_batched(self, x: np.ndarray, batch: int = 256, output: int = 0) -> np.ndarray:
-        """Output `output` for the samples of `x` (first axis), fed to the first input."""
+    def run_batched(self, x: np.ndarray, batch: int = 256, output: int = 0,
+                    progress: Callable[[Iterable[int], str, int], Iterable[int]] | None = None) -> np.ndarray:
+        """Output `output` for the samples of `x` (first axis), fed to the first input;
+        `progress(items, description, total)` may wrap the loop over chunks (a progress bar)."""
         if len(self.inputs) != 1:
             names = ", ".join(self.input_names)
             raise InputError(f"the model has {len(self.inputs)} inputs ({names}); batched evaluation feeds exactly one")
@@ -82,7 +84,8 @@ class OnnxRunner:
             step = dim
         name = self.input_names[0]
         parts = []
-        for start in range(0, len(x), step):
+        starts = range(0, len(x), step)
+        for start in progress(starts, f"running {len(x)} samples", len(starts)) if progress else starts:
             chunk = x[start : start + step]
             if isinstance(dim, int) and len(chunk) != dim:
                 raise InputError(f"the model's batch size is fixed to {dim}; {len(x)} samples do not split into it")

@@ -38,6 +38,9 @@ def test_emit_sim_and_report(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "run.json").read_text())
     quality = report["results"]["network_quality"]
     assert quality["agreement"] == 1.0 and quality["n"] == 100
+    stages = report["stage_seconds"]  # the total counts the evaluation and the output too
+    assert set(stages) == {"load", "passes", "evaluation", "output"} and stages["evaluation"] > 0
+    assert report["total_seconds"] >= sum(stages.values()) - 1e-3
     assert report["results"]["snapea"]["total"]["fraction"] < 1.0
 
 

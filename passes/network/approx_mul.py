@@ -270,7 +270,8 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
         ctx.report[pass_name]["exact_multiplier_cost"] = exact
         ctx.report[pass_name]["saving%"] = saving
         ctx.log(f"{pass_name}: {model.name}: area {model.cost.get('area', 0):.1f} um2, power "
-                f"{model.cost.get('power', 0):.1f} uW; saving vs exact {saving}")
+                f"{model.cost.get('power', 0):.1f} uW; saving vs an exact multiplier: "
+                + ", ".join(f"{k} {v:.1f} %" for k, v in saving.items()))
     m = model.metrics()
     ctx.log(f"{pass_name}: {len(targets)} layers multiply through {model.name} "
             f"(MAE {m['mae']:.3g}, WCE {m['wce']}, EP {m['ep%']:.2f} %)")
