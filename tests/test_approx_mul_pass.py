@@ -9,6 +9,7 @@ import pytest
 import torch
 from axc.ir import InputError, verify
 from axc.ir.dialects import approx
+from axc.ir.network import constant_of
 from axc.passes.infra.base import PassContext
 from axc.passes.network.approx_mul import ApproxMulPass
 from axc.passes.network.htp import DEFAULT_MULTIPLIER, HtpPass
@@ -68,7 +69,10 @@ def test_lut_layers_agree_in_torch_and_onnxruntime(quantized, images, tmp_path, 
     layers = module.top_graph.ops_of(approx.MulOp)
     assert len(layers) == 3 and result.stats["layers"] == 3
     assert all(op.attr("origin").startswith("nn.") and "mae" in op.attr("error") for op in layers)
-    assert any("re-quantized to signed" in m for m in ctx.messages)  # uint8 activations
+    # the family takes unsigned activations and signed weights as they are: no shift, zero stays 0
+    assert not any("re-quantized" in m for m in ctx.messages)
+    assert all(not op.attr("mul_x_signed") and op.attr("mul_w_signed") for op in layers)
+    assert all(op.attr("quant")["x_zero_point"] == op.attr("x_zero_point") for op in layers)
     lut = _torch_outputs(module, images)
     assert np.array_equal(lut, _ort_outputs(module, images, tmp_path))
     if spec == "exact":  # the exact multiplier reproduces the fake-quantized network
@@ -90,10 +94,21 @@ def test_htp_of_exact_models_is_bit_identical_to_lut(quantized, images, tmp_path
     assert np.array_equal(htp, _ort_outputs(module, images, tmp_path))
 
 
-def test_unsigned_circuit_requantizes_weights(quantized, images) -> None:
+def test_unsigned_circuit_on_signed_weights_by_sign_extraction_or_shift(quantized, images) -> None:
+    extracted = quantized.clone()
+    ctx = PassContext(quiet=True, reader=read_file)
+    ApproxMulPass(circuit=str(GTR)).apply(ctx, extracted)
+    op = extracted.top_graph.ops_of(approx.MulOp)[0]
+    view = op.attr("quant")
+    assert op.attr("sign_extraction") and op.attr("mul_w_signed") and np.asarray(view["w_int"].array).min() < 0
+    assert np.all(np.asarray(view["w_zero_point"].array) == 0)  # a zero weight reaches the design as 0
+    assert any("sign extraction" in m for m in ctx.messages)
+    lut = constant_of(op.operand(4)).astype(np.int64)  # sign(w) * f(x, |w|)
+    assert np.array_equal(lut[:, 128 - 5], -lut[:, 128 + 5]) and not lut[:, 128].any()
+
     module = quantized.clone()
     ctx = PassContext(quiet=True, reader=read_file)
-    ApproxMulPass(circuit=str(GTR)).apply(ctx, module)
+    ApproxMulPass(circuit=str(GTR), signs="shift").apply(ctx, module)
     op = module.top_graph.ops_of(approx.MulOp)[0]
     view = op.attr("quant")
     assert not op.attr("signed") and np.asarray(view["w_int"].array).min() >= 0

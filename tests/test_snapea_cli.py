@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import onnx
+from axc.frontend.onnx_import import load_onnx
+from axc.runtime.nn_eval import dataset_for_module
+from axc.runtime.onnx_run import OnnxRunner
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 MNIST8 = str(CORPORA / "onnx" / "mnist8" / "model.onnx")
@@ -76,3 +80,21 @@ def test_the_run_evaluates_on_samples_no_pass_used(tmp_path: Path) -> None:
     quality = json.loads((tmp_path / "run.json").read_text())["results"]["network_quality"]
     assert quality["n"] == 50 and "samples 1500 to 1549" in quality["note"]
     assert "samples 1500 to 1549, which no pass used" in run.stderr
+
+
+def test_the_headline_quantizes_runs_htp_and_reorders_both_convs(tmp_path: Path) -> None:
+    """quantize,htp,snapea: zero stays zero through the default multiplier, so exact early
+    termination applies to both conv+ReLU layers and changes no output of quantize,htp."""
+    run = axc_opt(MNIST8, "-p", "quantize,htp,snapea", "--data", MNIST, "--calib", "200", "--eval", "200",
+                  "-o", "all.onnx", "--report", "run.json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    base = axc_opt(MNIST8, "-p", "quantize,htp", "--data", MNIST, "--calib", "200", "-q", "-o", "base.onnx",
+                   cwd=tmp_path)
+    assert base.returncode == 0, base.stderr
+    snapea = json.loads((tmp_path / "run.json").read_text())["results"]["snapea"]
+    assert snapea["skipped"] == [] and [e["mode"] for e in snapea["layers"]] == ["exact", "exact"]
+    assert snapea["total"]["fraction"] < 0.75
+    images = OnnxRunner(str(tmp_path / "base.onnx"))
+    data = dataset_for_module(MNIST, load_onnx(MNIST8)).x[2200:2264]
+    np.testing.assert_array_equal(OnnxRunner(str(tmp_path / "all.onnx")).run_batched(data),
+                                  images.run_batched(data))

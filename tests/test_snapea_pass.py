@@ -129,7 +129,16 @@ def test_composition_with_approximate_multipliers() -> None:
     x = dataset_for_module(data, reference).x[:16]
     np.testing.assert_array_equal(OnnxRunner(exact_mul).run_batched(x), OnnxRunner(reference).run_batched(x))
 
-    ApproxMulPass(multiplier="drum{k=4}").apply(PassContext(quiet=True), approx_net)
+    # drum takes the network's operands as they are (unsigned activations, signed weights, zero
+    # points 0): x >= 0, w <= 0 gives a product <= 0, so exact early termination applies
+    drum_net = approx_net.clone()
+    ApproxMulPass(multiplier="drum{k=4}").apply(PassContext(quiet=True), drum_net)
+    reference = drum_net.clone()
+    ctx = _run(drum_net, SnapeaPass(data=data, calib=100, verify=100))
+    assert [entry["mode"] for entry in ctx.report["snapea"]["layers"]] == ["exact", "exact"]
+    np.testing.assert_array_equal(OnnxRunner(drum_net).run_batched(x), OnnxRunner(reference).run_batched(x))
+    # forced signed operands shift the activations by -128: products of x >= 0 and w <= 0 turn positive
+    ApproxMulPass(multiplier="drum{k=4,signed=1}").apply(PassContext(quiet=True), approx_net)
     ctx = _run(approx_net, SnapeaPass(data=data, calib=100, verify=100))
     reasons = [entry["reason"] for entry in ctx.report["snapea"]["skipped"]]
     assert len(reasons) == 2 and all("positive products" in r for r in reasons)

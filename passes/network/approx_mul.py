@@ -22,14 +22,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from axc.ir import Graph, InputError, Module, NameLoc, Op, Value
 from axc.ir.dialects import approx, nn
 from axc.ir.dialects.quant import QUANT_ATTR, QuantParams
+from axc.ir.network import constant_of
 from axc.ir.rewrite import Builder
-from axc.runtime.multipliers import MultiplierModel, is_circuit_path, load_multiplier, resolve_spec
+from axc.runtime.multipliers import (
+    MultiplierModel,
+    is_circuit_path,
+    load_multiplier,
+    resolve_spec,
+    sign_extracted,
+)
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.evoapprox import is_signed_name
 
@@ -64,21 +71,53 @@ def quantized_layers(graph: Graph, layers: tuple[str, ...] = ()) -> list[tuple[s
 
 def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                        signed: bool | None, x_port: str | None, w_port: str | None,
-                       ctx: PassContext, library: Mapping[str, str | None] | None = None) -> MultiplierModel:
+                       ctx: PassContext, library: Mapping[str, str | None] | None = None,
+                       network: tuple[bool, bool] | None = None, signs: str = "extract") -> MultiplierModel:
     """A model from `circuit` (a file) or `spec` (family or file) at the network's widths; a
     circuit's area, delay and power come from the cost model on `library` (genlib/liberty), and
-    are not measured when it is None."""
+    are not measured when it is None.
+
+    `network` is the (activation, weight) signedness of the quantized layers. Given it, an
+    analytic family takes it as it is (its operands need no shift; `signed` still forces one),
+    and an unsigned circuit used on signed weights goes through sign extraction when
+    `signs="extract"` (`sign_extracted`); with `signs="shift"` operands are shifted as needed."""
     source = circuit or spec
+    given = signed is not None
     if signed is None:
         signed = is_signed_name(source) if (circuit or "/" in source or "." in source) else True
     if not is_circuit_path(source):
-        return load_multiplier(source, x_bits=x_bits, w_bits=w_bits, signed=signed)
+        x_signed, w_signed = network if network is not None and not given else (None, None)
+        return load_multiplier(source, x_bits=x_bits, w_bits=w_bits, signed=signed,
+                               x_signed=x_signed, w_signed=w_signed)
     if not Path(source).is_file():
         raise InputError(f"multiplier circuit '{source}' does not exist")
     module = ctx.read_file(source)
-    return model_from_graph(module, None, x_port, w_port, signed, origin=str(source),
-                            with_cost=library is not None, options=library,
-                            bit_level=bit_level(module).top_graph)
+    model = model_from_graph(module, None, x_port, w_port, signed, origin=str(source),
+                             with_cost=library is not None, options=library,
+                             bit_level=bit_level(module).top_graph)
+    if signs == "extract" and network is not None and network[1] and not network[0] and not model.signed:
+        return sign_extracted(model)
+    return model
+
+
+def model_of_op(op: Op, ctx: PassContext) -> MultiplierModel:
+    """The multiplier model an `approx.mul`/`approx.htp` op was built with: its LUT operand when
+    it still has one, else rebuilt from its records (family spec or circuit file, operand
+    signedness, sign extraction)."""
+    name, origin = str(op.attr("multiplier")), str(op.attr("multiplier_origin"))
+    signed, x_bits, w_bits = bool(op.attr("signed")), int(op.attr("x_bits")), int(op.attr("w_bits"))
+    x_signed, w_signed = op.attr("mul_x_signed"), op.attr("mul_w_signed")
+    if origin == "analytic":
+        return load_multiplier(name, x_bits=x_bits, w_bits=w_bits, signed=signed, x_signed=x_signed,
+                               w_signed=w_signed)
+    table = constant_of(op.operand(4)) if isinstance(op, approx.MulOp) else None
+    if table is not None:
+        return MultiplierModel(name, x_bits, w_bits, signed, table=np.asarray(table, dtype=np.int32),
+                               origin=origin, x_signed=x_signed, w_signed=w_signed,
+                               sign_extraction=bool(op.attr("sign_extraction")))
+    network = (bool(x_signed), bool(w_signed)) if op.attr("sign_extraction") else None
+    return resolve_multiplier(origin, None, x_bits, w_bits, signed, op.attr("x_port"), op.attr("w_port"),
+                              ctx, network=network)
 
 
 def _shift_for(bits: int, signed_now: bool, signed_needed: bool) -> int:
@@ -104,10 +143,10 @@ def _requantize_weight(b: Builder, op: Op, view: QuantParams, shift: int,
         zero_value = dq.operand(2) if len(dq.operands) > 2 else b.constant(
             zero.astype(np.int32), "w_zero_point", "i32")
         return dq.result, zero_value, w_int, zero
-    dtype = ("i" if model.signed else "u") + ("8" if model.w_bits <= 8 else "16")
-    np_dtype = np.dtype(("int" if model.signed else "uint") + dtype[1:])
+    dtype = ("i" if model.w_is_signed else "u") + ("8" if model.w_bits <= 8 else "16")
+    np_dtype = np.dtype(("int" if model.w_is_signed else "uint") + dtype[1:])
     base = dq.operand(0).name or "w"
-    q = b.constant(w_int.astype(np_dtype), f"{base}_{'s' if model.signed else 'u'}", dtype)
+    q = b.constant(w_int.astype(np_dtype), f"{base}_{'s' if model.w_is_signed else 'u'}", dtype)
     z = b.constant(zero.astype(np_dtype), f"{base}_zero_point", dtype)
     new_dq = b.create(nn.DequantizeOp, [q, dq.operand(1), z], [dq.result.type],
                       dict(dq.attributes), names=[f"{base}_dq"])
@@ -124,11 +163,11 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
     if isinstance(op, nn.GemmOp) and (op.attr("alpha", 1.0) != 1.0 or op.attr("beta", 1.0) != 1.0):
         raise InputError(f"{label}: Gemm with alpha/beta != 1 is not supported", op.loc)
     notes: list[str] = []
-    x_shift = _shift_for(view.x_bits, view.x_signed, model.signed)
-    w_shift = _shift_for(view.w_bits, view.w_signed, model.signed)
+    x_shift = _shift_for(view.x_bits, view.x_signed, model.x_is_signed)
+    w_shift = _shift_for(view.w_bits, view.w_signed, model.w_is_signed)
     w_value, zero_value, w_int, zero = _requantize_weight(b, op, view, w_shift, model)
     if w_shift:
-        notes.append(f"weights re-quantized to {'signed' if model.signed else 'unsigned'} "
+        notes.append(f"weights re-quantized to {'signed' if model.w_is_signed else 'unsigned'} "
                      f"(shift {w_shift:+d}, zero point follows; values unchanged)")
     x_lo, x_hi = (int(round(v / view.x_scale)) + view.x_zero_point for v in view.x_range)
     x_zero = view.x_zero_point + x_shift
@@ -139,14 +178,17 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
         raise InputError(f"{label}: {view.x_bits}-bit activations do not fit the "
                          f"{model.x_bits}-bit activation operand of '{model.name}'", op.loc)
     if x_shift:
-        notes.append(f"activations re-quantized to {'signed' if model.signed else 'unsigned'} "
+        notes.append(f"activations re-quantized to {'signed' if model.x_is_signed else 'unsigned'} "
                      f"(zero point {view.x_zero_point} -> {x_zero}; values unchanged)")
     w_scale = op.operand(1).owner.operand(1)
     operands = [op.operand(0), w_value, w_scale, zero_value, lut]
     if len(op.operands) > 2:
         operands.append(op.operand(2))
     new_view = replace(view, w_int=w_int.astype(np.int32), w_zero_point=zero.astype(np.int32),
-                       w_signed=model.signed, x_signed=model.signed, x_zero_point=x_zero)
+                       w_signed=model.w_is_signed, x_signed=model.x_is_signed, x_zero_point=x_zero)
+    if model.sign_extraction:
+        notes.append("signed weights through the unsigned design by sign extraction "
+                     "(|w| in, sign re-applied: zero stays zero)")
     metrics = model.metrics()
     attrs: dict[str, Any] = {k: op.attr(k) for k in _COPIED if op.attr(k) is not None}
     attrs.update({
@@ -154,12 +196,15 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
         "error": {k: metrics[k] for k in ERROR_KEYS},
         "op": op.name.split(".")[1], "multiplier": model.name, "multiplier_origin": model.origin,
         "signed": model.signed, "x_bits": model.x_bits, "w_bits": model.w_bits,
+        "mul_x_signed": model.x_is_signed, "mul_w_signed": model.w_is_signed,
+        "sign_extraction": model.sign_extraction,
         "x_scale": float(view.x_scale), "x_zero_point": x_zero, "x_min": x_lo, "x_max": x_hi,
         "mul_x_min": model.x_range[0], "mul_w_min": model.w_range[0],
         "w_min": model.w_range[0], "w_max": model.w_range[1], QUANT_ATTR: new_view.to_attr(),
     })
     if circuit is not None:
         attrs["circuit"] = circuit
+    attrs.update({k: v for k, v in (("x_port", model.x_port), ("w_port", model.w_port)) if v is not None})
     new = b.create(approx.MulOp, operands, [op.result.type], attrs, loc=op.loc)
     old_weight = op.operand(1)
     b.replace(op, [new.result])
@@ -184,6 +229,10 @@ class MultiplierOptions(CellLibraryOptions):
     multiplier_path: tuple[str, ...] = ()
     """Folders searched (recursively) for named circuits, before $AXC_MULTIPLIER_PATH; the
     global --multiplier-path fills it."""
+    signs: Literal["extract", "shift"] = "extract"
+    """How signed weights reach an unsigned circuit: `extract` passes |w| through it and re-applies
+    the sign (as hardware does; a zero weight stays 0), `shift` adds 2^(bits-1) to every weight
+    and corrects with zero-point terms (a zero weight reaches the circuit as 128)."""
 
     def prepare(self, ctx: PassContext) -> MultiplierOptions:
         """Resolve a circuit name to its file before the run starts (unknown names fail here)."""
@@ -230,7 +279,8 @@ class ApproxMulPass(MultiplierOptions):
         layers = quantized_layers(module.top_graph, self.layers)
         view = QuantParams.of(layers[0][1])
         return resolve_multiplier(str(spec), None, max(8, view.x_bits), max(8, view.w_bits), self.signed,
-                                  self.x_port, self.w_port, ctx, self.cost_library())
+                                  self.x_port, self.w_port, ctx, self.cost_library(),
+                                  network=(view.x_signed, view.w_signed), signs=self.signs)
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)

@@ -23,16 +23,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy as np
 from axc.ir import FrozenDict, InputError, Module
 from axc.ir.dialects import approx
 from axc.ir.dialects.quant import QuantParams
 from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, best_htp
-from axc.runtime.multipliers import MultiplierModel, load_multiplier
+from axc.runtime.multipliers import MultiplierModel
 
 from ..infra.base import PassContext, PassResult
-from .approx_mul import MultiplierOptions, quantized_layers, resolve_multiplier, run_attach
+from .approx_mul import (
+    MultiplierOptions,
+    model_of_op,
+    quantized_layers,
+    resolve_multiplier,
+    run_attach,
+)
 
 __all__ = ["DEFAULT_MULTIPLIER", "HtpPass"]
 
@@ -40,18 +45,6 @@ DEFAULT_MULTIPLIER = "drum{k=6}"
 """The low-error multiplier `htp` uses when none is given (see the module docstring)."""
 
 FIDELITY_KEYS = ("mean_abs", "max_abs", "bias", "bit_exact%")
-
-
-def _model_of(op: Any) -> MultiplierModel:
-    """The multiplier model of an `approx.mul` op (family spec, else its LUT operand)."""
-    name = str(op.attr("multiplier"))
-    signed = bool(op.attr("signed"))
-    x_bits, w_bits = int(op.attr("x_bits")), int(op.attr("w_bits"))
-    if op.attr("multiplier_origin") == "analytic":
-        return load_multiplier(name, x_bits=x_bits, w_bits=w_bits, signed=signed)
-    table = np.asarray(op.operand(4).owner.attr("value").array, dtype=np.int32)
-    return MultiplierModel(name, x_bits, w_bits, signed, table=table,
-                           origin=str(op.attr("multiplier_origin")))
 
 
 @dataclass(frozen=True)
@@ -90,7 +83,8 @@ class HtpPass(MultiplierOptions):
             spec, source = self.choose_multiplier(ctx)
             view = QuantParams.of(quantized_layers(g)[0][1])
             model = resolve_multiplier(spec, None, max(8, view.x_bits), max(8, view.w_bits), self.signed,
-                                       None, None, ctx, self.cost_library())
+                                       None, None, ctx, self.cost_library(),
+                                       network=(view.x_signed, view.w_signed), signs=self.signs)
             ctx.log(f"htp: multiplier {model.name} ({source})")
             report["multiplier_source"] = source
             run_attach(ctx, module, model, (), self.name, self.cost_library())
@@ -102,7 +96,7 @@ class HtpPass(MultiplierOptions):
             lut_value = op.operand(4)
             key = id(lut_value)
             if key not in models:
-                models[key] = self.htp_model(ctx, _model_of(op), report)
+                models[key] = self.htp_model(ctx, model_of_op(op, ctx), report)
             if models[key] is None:
                 report.setdefault("kept_lut", []).append(str(op.attr("layer")))
                 kept += 1

@@ -28,7 +28,7 @@ from axc.ir.rewrite import Builder
 from axc.runtime.lowering.early_relu import speculative_mask
 
 from ..infra.base import PassContext
-from ..network.approx_mul import resolve_multiplier
+from ..network.approx_mul import model_of_op
 
 __all__ = ["ConvLayer", "find_layers", "instrument"]
 
@@ -223,13 +223,7 @@ def find_layers(module: Module, input_nonneg: dict[str, bool], ctx: PassContext
 
 
 def _multiplier_table(op: Op, ctx: PassContext) -> np.ndarray:
-    if isinstance(op, approx.MulOp):
-        table = constant_of(op.operand(4))
-        if table is not None:
-            return table
-    model = resolve_multiplier(str(op.attr("multiplier")), op.attr("circuit"), int(op.attr("x_bits")),
-                               int(op.attr("w_bits")), bool(op.attr("signed")), None, None, ctx)
-    return model.lut()
+    return model_of_op(op, ctx).lut()
 
 
 def _integer_products(op: Op, scale: np.ndarray, shift: np.ndarray, ctx: PassContext

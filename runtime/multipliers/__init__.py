@@ -10,7 +10,7 @@ hand their graphs over). Every model carries its error metrics (and, for circuit
 from __future__ import annotations
 
 from .circuit import model_from_graph
-from .model import LUT_LIMIT_BITS, MultiplierModel, error_metrics, operand_range
+from .model import LUT_LIMIT_BITS, MultiplierModel, error_metrics, operand_range, sign_extracted
 from .names import SEARCH_PATH_ENV, resolve_spec, search_path
 from .spec import (
     FAMILIES,
@@ -24,5 +24,5 @@ from .spec import (
 __all__ = [
     "FAMILIES", "LUT_LIMIT_BITS", "MultiplierModel", "analytic_model", "canonical_spec",
     "error_metrics", "is_circuit_path", "load_multiplier", "model_from_graph", "operand_range",
-    "parse_spec", "resolve_spec", "search_path", "SEARCH_PATH_ENV",
+    "parse_spec", "resolve_spec", "search_path", "SEARCH_PATH_ENV", "sign_extracted",
 ]

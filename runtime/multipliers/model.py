@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from axc.ir import InputError
 
-__all__ = ["LUT_LIMIT_BITS", "METRICS_SAMPLES", "MultiplierModel", "error_metrics"]
+__all__ = ["LUT_LIMIT_BITS", "METRICS_SAMPLES", "MultiplierModel", "error_metrics", "sign_extracted"]
 
 LUT_LIMIT_BITS = 20
 """Largest x_bits + w_bits for which a model may be tabulated (2^20 int32 entries = 4 MiB)."""
@@ -80,7 +80,8 @@ class MultiplierModel:
     w_bits: int
     """Width of the weight operand w."""
     signed: bool
-    """Both operands (and the product) are two's complement."""
+    """Both operands (and the product) are two's complement (unless `x_signed`/`w_signed` say
+    otherwise for one operand)."""
     function: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     """Vectorised analytic form on int64 arrays, when one exists."""
     table: np.ndarray | None = None
@@ -97,6 +98,12 @@ class MultiplierModel:
     """Circuit port used as the activation operand."""
     w_port: str | None = None
     """Circuit port used as the weight operand."""
+    x_signed: bool | None = None
+    """Signedness of the activation operand when it differs from `signed`."""
+    w_signed: bool | None = None
+    """Signedness of the weight operand when it differs from `signed`."""
+    sign_extraction: bool = False
+    """An unsigned design used on signed weights: g(x, w) = sign(w) f(x, |w|) (see `sign_extracted`)."""
 
     def __post_init__(self) -> None:
         if self.function is None and self.table is None:
@@ -109,12 +116,20 @@ class MultiplierModel:
                 )
 
     @property
+    def x_is_signed(self) -> bool:
+        return self.signed if self.x_signed is None else self.x_signed
+
+    @property
+    def w_is_signed(self) -> bool:
+        return self.signed if self.w_signed is None else self.w_signed
+
+    @property
     def x_range(self) -> tuple[int, int]:
-        return operand_range(self.x_bits, self.signed)
+        return operand_range(self.x_bits, self.x_is_signed)
 
     @property
     def w_range(self) -> tuple[int, int]:
-        return operand_range(self.w_bits, self.signed)
+        return operand_range(self.w_bits, self.w_is_signed)
 
     @property
     def is_exact_family(self) -> bool:
@@ -179,6 +194,9 @@ class MultiplierModel:
             "x_bits": self.x_bits,
             "w_bits": self.w_bits,
             "signed": self.signed,
+            "x_signed": self.x_is_signed,
+            "w_signed": self.w_is_signed,
+            "sign_extraction": self.sign_extraction,
             "origin": self.origin,
             "metrics": self.metrics(),
         }
@@ -187,3 +205,22 @@ class MultiplierModel:
         if self.cost:
             out["cost"] = dict(self.cost)
         return out
+
+
+def sign_extracted(model: MultiplierModel) -> MultiplierModel:
+    """An unsigned multiplier used on signed weights the way hardware wires it (and the
+    Mitchell/DRUM literature makes unsigned designs signed): |w| goes through the design and the
+    sign is re-applied, g(x, w) = sign(w) f(x, |w|) for unsigned x. The weight operand becomes
+    signed of the same width (|w| <= 2^(bits-1) fits the unsigned port); zero stays zero, and
+    x >= 0, w <= 0 gives a product <= 0."""
+    if model.x_is_signed or model.w_is_signed:
+        raise InputError(f"sign extraction needs an unsigned multiplier; '{model.name}' is signed")
+
+    def product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.sign(w) * model(x, np.abs(w))
+
+    return MultiplierModel(
+        name=model.name, x_bits=model.x_bits, w_bits=model.w_bits, signed=False, function=product,
+        family=model.family, params=model.params, origin=model.origin, cost=model.cost,
+        x_port=model.x_port, w_port=model.w_port, x_signed=False, w_signed=True, sign_extraction=True,
+    )

@@ -100,15 +100,18 @@ def canonical_spec(family: str, params: Mapping[str, int]) -> str:
 
 def analytic_model(
     family: str, params: Mapping[str, int], x_bits: int = 8, w_bits: int = 8,
-    signed: bool = False,
+    signed: bool = False, x_signed: bool | None = None, w_signed: bool | None = None,
 ) -> MultiplierModel:
-    """The model of an analytic family at the given operand widths."""
+    """The model of an analytic family at the given operand widths (the families are defined on
+    signed and unsigned integers alike, so each operand may take the network's own signedness)."""
     p = dict(params)
     bits = p.pop("bits", None)
     if bits is not None:
         x_bits = w_bits = bits
     x_bits = p.pop("x_bits", x_bits)
     w_bits = p.pop("w_bits", w_bits)
+    if "signed" in p:  # the spec names the signedness of both operands
+        x_signed = w_signed = None
     signed = bool(p.pop("signed", signed))
     if min(x_bits, w_bits) < 1 or max(x_bits, w_bits) > 32:
         raise InputError(f"multiplier widths {x_bits}x{w_bits} out of range (1..32)")
@@ -123,12 +126,13 @@ def analytic_model(
     core = {k: p[k] for k in FAMILIES[family]}
     return MultiplierModel(
         name=canonical_spec(family, core), x_bits=x_bits, w_bits=w_bits, signed=signed,
-        function=function, family=family, params=core,
+        function=function, family=family, params=core, x_signed=x_signed, w_signed=w_signed,
     )
 
 
 def load_multiplier(
     spec: str, x_bits: int = 8, w_bits: int = 8, signed: bool = False, loc: Location | None = None,
+    x_signed: bool | None = None, w_signed: bool | None = None,
 ) -> MultiplierModel:
     """The model of an analytic family spec at the given widths.
 
@@ -139,4 +143,5 @@ def load_multiplier(
         raise InputError(f"'{spec}' is a circuit file: the passes read circuits "
                          "(approx-mul{circuit=...}, --multiplier FILE)", loc)
     family, params = parse_spec(spec, loc)
-    return analytic_model(family, params, x_bits=x_bits, w_bits=w_bits, signed=signed)
+    return analytic_model(family, params, x_bits=x_bits, w_bits=w_bits, signed=signed,
+                          x_signed=x_signed, w_signed=w_signed)
