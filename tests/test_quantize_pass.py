@@ -372,3 +372,19 @@ def test_an_op_without_integer_form_stays_float_and_is_named(tmp_path: Path) -> 
     assert any("left in float" in n and "LSTM 'lstm'" in n for n in result.notes)
     assert len(_quantized_ops(module)) == 1
     OnnxRunner(module).run({"x": x[:1]})  # still runs
+
+
+def test_the_report_says_which_scheme_each_layer_got_and_why(data) -> None:
+    calib = data[0]
+    m = load_onnx(str(MNIST8))
+    ctx = PassContext(quiet=True)
+    QuantizePass().run(ctx, m, calib)
+    layers = ctx.report["quantize"]["layers"]
+    assert {e["weights"] for e in layers.values()} == {"signed symmetric, per channel"}
+    assert {e["weights_why"] for e in layers.values()} == {"default at 8 bits and more"}
+    assert all(e["activations"] == "unsigned, zero point 0" and e["x_zero_point"] == 0 for e in layers.values())
+    assert "produced by ReLU" in {e["activations_why"] for e in layers.values()}
+    m = load_onnx(str(MNIST8))
+    QuantizePass(weight_bits=4).run(ctx, m, calib)
+    assert all("affine" in e["weights"] and "below 8 bits" in e["weights_why"]
+               for e in ctx.report["quantize"]["layers"].values())

@@ -160,8 +160,16 @@ class QuantizePass(ModulePass):
         w_rng = Q.int_range(w_bits, self.weight_signed)
         b = Builder(g)
         act_params: dict[Value, tuple[float, int, tuple[float, float], Value]] = {}
+        act_schemes: dict[Value, tuple[str, str]] = {}
         for x in acts:
             lo, hi = observers[x].range(self.calibration, a_rng, percentile=self.percentile)
+            why = _non_negative(x, lo)
+            if why and not a_rng.signed:
+                lo = 0.0  # a zero activation is the integer 0
+                act_schemes[x] = ("unsigned, zero point 0", why)
+            else:
+                act_schemes[x] = (f"{'signed' if a_rng.signed else 'unsigned'} affine",
+                                  "act_signed=true" if a_rng.signed else "the calibrated range includes negative values")
             scale, zero = Q.choose_qparams(lo, hi, a_rng, symmetric=False)
             s, z = float(scale), int(zero)
             act_params[x] = (s, z, (float(lo), float(hi)), _insert_act_qdq(b, x, s, z, a_rng))
@@ -169,6 +177,7 @@ class QuantizePass(ModulePass):
         replaced = [t["op"].operand(i) for t in targets for i in (t["w_index"], 2) if i < len(t["op"].operands)]
         for t in targets:
             report[t["label"]] = self.quantize_layer(b, t, act_params[t["x"]], w_rng, a_rng)
+            report[t["label"]]["activations"], report[t["label"]]["activations_why"] = act_schemes[t["x"]]
         b.erase_dead(replaced, erasable=lambda op: isinstance(op, (nn.ConstantOp, *_SHAPE_OPS)))
         left = _left_in_float(g, {t["op"] for t in targets})
         ctx.report[self.name] = {"weight_bits": w_bits, "act_bits": a_bits, "per_channel": self.per_channel,
@@ -259,8 +268,32 @@ class QuantizePass(ModulePass):
         recon = Q.dequantize(w_int, w_scale, w_zero, axis)
         noise = float(np.mean((recon - w) ** 2))
         signal = float(np.mean(w.astype(np.float64) ** 2))
+        if self.symmetric is not None:
+            why = f"symmetric={str(self.symmetric).lower()}"
+        elif symmetric:
+            why = "default at 8 bits and more"
+        else:
+            why = "default below 8 bits: an affine grid keeps more of the weight range"
+        scheme = (f"{'signed' if w_rng.signed else 'unsigned'} {'symmetric' if symmetric else 'affine'}, "
+                  f"{'per channel' if axis is not None else 'per tensor'}")
         return {"op": op.name, "x_scale": s_x, "x_zero_point": z_x, "x_range": list(x_range),
-                "weight_sqnr_db": round(float(10 * np.log10(signal / noise)), 2) if noise > 0 else None}
+                "weight_sqnr_db": round(float(10 * np.log10(signal / noise)), 2) if noise > 0 else None,
+                "weights": scheme, "weights_why": why}
+
+
+def _non_negative(x: Value, calibrated_low: float) -> str:
+    """Why activation `x` is never negative ('' when it may be): produced by ReLU, by a Clip with
+    a lower bound >= 0 (also through max-pooling and reshapes), or calibrated non-negative."""
+    op = x.owner
+    while isinstance(op, (nn.MaxPoolOp, *_SHAPE_OPS)):
+        op = op.operand(0).owner
+    if isinstance(op, nn.ReluOp):
+        return "produced by ReLU"
+    if isinstance(op, nn.ClipOp) and len(op.operands) > 1:
+        low = _fold(op.operand(1))
+        if low is not None and float(np.min(low)) >= 0:
+            return "produced by a Clip with a lower bound >= 0"
+    return "its calibrated range is non-negative" if calibrated_low >= 0 else ""
 
 
 _FOLDS = (fold_batchnorm, fold_dense_batchnorm, fold_scale, fold_conv_add, fold_matmul_add)
