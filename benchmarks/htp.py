@@ -12,7 +12,10 @@
    the forward pass, straight-through gradient) on images 0-7999.
 3. throughput: mnist8 and resnet8_cifar10 at batch 32 in torch on this CPU: float, fake-quant,
    LUT (numba kernels), LUT (plain numpy gather baseline) and HTP inference; medians and ratios.
-4. crosslevel (not in `all`: bmf takes minutes): the exact mul8u_1JJQ through `bmf{err=0.005}`,
+4. signs: mnist8 at 8 bits with EvoApproxLib multipliers given by name (mul8u_FTA, mul8u_L93,
+   mul8s_1L2H): top-1 on images 8000-9999 with signed weights reaching an unsigned design by
+   sign extraction (the default) and by the +128 shift, next to exact 8-bit (LUT execution).
+5. crosslevel (not in `all`: bmf takes minutes): the exact mul8u_1JJQ through `bmf{err=0.005}`,
    the resulting circuit as every multiplier of mnist8: its area/power saving against an exact
    multiplier next to the network's top-1 (LUT, bit-exact) before and after retraining.
 """
@@ -89,7 +92,7 @@ def _quantized_mnist8(calib: int = 500):
     from axc.formats import get_loader
 
     module = get_loader("onnx")(str(MNIST8), {})
-    QuantizePass(bits=8, calib=calib).apply(PassContext(quiet=True, options={"data": MNIST}), module)
+    QuantizePass(bits=8, calib=calib, data=MNIST).apply(PassContext(quiet=True), module)
     return module
 
 
@@ -151,7 +154,7 @@ def mnist_section(quick: bool) -> None:
         label = next(iter(ctx.report["htp"]["models"].values()))["label"]
         before = _lut_and_htp(module, lut_table)
         t0 = time.perf_counter()
-        RetrainPass(epochs=1, samples=n_train, eval_samples=0).apply(ctx, module)
+        RetrainPass(epochs=1, samples=n_train, eval_samples=0, data=MNIST).apply(ctx, module)
         seconds = time.perf_counter() - t0
         after = _lut_and_htp(module, lut_table)
         mae = ctx.report["approx-mul"]["multiplier"]["metrics"]["mae%"]
@@ -159,6 +162,39 @@ def mnist_section(quick: bool) -> None:
               f"{before[2]:5d} | {after[0]:6.2f} {after[1]:6.2f} {after[2]:5d} | {seconds:5.0f}",
               flush=True)
     print("diff: images whose LUT and HTP predictions differ (0 required for exact HTP models)")
+
+
+SIGN_MULTIPLIERS = ["mul8u_FTA", "mul8u_L93", "mul8s_1L2H"]
+
+
+def signs_section(quick: bool) -> None:
+    from axc.ir.dialects import approx
+    from axc.passes.infra.base import PassContext
+    from axc.passes.network.approx_mul import ApproxMulPass
+    from axc.runtime.nn_eval import dataset_for_module
+    from axc.runtime.torch_net import to_torch
+
+    from axc.api import read_file
+
+    base = _quantized_mnist8()
+    data = dataset_for_module(MNIST, base)
+    start, count = (8000, 500) if quick else (8000, 2000)
+    x, y = data.x[start:start + count], data.y[start:start + count]
+    exact, _ = _top1(to_torch(base), x, y)
+    print(f"\n== mnist8, 8-bit quantization, named EvoApproxLib multipliers on every layer; top-1 % "
+          f"on MNIST images {start}-{start + count - 1} (exact 8-bit: {exact:.2f}) ==")
+    print(f"{'multiplier':12} {'signs':8} {'top-1':>6} {'vs exact':>8}  how the weights reach it")
+    for name in SIGN_MULTIPLIERS:
+        for signs in ("extract", "shift"):
+            module = base.clone()
+            ctx = PassContext(quiet=True, reader=read_file)
+            ApproxMulPass(multiplier=name, multiplier_path=(str(CORPORA / "evoapprox"),), signs=signs
+                          ).prepare(ctx).apply(ctx, module)
+            op = module.top_graph.ops_of(approx.MulOp)[0]
+            how = ("sign extraction" if op.attr("sign_extraction") else
+                   "signed design" if op.attr("mul_w_signed") else "shifted by +128")
+            acc, _ = _top1(to_torch(module), x, y)
+            print(f"{name:12} {signs:8} {acc:6.2f} {acc - exact:+8.2f}  {how}", flush=True)
 
 
 def _median_time(net, x: torch.Tensor, runs: int) -> float:
@@ -180,7 +216,7 @@ def _network(path: Path, data: str, calib: int):
 
     float_module = get_loader("onnx")(str(path), {})
     quant = float_module.clone()
-    QuantizePass(bits=8, calib=calib).apply(PassContext(quiet=True, options={"data": data}), quant)
+    QuantizePass(bits=8, calib=calib, data=data).apply(PassContext(quiet=True), quant)
     return float_module, quant
 
 
@@ -259,7 +295,7 @@ def crosslevel_section(quick: bool) -> None:
 
     exact_acc = _top1(to_torch(base), x, y)[0]
     before = _top1(to_torch(module), x, y)[0]
-    RetrainPass(epochs=1, samples=n_train, eval_samples=0).apply(ctx, module)
+    RetrainPass(epochs=1, samples=n_train, eval_samples=0, data=MNIST).apply(ctx, module)
     after = _top1(to_torch(module), x, y)[0]
     rep = ctx.report["approx-mul"]
     cost, exact, saving = rep["multiplier"]["cost"], rep["exact_multiplier_cost"], rep["saving%"]
@@ -275,7 +311,7 @@ def crosslevel_section(quick: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--section", choices=["all", "evoapprox", "mnist", "throughput", "crosslevel"],
+    parser.add_argument("--section", choices=["all", "evoapprox", "mnist", "throughput", "signs", "crosslevel"],
                         default="all")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=1,
@@ -293,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         mnist_section(args.quick)
     if args.section in ("all", "throughput"):
         throughput_section(args.quick)
+    if args.section in ("all", "signs"):
+        signs_section(args.quick)
     if args.section == "crosslevel":
         crosslevel_section(args.quick)
     return 0
