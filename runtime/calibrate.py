@@ -8,6 +8,7 @@ Runtime and feeds each value's tensors to an `ActivationObserver`. The module is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from axc.ir import InputError, Module, Value
@@ -24,8 +25,11 @@ def observe_values(
     samples: np.ndarray,
     batch: int = 64,
     progress: Callable[[Iterable[int], str, int], Iterable[int]] | None = None,
-) -> dict[Value, ActivationObserver]:
-    """Observers of `values` (of the top graph) over `samples` fed to the graph's first input."""
+    make_observer: Callable[[Value], Any] | None = None,
+) -> dict[Value, Any]:
+    """Observers of `values` (of the top graph) over `samples` fed to the graph's first input:
+    `ActivationObserver`s, or what `make_observer(value)` makes (anything with `observe(array)`
+    and a `counts` that is None until it has seen data)."""
     g = module.top_graph
     if len(g.inputs) != 1:
         raise InputError(f"calibration feeds one input; graph @{g.name} has {len(g.inputs)}")
@@ -45,7 +49,7 @@ def observe_values(
         g.set_outputs(old_values, old_names)
     dim = runner.batch_dim()
     step = dim if isinstance(dim, int) else batch
-    observers = {v: ActivationObserver() for v in values}
+    observers = {v: make_observer(v) if make_observer else ActivationObserver() for v in values}
     starts = range(0, len(samples), step)
     if progress is not None:
         starts = progress(starts, "calibrating", len(starts))

@@ -15,6 +15,8 @@ from axc.passes.network.approx_mul import ApproxMulPass
 from axc.passes.network.htp import DEFAULT_MULTIPLIER, HtpPass
 from axc.passes.network.lower_approx import LowerApproxPass
 from axc.passes.network.quantize import QuantizePass
+from axc.runtime.multipliers import load_multiplier
+from axc.runtime.multipliers.compensation import CodeHistogram, channel_error
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.torch_net import to_torch
 
@@ -159,3 +161,35 @@ def test_bad_input(quantized) -> None:
     if adders:
         with pytest.raises(InputError, match="not a two-operand multiplier"):
             ApproxMulPass(circuit=str(adders[0])).apply(PassContext(quiet=True, reader=read_file), quantized.clone())
+
+
+def test_channel_error_is_the_expected_error_of_each_output_sum() -> None:
+    """E_c = sum over taps of the mean error for that tap's weight, under the code histogram."""
+    model = load_multiplier("drum{k=3}", x_bits=4, w_bits=4, x_signed=False, w_signed=True)
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 16, size=400)
+    hist = CodeHistogram(scale=1.0, zero_point=0, lo=0, hi=15)
+    hist.observe(codes.astype(np.float64))
+    w = rng.integers(-8, 8, size=(3, 5))  # 3 channels along axis 0, 5 taps
+    got = channel_error(model, hist.probabilities(), hist.lo, 0, w, channel_axis=0)
+    x = codes[:, None]
+    want = [np.mean(np.sum(model(x, w[c][None, :]) - x * w[c][None, :], axis=1)) for c in range(3)]
+    np.testing.assert_allclose(got, want)
+
+
+def test_bias_compensation_removes_the_mean_output_error(quantized) -> None:
+    calib = dataset_for_module(str(MNIST), quantized).x[:64].astype(np.float32)
+    exact = _torch_outputs(quantized, calib)
+    bias = {}
+    for compensate in (False, True):
+        module = quantized.clone()
+        ctx = PassContext(quiet=True, reader=read_file)
+        ApproxMulPass(circuit=str(GTR), signs="shift", bias_compensation=compensate, data=str(MNIST),
+                      calib=64).apply(ctx, module)
+        bias[compensate] = np.abs((_torch_outputs(module, calib) - exact).mean(axis=0)).mean()
+        if compensate:
+            entries = ctx.report["approx-mul"]["layers"].values()
+            assert all(e["bias_compensation"]["mean_abs_error_removed"] > 0 for e in entries)
+            assert ctx.samples_seen == 64
+            verify(module)
+    assert bias[True] < 0.5 * bias[False]

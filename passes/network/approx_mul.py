@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from axc.ir import Graph, InputError, Module, NameLoc, Op, Value
+from axc.ir import Graph, InputError, Module, NameLoc, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
 from axc.ir.dialects.quant import QUANT_ATTR, QuantParams
 from axc.ir.network import constant_of
 from axc.ir.rewrite import Builder
+from axc.runtime.calibrate import observe_values
 from axc.runtime.multipliers import (
     MultiplierModel,
     is_circuit_path,
@@ -38,7 +39,11 @@ from axc.runtime.multipliers import (
     sign_extracted,
 )
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
+from axc.runtime.multipliers.compensation import CodeHistogram, channel_error
 from axc.runtime.multipliers.evoapprox import is_signed_name
+from axc.runtime.multipliers.model import operand_range
+from axc.runtime.nn_data import DEFAULT_CALIB
+from axc.runtime.nn_eval import dataset_for_module
 
 from ..circuit.logic_checks import bit_level
 from ..infra.base import CellLibraryOptions, PassContext, PassResult
@@ -154,8 +159,11 @@ def _requantize_weight(b: Builder, op: Op, view: QuantParams, shift: int,
 
 
 def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lut: Value,
-                      circuit: str | None = None) -> tuple[Op, dict[str, Any]]:
-    """Replace one quantized layer by `approx.mul`; returns the new op and its report entry."""
+                      circuit: str | None = None, codes: CodeHistogram | None = None
+                      ) -> tuple[Op, dict[str, Any]]:
+    """Replace one quantized layer by `approx.mul`; returns the new op and its report entry.
+    With `codes` (the layer's activation codes on calibration data) the multiplier's expected
+    error is folded into the bias (`runtime.multipliers.compensation`)."""
     view = QuantParams.of(op)
     if view.weight_operand != 1 or (isinstance(op, nn.GemmOp) and op.attr("transA", 0)):
         raise InputError(f"{label}: only layers whose second operand is the weight are supported",
@@ -186,6 +194,10 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
         operands.append(op.operand(2))
     new_view = replace(view, w_int=w_int.astype(np.int32), w_zero_point=zero.astype(np.int32),
                        w_signed=model.w_is_signed, x_signed=model.x_is_signed, x_zero_point=x_zero)
+    compensation = None
+    if codes is not None:
+        new_view, bias, compensation = _compensated_bias(b, label, op, model, view, new_view, codes, x_shift)
+        operands[5:] = [bias]
     if model.sign_extraction:
         notes.append("signed weights through the unsigned design by sign extraction "
                      "(|w| in, sign re-applied: zero stays zero)")
@@ -207,9 +219,47 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
     attrs.update({k: v for k, v in (("x_port", model.x_port), ("w_port", model.w_port)) if v is not None})
     new = b.create(approx.MulOp, operands, [op.result.type], attrs, loc=op.loc)
     old_weight = op.operand(1)
+    old_bias = op.operand(2) if len(op.operands) > 2 else None
     b.replace(op, [new.result])
-    b.erase_dead([old_weight])
-    return new, {"op": new.attr("op"), "requantized": notes}
+    b.erase_dead([old_weight, *([old_bias] if old_bias is not None and compensation else [])])
+    entry: dict[str, Any] = {"op": new.attr("op"), "requantized": notes}
+    if compensation:
+        entry["bias_compensation"] = compensation
+    return new, entry
+
+
+def _channel_axis(op: Op, w_int: np.ndarray) -> int:
+    """The output-channel axis of a layer's weight."""
+    if isinstance(op, nn.ConvOp):
+        return 0
+    if isinstance(op, nn.GemmOp):
+        return 0 if op.attr("transB", 0) else 1
+    return w_int.ndim - 1
+
+
+def _compensated_bias(b: Builder, label: str, op: Op, model: MultiplierModel, view: QuantParams,
+                      new_view: QuantParams, codes: CodeHistogram, x_shift: int
+                      ) -> tuple[QuantParams, Value, dict[str, float]]:
+    """The layer's bias minus the multiplier's expected error per output channel (int32 at the
+    product scale S_x S_w): the new integer view, the new bias value, a report entry."""
+    w_codes = np.asarray(new_view.w_int, np.int64)  # the weights as the multiplier sees them
+    error = channel_error(model, codes.probabilities(), codes.lo, x_shift, w_codes, _channel_axis(op, w_codes))
+    channels = error.size
+    scale = (view.x_scale * np.broadcast_to(np.asarray(view.w_scale, np.float64).reshape(-1), (channels,))
+             ).astype(np.float32)
+    old = (np.zeros(channels, np.int64) if view.bias_int is None
+           else np.broadcast_to(np.asarray(view.bias_int, np.int64).reshape(-1), (channels,)))
+    b_int = (old - np.rint(error).astype(np.int64)).astype(np.int32)
+    q = b.constant(b_int, f"{label}_bias_compensated_quantized")
+    s = b.constant(scale, f"{label}_bias_compensated_scale")
+    z = b.constant(np.zeros(channels, np.int32), f"{label}_bias_compensated_zero_point")
+    bias = b.create(nn.DequantizeOp, [q, s, z], [TensorType((channels,), "f32")], {"axis": 0},
+                    names=[f"{label}_bias_compensated"]).result
+    report = {"mean_abs_error_removed": float(np.abs(error).mean()),
+              "max_abs_error_removed": float(np.abs(error).max()),
+              "mean_abs_error_removed_real": float(np.abs(error * scale).mean())}
+    return replace(new_view, bias_int=b_int, bias_scale=scale), bias, report
+
 
 
 def lut_constant(b: Builder, model: MultiplierModel) -> Value:
@@ -233,6 +283,13 @@ class MultiplierOptions(CellLibraryOptions):
     """How signed weights reach an unsigned circuit: `extract` passes |w| through it and re-applies
     the sign (as hardware does; a zero weight stays 0), `shift` adds 2^(bits-1) to every weight
     and corrects with zero-point terms (a zero weight reaches the circuit as 128)."""
+    bias_compensation: bool = False
+    """Fold the multiplier's mean error into each output channel's bias, for the activation
+    codes the calibration data gives (`data`, its first `calib` samples)."""
+    data: str | None = None
+    """Calibration data for `bias_compensation` (the global --data fills it)."""
+    calib: int | None = None
+    """Calibration samples for `bias_compensation`: the first ones of `data` (default 500, as --calib)."""
 
     def prepare(self, ctx: PassContext) -> MultiplierOptions:
         """Resolve a circuit name to its file before the run starts (unknown names fail here)."""
@@ -285,7 +342,7 @@ class ApproxMulPass(MultiplierOptions):
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)
         model = self.model(ctx, module)
-        return run_attach(ctx, module, model, self.layers, self.name, self.cost_library())
+        return run_attach(ctx, module, model, self.layers, self.name, self)
 
 
 def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> str | None:
@@ -299,18 +356,44 @@ def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> s
     return circuit.name
 
 
+def activation_codes(ctx: PassContext, module: Module, layers: list[tuple[str, Op]], data: str | None,
+                     calib: int | None) -> dict[Value, CodeHistogram]:
+    """Per layer input, the histogram of its integer activation codes on the first `calib`
+    samples of `data` (run through ONNX Runtime)."""
+    if not data:
+        raise InputError("bias_compensation needs calibration data: give --data (or data=...)")
+    samples = dataset_for_module(str(data), module).x[: calib or DEFAULT_CALIB]
+    ctx.saw_samples(len(samples))
+    views = {op.operand(0): QuantParams.of(op) for _, op in layers}
+
+    def histogram(value: Value) -> CodeHistogram:
+        view = views[value]
+        return CodeHistogram(view.x_scale, view.x_zero_point, *operand_range(view.x_bits, view.x_signed))
+
+    return observe_values(module, list(views), samples, make_observer=histogram,
+                          progress=lambda it, d, n: ctx.progress(it, "bias compensation: " + d, n))
+
+
 def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers: tuple[str, ...],
-               pass_name: str, library: Mapping[str, str | None]) -> PassResult:
+               pass_name: str, options: MultiplierOptions) -> PassResult:
+    library = options.cost_library()
     graph = module.top_graph
     targets = quantized_layers(graph, layers)
+    codes = (activation_codes(ctx, module, targets, options.data, options.calib)
+             if options.bias_compensation else {})
     builder = Builder(graph)
     lut = lut_constant(builder, model)
     circuit = embed_circuit(module, model, ctx)
     entries: dict[str, Any] = {}
     for label, op in ctx.progress(targets, f"{pass_name}: attaching {model.name}", len(targets)):
-        _, entries[label] = attach_multiplier(builder, label, op, model, lut, circuit)
+        _, entries[label] = attach_multiplier(builder, label, op, model, lut, circuit, codes.get(op.operand(0)))
         for note in entries[label]["requantized"]:
             ctx.log(f"{pass_name}: {label}: {note}")
+    compensated = [e["bias_compensation"] for e in entries.values() if "bias_compensation" in e]
+    if compensated:
+        ctx.log(f"{pass_name}: bias compensation on {len(compensated)} layers: expected product error removed, "
+                f"mean {np.mean([c['mean_abs_error_removed'] for c in compensated]):.1f} "
+                f"(product units) per output channel")
     described = model.describe()
     ctx.report.setdefault(pass_name, {}).update({"multiplier": described, "layers": entries})
     if model.cost:

@@ -87,7 +87,7 @@ class HtpPass(MultiplierOptions):
                                        network=(view.x_signed, view.w_signed), signs=self.signs)
             ctx.log(f"htp: multiplier {model.name} ({source})")
             report["multiplier_source"] = source
-            run_attach(ctx, module, model, (), self.name, self.cost_library())
+            run_attach(ctx, module, model, (), self.name, self)
         models: dict[int, HtpModel | None] = {}
         converted = kept = 0
         builder = Builder(g)
