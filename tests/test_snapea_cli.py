@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from axc.frontend.onnx_import import load_onnx
 from axc.runtime.nn_eval import dataset_for_module
 from axc.runtime.onnx_run import OnnxRunner
@@ -98,3 +99,41 @@ def test_the_headline_quantizes_runs_htp_and_reorders_both_convs(tmp_path: Path)
     data = dataset_for_module(MNIST, load_onnx(MNIST8)).x[2200:2264]
     np.testing.assert_array_equal(OnnxRunner(str(tmp_path / "all.onnx")).run_batched(data),
                                   images.run_batched(data))
+
+
+@pytest.mark.parametrize("opset", [9, 13])
+def test_a_pytorch_export_with_batchnorm_after_matmul_goes_through_the_headline(tmp_path: Path, opset: int) -> None:
+    """torch.onnx.export at batch 1: Conv -> ReLU -> x.view(1, -1) (Reshape [1, -1]) -> Linear
+    without bias (MatMul) -> BatchNorm1d -> ReLU -> Linear: quantize,htp,snapea folds the
+    BatchNorm, keeps the reshape valid when batching, and reorders the conv."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 4, 3)
+            self.fc1 = torch.nn.Linear(4 * 12 * 12, 16, bias=False)
+            self.bn = torch.nn.BatchNorm1d(16)
+            self.fc2 = torch.nn.Linear(16, 10)
+
+        def forward(self, x):  # noqa: ANN001, ANN201
+            h = torch.relu(self.conv(x)).view(1, -1)
+            return self.fc2(torch.relu(self.bn(self.fc1(h))))
+
+    net = Net().eval()
+    with torch.no_grad():
+        net.bn.running_mean.uniform_(-1, 1)
+        net.bn.running_var.uniform_(0.5, 2)
+    torch.onnx.export(net, torch.zeros(1, 1, 14, 14), str(tmp_path / "net.onnx"), opset_version=opset,
+                      dynamo=False)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(300, 1, 14, 14)).astype(np.float32)
+    np.savez(tmp_path / "data.npz", x=x)
+    run = axc_opt("net.onnx", "-p", "quantize,htp,snapea", "--data", "data.npz", "--calib", "100",
+                  "-o", "out.onnx", "--report", "run.json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "run.json").read_text())["results"]
+    assert results["quantize"]["folded"].get("dense-batchnorm") == 1
+    assert [e["mode"] for e in results["snapea"]["layers"]] == ["exact"]
+    assert results["network_quality"]["agreement"] >= 0.9

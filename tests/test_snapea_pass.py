@@ -142,6 +142,9 @@ def test_composition_with_approximate_multipliers() -> None:
     ctx = _run(approx_net, SnapeaPass(data=data, calib=100, verify=100))
     reasons = [entry["reason"] for entry in ctx.report["snapea"]["skipped"]]
     assert len(reasons) == 2 and all("positive products" in r for r in reasons)
+    said = [m for m in ctx.messages if " skipped: " in m]  # the terminal gives the report's reasons
+    assert said == [f"snapea: {e['layer']} skipped: {e['reason']}" for e in ctx.report["snapea"]["skipped"]]
+    assert ctx.messages[-1] == "snapea: nothing to do: every conv+ReLU layer was skipped (reasons above)"
 
 
 def test_rebatch_keeps_a_flatten_to_one_and_minus_one() -> None:

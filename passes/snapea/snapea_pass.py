@@ -97,10 +97,13 @@ class SnapeaPass(ModulePass):
         report: dict[str, Any] = {"mode": "predictive" if self.accuracy_loss > 0 else "exact",
                                   "skipped": skipped, "layers": []}
         ctx.report[self.name] = report
+        for entry in skipped:
+            ctx.log(f"snapea: {entry['layer']} skipped: {entry['reason']}")
         if not layers:
-            ctx.log("snapea: nothing to do: no conv+ReLU layer with a non-negative input")
+            why = "no conv+ReLU layer" if not skipped else "every conv+ReLU layer was skipped (reasons above)"
+            ctx.log(f"snapea: nothing to do: {why}")
             report["total"] = {"macs_executed": 0, "macs_dense": 0, "fraction": 1.0}
-            return PassResult(modified=False, stats={"layers": 0}, notes=["nothing to do"])
+            return PassResult(modified=False, stats={"layers": 0}, notes=[f"nothing to do: {why}"])
         probe = NetworkProbe(module, layers)
         plans = list(probe.exact)
         calib_x = calib_y = verify_x = verify_y = None
