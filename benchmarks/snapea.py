@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from axc.backends.accel_sim import simulate_network
 from axc.frontend.onnx_import import load_onnx
 from axc.ir import Module
 from axc.passes.infra.base import PassContext
 from axc.passes.snapea import SnapeaPass
+from axc.runtime.accel.network import simulate_network
 from axc.runtime.lowering import lower_approx
 from axc.runtime.onnx_run import OnnxRunner
 

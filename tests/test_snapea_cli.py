@@ -95,6 +95,8 @@ def test_the_headline_quantizes_runs_htp_and_reorders_both_convs(tmp_path: Path)
     snapea = json.loads((tmp_path / "run.json").read_text())["results"]["snapea"]
     assert snapea["skipped"] == [] and [e["mode"] for e in snapea["layers"]] == ["exact", "exact"]
     assert snapea["total"]["fraction"] < 0.75
+    assert snapea["simulated"]["early_termination_speedup"] > 1.0  # early termination alone
+    assert "early termination alone is" in run.stderr
     images = OnnxRunner(str(tmp_path / "base.onnx"))
     data = dataset_for_module(MNIST, load_onnx(MNIST8)).x[2200:2264]
     np.testing.assert_array_equal(OnnxRunner(str(tmp_path / "all.onnx")).run_batched(data),
