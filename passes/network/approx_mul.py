@@ -305,8 +305,11 @@ class ApproxMulPass(MultiplierOptions):
     The model is a circuit (`circuit=mul.v`, Verilog/BLIF/IR, LUT by exhaustive simulation,
     operand roles by `x_port`/`w_port`) or a family spec (`multiplier=drum{k=4}`, `trunc{l=2,m=2}`,
     `mitchell{k=4}`, `exact`, a file path, or an EvoApproxLib name such as `mul8u_FTA` found in
-    the search path, `multiplier_path` then $AXC_MULTIPLIER_PATH). Layers become `approx.mul` with zero-point handling
-    as in Eqs. 9-10; operands are re-quantized (lossless shift) to the multiplier's signedness.
+    the search path: `multiplier_path`, then $AXC_MULTIPLIER_PATH). Layers become `approx.mul`
+    with zero-point handling as in Eqs. 9-10. A family takes the network's operands as they are
+    (a zero activation or weight reaches it as 0); an unsigned circuit meets signed weights by
+    sign extraction (`signs`); an operand that does not fit the design's signedness is shifted
+    losslessly (e.g. unsigned activations into a signed circuit), and the log says so.
     """
 
     name: ClassVar[str] = "approx-mul"
