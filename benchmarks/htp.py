@@ -137,6 +137,8 @@ def mnist_section(quick: bool) -> None:
     from axc.passes.network.retrain import RetrainPass
     from axc.runtime.nn_eval import dataset_for_module
 
+    from axc.api import read_file
+
     base = _quantized_mnist8()
     data = dataset_for_module(MNIST, base)
     n_train, n_eval = (2000, 500) if quick else (8000, 2000)
@@ -147,7 +149,7 @@ def mnist_section(quick: bool) -> None:
           f"{'LUT+rt':>6} {'HTP+rt':>6} {'diff':>5} | {'rt s':>5}")
     for spec in MNIST_MULTIPLIERS:
         module = base.clone()
-        ctx = PassContext(quiet=True, options={"data": MNIST})
+        ctx = PassContext(quiet=True, reader=read_file)
         ApproxMulPass(multiplier=spec).apply(ctx, module)
         lut_table = np.asarray(module.top_graph.ops_of(approx.MulOp)[0].operand(4).owner
                                .attr("value").array)
@@ -277,6 +279,7 @@ def crosslevel_section(quick: bool) -> None:
     from axc.passes.network.retrain import RetrainPass
     from axc.runtime.nn_eval import dataset_for_module
 
+    from axc.api import read_file
     from axc.formats import get_loader, get_saver
 
     source = EVO / "8x8_unsigned" / "mul8u_1JJQ.v"
@@ -289,7 +292,7 @@ def crosslevel_section(quick: bool) -> None:
         get_saver("v")(circuit, path, {})
         base = _quantized_mnist8()
         module = base.clone()
-        ctx = PassContext(quiet=True, options={"data": MNIST})
+        ctx = PassContext(quiet=True, reader=read_file)
         ApproxMulPass(circuit=path).apply(ctx, module)
     data = dataset_for_module(MNIST, base)
     n_train, n_eval = (2000, 500) if quick else (8000, 2000)
