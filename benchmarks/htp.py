@@ -232,6 +232,8 @@ def throughput_section(quick: bool) -> None:
     from axc.runtime.nn_eval import dataset_for_module
     from axc.runtime.torch_net import to_torch
 
+    from axc.api import read_file
+
     runs = 3 if quick else 9
     batch = 32
     print(f"\n== CPU throughput, batch {batch}, median of {runs} runs, torch "
@@ -251,9 +253,9 @@ def throughput_section(quick: bool) -> None:
             t_fq = _median_time(to_torch(quant), x, runs)
             for spec in multipliers:
                 lut_module = quant.clone()
-                ApproxMulPass(multiplier=spec).apply(PassContext(quiet=True), lut_module)
+                ApproxMulPass(multiplier=spec).apply(PassContext(quiet=True, reader=read_file), lut_module)
                 htp_module = lut_module.clone()
-                HtpPass(allow_surrogate=True).apply(PassContext(quiet=True), htp_module)
+                HtpPass(allow_surrogate=True).apply(PassContext(quiet=True, reader=read_file), htp_module)
                 lut_net = to_torch(lut_module)
                 t_lut = _median_time(lut_net, x, runs)
                 for layer in _layers(lut_net):
