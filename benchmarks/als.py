@@ -46,6 +46,8 @@ from axc.passes.infra.base import PassContext
 from axc.runtime.cost import estimate_cost
 from axc.runtime.logicsim import Simulator, VectorSet
 
+from axc.api import read_file
+
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 ISCAS = ["c432", "c499", "c880", "c1355", "c1908", "c2670", "c3540", "c5315", "c6288", "c7552"]
 # Table 3.2 (area % of original at 5/10/15 % NHD); c3540 is printed "c3450" in the thesis
@@ -64,7 +66,7 @@ MUL8_WORD = "module mul8(input [7:0] A, input [7:0] B, output [15:0] O);\n  assi
 
 
 def _quiet() -> PassContext:
-    return PassContext(quiet=True)
+    return PassContext(quiet=True, reader=read_file)
 
 
 def run_bmf(module: Module, err: float, metric: str, budget: float, lower: tuple[float, ...] = (),
