@@ -78,6 +78,7 @@ def test_predictive_mode_stays_within_budget_on_its_verification_slice() -> None
     assert report["search"]["calibration_error"] <= 0.02
     assert report["total"]["fraction"] < min(entry["fraction"] for entry in report["layers"]) + 1
     assert any(entry["mode"] == "predictive" for entry in report["layers"])
+    assert ctx.samples_seen == 1000  # search and verification: the run evaluates after them
     lower_approx(module)
     data = dataset_for_module(str(MNIST), module)
     pred = OnnxRunner(module).run_batched(data.x[600:1000]).argmax(axis=1)

@@ -117,7 +117,8 @@ class SnapeaPass(ModulePass):
             calib = self.calib if self.calib is not None else min(5000, max(1, n // 2))
             calib = min(calib, n - 1) if n > 1 else n
             stop = min(n, calib + self.verify)
-            ctx.saw_samples(stop)
+            if self.accuracy_loss > 0:  # the thresholds are fitted and checked on these samples
+                ctx.saw_samples(stop)
             calib_x, verify_x = dataset.x[:calib], dataset.x[calib:stop]
             if dataset.y is not None:
                 calib_y, verify_y = dataset.y[:calib], dataset.y[calib:stop]
