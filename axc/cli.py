@@ -30,6 +30,7 @@ from axc.ir.printer import print_module
 from axc.passes.infra.options import MISSING, format_value, pass_options
 from axc.passes.infra.registry import BUILTIN_PASSES, all_pass_names, closest_pass, get_pass
 from axc.runtime.caches import kernel_cache_dir, watch_compilation
+from axc.runtime.files import write_text_atomically
 
 __all__ = ["build_parser", "main"]
 
@@ -170,16 +171,7 @@ def _write_report(path: str, args: argparse.Namespace, run: dict[str, Any], stat
     }
     if "seed" not in data:
         data["seed"] = args.seed if args.seed is not None else 0
-    dest = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent if str(dest.parent) else ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(data), f, indent=2)
-            f.write("\n")
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(_jsonable(data), indent=2) + "\n")
 
 
 def _emit_stdout(module: Any, fmt: str, options: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from axc.ir import InputError, Module, import_extra
 from axc.ir.views import LogicView
 from axc.runtime.cost import estimate_cost
+from axc.runtime.files import write_atomically
 from axc.runtime.logicsim import Simulator
 from axc.runtime.metrics import compare_rows
 
@@ -61,13 +62,12 @@ def write_csv(path: str, rows: Sequence[dict[str, Any]]) -> None:
     """Write the front rows as CSV (columns: every key, in order of appearance; blank where absent)."""
     if not rows:
         raise InputError("nothing to write: the Pareto front is empty")
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    with tmp.open("w", newline="") as fh:
+    def write(fh: Any) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval="")
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(target)
+
+    write_atomically(path, write, newline="")
 
 
 def write_plot(path: str, rows: Sequence[dict[str, Any]], metric: str, threshold: float,
@@ -85,11 +85,11 @@ def write_plot(path: str, rows: Sequence[dict[str, Any]], metric: str, threshold
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    target = Path(path)
-    tmp = target.with_name(target.stem + ".tmp" + target.suffix)
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(target)
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        write_atomically(path, lambda fh: fig.savefig(fh, dpi=120, format=fmt), mode="wb")
+    finally:
+        plt.close(fig)
 
 
 def log_summary(ctx: Any, name: str, s: dict[str, Any], detail: str) -> None:

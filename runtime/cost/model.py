@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +36,7 @@ from axc.runtime.caches import cache_root
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.yosys import run_yosys
 
+from ..files import write_text_atomically
 from .library import CellLibrary, default_genlib, load_library
 from .netlist_io import MappedNetlist, blif_inputs, read_mapped_blif, view_to_blif
 
@@ -315,9 +314,6 @@ def _netlist_view(net: MappedNetlist, library: CellLibrary) -> LogicView:
 def _write_atomic(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        write_text_atomically(path, text)
     except OSError:
         pass  # an unwritable cache only costs time
