@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from axc.backends.accel_sim import save_sim
 from axc.frontend.onnx_import import load_onnx
-from axc.ir import InputError
+from axc.ir import InputError, NameLoc
+from axc.ir.dialects import nn
 from axc.passes.infra.base import PassContext
 from axc.passes.snapea import SnapeaPass
 from axc.runtime.accel import LayerWork, SnapeaConfig, simulate_eyeriss, simulate_snapea
@@ -88,3 +89,13 @@ def test_simulation_needs_data() -> None:
     module = load_onnx(str(CORPORA / "onnx" / "mnist8" / "model.onnx"), {})
     with pytest.raises(InputError, match="--data"):
         save_sim(module, "/nonexistent/never.json", {})
+
+
+def test_layer_names_are_escaped_in_the_html_report(tmp_path: Path) -> None:
+    module = load_onnx(str(CORPORA / "onnx" / "mnist8" / "model.onnx"), {})
+    conv = module.top_graph.ops_of(nn.ConvOp)[0]
+    conv.loc = NameLoc("<img src=x onerror=alert(1)>")
+    out = tmp_path / "sim.html"
+    save_sim(module, str(out), {"data": str(CORPORA / "datasets" / "mnist"), "calib": 100, "sim_samples": 4})
+    text = out.read_text()
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
