@@ -26,6 +26,7 @@ from typing import Any
 from axc.formats import format_of, get_loader, get_saver
 from axc.ir import FileLoc, InputError, Module
 from axc.passes.infra import manager
+from axc.runtime.files import destination
 
 __all__ = ["PassManager", "load", "read_file", "save"]
 
@@ -49,10 +50,11 @@ def save(
 ) -> None:
     """Write `module` to `path` atomically, in the format of its extension (or `format`).
 
-    On any error nothing is left behind: neither a partial file nor a temporary one.
+    On any error nothing is left behind: neither a partial file nor a temporary one. A symlink
+    is written through; a path that is not a regular file (a device, a FIFO, a folder) is refused.
     """
-    dest = Path(os.fspath(path))
-    saver = get_saver(format or format_of(dest))
+    dest = destination(path)
+    saver = get_saver(format or format_of(Path(os.fspath(path))))
     parent = dest.parent if str(dest.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write output: folder '{parent}' does not exist", FileLoc(str(dest), 1, 1))

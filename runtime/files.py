@@ -3,7 +3,10 @@
 `write_atomically(path, write)` creates an unpredictable temporary file beside `path`
 (exclusively, so a planted symlink or FIFO cannot capture the data), hands it to `write` as an
 open file object, and renames it over `path` only when `write` returned; on any error the
-temporary file is removed and `path` is left as it was.
+temporary file is removed and `path` is left as it was. `destination(path)` is what gets
+replaced: the path itself, or the file a symlink points to (writing goes through symlinks, as
+editors do); anything that is not a regular file (a device such as /dev/stdout, a FIFO, a
+folder) is refused with one line instead of being replaced by a file.
 """
 
 from __future__ import annotations
@@ -14,13 +17,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["write_atomically", "write_text_atomically"]
+from axc.ir import InputError
+
+__all__ = ["destination", "write_atomically", "write_text_atomically"]
+
+
+def destination(path: str | os.PathLike[str]) -> Path:
+    """The file that writing `path` replaces (see the module docstring)."""
+    given = Path(path)
+    target = given.resolve() if given.is_symlink() else given
+    if target.exists() and not target.is_file():
+        via = f" (the symlink points to {target})" if target != given else ""
+        raise InputError(f"cannot write '{path}': it is not a regular file{via}")
+    return target
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[IO[Any]], None], mode: str = "w",
                      **open_options: Any) -> None:
     """Write `path` through `write(file)` (see the module docstring)."""
-    dest = Path(path)
+    dest = destination(path)
     parent = dest.parent if str(dest.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent)
     try:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
+from axc.ir import InputError
 from axc.passes.circuit.als_report import write_csv
 from axc.runtime.files import write_atomically
+
+import axc
 
 
 def test_a_planted_symlink_at_the_old_temporary_name_is_not_followed(tmp_path: Path) -> None:
@@ -30,3 +35,22 @@ def test_a_failed_write_leaves_neither_the_file_nor_a_temporary(tmp_path: Path) 
     with pytest.raises(RuntimeError):
         write_atomically(target, fail)
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_outputs_go_through_symlinks_and_refuse_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    adder = Path(__file__).resolve().parents[1] / "examples" / "adder.v"
+    module = axc.load(adder)
+    real = tmp_path / "real.v"
+    real.write_text("old")
+    (tmp_path / "link.v").symlink_to(real)
+    axc.save(module, tmp_path / "link.v")
+    assert (tmp_path / "link.v").is_symlink() and "module" in real.read_text()
+    fifo = tmp_path / "pipe.v"
+    os.mkfifo(fifo)
+    (tmp_path / "to_fifo.v").symlink_to(fifo)
+    for target in (fifo, tmp_path / "to_fifo.v", tmp_path):
+        with pytest.raises(InputError, match="is not a regular file"):
+            axc.save(module, target)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    with pytest.raises(InputError, match="is not a regular file"):
+        write_atomically(fifo, lambda fh: fh.write("x"))
