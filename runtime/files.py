@@ -25,10 +25,12 @@ __all__ = ["destination", "write_atomically", "write_text_atomically"]
 def destination(path: str | os.PathLike[str]) -> Path:
     """The file that writing `path` replaces (see the module docstring)."""
     given = Path(path)
+    if given.exists() and not given.is_file():  # follows symlinks: devices, FIFOs, folders
+        raise InputError(f"cannot write '{path}': it is not a regular file")
     target = given.resolve() if given.is_symlink() else given
-    if target.exists() and not target.is_file():
-        via = f" (the symlink points to {target})" if target != given else ""
-        raise InputError(f"cannot write '{path}': it is not a regular file{via}")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"cannot write '{path}': folder '{parent}' does not exist")
     return target
 
 
