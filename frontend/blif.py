@@ -63,7 +63,8 @@ class _Reader:
             keyword = stmt.keyword
             if keyword in (".inputs", ".outputs"):
                 ports = model.inputs if keyword == ".inputs" else model.outputs
-                ports.extend((w, self.loc(stmt, w)) for w in stmt.words)
+                ports.extend((w, FileLoc(self.filename, line, col))
+                             for w, (line, col) in zip(stmt.words, stmt.word_locations()))
             elif keyword == ".names":
                 self.names(model, stmt)
             elif keyword == ".gate":

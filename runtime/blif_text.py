@@ -24,6 +24,7 @@ from .cover import smallest_cover
 __all__ = ["BlifModel", "BlifStatement", "BlifWriter", "gate_cover", "minterm_rows", "read_blif_models"]
 
 _ROW = re.compile(r"[01-]+")
+_WORD = re.compile(r"[^\s\\]+|\\")
 
 
 @dataclass(slots=True)
@@ -38,6 +39,17 @@ class BlifStatement:
     source: list[str] = field(repr=False)
     """The physical lines of the statement, to locate a word in (`locate`)."""
     rows: list[tuple[list[str], int]] = field(default_factory=list)
+
+    def word_locations(self) -> list[tuple[int, int]]:
+        """(line, column) of every word after the keyword, in order (one pass over the text)."""
+        found = []
+        for k, text in enumerate(self.source):
+            code = text.split("#", 1)[0]
+            start = self.col - 1 + len(self.keyword) if k == 0 else 0
+            for m in _WORD.finditer(code, start):
+                if m.group() != "\\":
+                    found.append((self.line + k, m.start() + 1))
+        return found[: len(self.words)]
 
     def locate(self, word: str) -> tuple[int, int]:
         """(line, column) of the first occurrence of `word` after the keyword."""

@@ -295,3 +295,10 @@ def test_barbuf_exdc_and_repeated_declarations() -> None:
 """
     tables = truth_tables(parse_blif(text))
     assert tables == {"y": [0, 0, 0, 1], "z": [0, 0, 1, 1]}
+
+
+def test_port_locations_across_continuations_in_one_pass() -> None:
+    text = ".model t\n.inputs a\n.outputs y \\\n   z # the second output\n.names a y\n1 1\n.end\n"
+    with pytest.raises(InputError, match="output 'z' is never driven") as exc:
+        parse_blif(text, "c.blif")
+    assert (exc.value.loc.line, exc.value.loc.col) == (4, 4)
