@@ -75,5 +75,6 @@ def _check_uses(graph: Graph, v: Value) -> None:
         user = use.op
         if user is not graph.output_op and (user.graph is not graph):
             raise VerifyError(f"value %{v.name or '?'} in @{graph.name} is used by a detached '{user.name}' op")
-        if use.index >= len(user.operands) or user.operands[use.index] is not v:
+        operands = user._operands  # not `operands`, which copies: a join of N bits has N uses
+        if use.index >= len(operands) or operands[use.index] is not v:
             raise VerifyError(f"value %{v.name or '?'} has a stale use by '{user.name}'", user.loc)
