@@ -6,6 +6,7 @@ Types are frozen, hashable dataclasses; two types are equal when they print the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = ["DTYPES", "IntType", "TensorType", "Type", "i1", "parse_type_text"]
 
@@ -29,13 +30,19 @@ class Type:
 
 @dataclass(frozen=True, slots=True)
 class IntType(Type):
-    """A bit-vector of `width` bits; `i1` is one wire."""
+    """A bit-vector of `width` bits (at most `MAX_WIDTH`); `i1` is one wire."""
 
     width: int
+
+    MAX_WIDTH: ClassVar[int] = 1 << 24
+    """The widest bit-vector (16,777,216 bits): wider ones are refused before anything is
+    allocated for them."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.width, int) or self.width < 1:
             raise ValueError(f"bit-vector width must be a positive integer, got {self.width!r}")
+        if self.width > self.MAX_WIDTH:
+            raise ValueError(f"bit-vector width {self.width} is above the limit of {self.MAX_WIDTH} bits")
 
     def __str__(self) -> str:
         return f"i{self.width}"

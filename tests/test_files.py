@@ -54,3 +54,17 @@ def test_outputs_go_through_symlinks_and_refuse_what_is_not_a_regular_file(tmp_p
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     with pytest.raises(InputError, match="is not a regular file"):
         write_atomically(fifo, lambda fh: fh.write("x"))
+
+
+def test_huge_widths_are_refused_before_anything_is_allocated(tmp_path: Path) -> None:
+    wide = tmp_path / "w.v"
+    wide.write_text("module t #(parameter W = 1000000000) (input [W-1:0] a, output [W-1:0] y);\n"
+                    "  assign y = a;\nendmodule\n")
+    with pytest.raises(InputError, match="1000000000 bits wide: above the limit") as exc:
+        axc.load(wide)
+    assert (exc.value.loc.line, exc.value.loc.col) == (1, 53)
+    text = tmp_path / "big.ir"
+    text.write_text("module @t {\n  hw.graph @t(%a: i99999999999) -> (y: i99999999999) {\n    hw.output %a\n  }\n}\n")
+    with pytest.raises(InputError, match="width 99999999999 is above the limit") as exc:
+        axc.load(text)
+    assert exc.value.loc.line == 2

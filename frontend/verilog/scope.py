@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from axc.ir import FileLoc, Graph, InputError, Value, i1
+from axc.ir import FileLoc, Graph, InputError, IntType, Value, i1
 from axc.ir.dialects import logic
 
 from .builder import Builder
@@ -37,6 +37,9 @@ class Net:
     drivers: list[FileLoc | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.width > IntType.MAX_WIDTH:
+            raise InputError(f"'{self.name}' is {self.width} bits wide: above the limit of "
+                             f"{IntType.MAX_WIDTH} bits", self.loc)
         self.bits = [None] * self.width
         self.drivers = [None] * self.width
 
