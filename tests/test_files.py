@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from axc.ir import InputError
+from axc.ir import InputError, ParseError
 from axc.passes.circuit.als_report import write_csv
 from axc.runtime.files import write_atomically
 
@@ -65,6 +65,6 @@ def test_huge_widths_are_refused_before_anything_is_allocated(tmp_path: Path) ->
     assert (exc.value.loc.line, exc.value.loc.col) == (1, 53)
     text = tmp_path / "big.ir"
     text.write_text("module @t {\n  hw.graph @t(%a: i99999999999) -> (y: i99999999999) {\n    hw.output %a\n  }\n}\n")
-    with pytest.raises(InputError, match="width 99999999999 is above the limit") as exc:
+    with pytest.raises(ParseError, match="width 99999999999 is above the limit") as exc:
         axc.load(text)
     assert exc.value.loc.line == 2
