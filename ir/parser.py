@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zipfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from lark.exceptions import VisitError
 
 from .attributes import DenseArray, FrozenDict, TruthTable
 from .core import Graph, Module, Value
-from .diagnostics import AxcError, FileLoc, NameLoc, ParseError
+from .diagnostics import AxcError, FileLoc, InputError, NameLoc, ParseError
 from .dialect import lookup_op
 from .printer import sidecar_path
 from .types import parse_type_text
@@ -385,6 +386,32 @@ def load_ir(path: str, options: dict[str, Any] | None = None) -> Module:
     resources: dict[str, np.ndarray] = {}
     side = sidecar_path(path)
     if side.exists():
+        _check_sidecar(side)
         with np.load(side, allow_pickle=False) as data:
             resources = {k: data[k] for k in data.files}
     return parse_module(text, path, resources)
+
+
+MAX_SIDECAR_BYTES = 1 << 30
+"""The most the tensors of one `.npz` sidecar may take in memory (1 GiB)."""
+
+
+def _check_sidecar(side: Path) -> None:
+    """Read every array header of the sidecar and refuse it, before decompressing anything, when
+    it is not a plain `.npz`, holds objects, or would take more than `MAX_SIDECAR_BYTES`."""
+    total = 0
+    try:
+        with zipfile.ZipFile(side) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                            else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(member)
+                if dtype.hasobject:
+                    raise InputError(f"sidecar {side}: array '{info.filename}' holds Python objects")
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InputError(f"cannot read the sidecar {side}: {str(exc).splitlines()[0]}") from None
+    if total > MAX_SIDECAR_BYTES:
+        raise InputError(f"sidecar {side}: its tensors would take {total} bytes (limit {MAX_SIDECAR_BYTES})")

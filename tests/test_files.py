@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from axc.ir import InputError, ParseError
 from axc.passes.circuit.als_report import write_csv
@@ -68,3 +71,16 @@ def test_huge_widths_are_refused_before_anything_is_allocated(tmp_path: Path) ->
     with pytest.raises(ParseError, match="width 99999999999 is above the limit") as exc:
         axc.load(text)
     assert exc.value.loc.line == 2
+
+
+def test_a_sidecar_is_checked_before_it_is_decompressed(tmp_path: Path) -> None:
+    """A small .npz whose header declares 2.4 GB is refused from its headers alone."""
+    (tmp_path / "bomb.ir").write_text("module @t {\n}\n")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (600_000_000,)})
+    with zipfile.ZipFile(tmp_path / "bomb.ir.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("x.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue() + b"\0" * (1 << 16))
+    assert (tmp_path / "bomb.ir.npz").stat().st_size < 10_000
+    with pytest.raises(InputError, match="its tensors would take 2400000000 bytes"):
+        axc.load(tmp_path / "bomb.ir")
