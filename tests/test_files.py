@@ -78,9 +78,9 @@ def test_a_sidecar_is_checked_before_it_is_decompressed(tmp_path: Path) -> None:
     (tmp_path / "bomb.ir").write_text("module @t {\n}\n")
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (600_000_000,)})
-    with zipfile.ZipFile(tmp_path / "bomb.ir.npz", "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("x.npy", "w", force_zip64=True) as member:
-            member.write(header.getvalue() + b"\0" * (1 << 16))
+    with (zipfile.ZipFile(tmp_path / "bomb.ir.npz", "w", zipfile.ZIP_DEFLATED) as archive,
+          archive.open("x.npy", "w", force_zip64=True) as member):
+        member.write(header.getvalue() + b"\0" * (1 << 16))
     assert (tmp_path / "bomb.ir.npz").stat().st_size < 10_000
     with pytest.raises(InputError, match="its tensors would take 2400000000 bytes"):
         axc.load(tmp_path / "bomb.ir")
