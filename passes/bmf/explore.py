@@ -16,8 +16,13 @@ a local process pool (`jobs` > 1), or a Dask scheduler (`scheduler="tcp://host:p
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numba as nb
@@ -119,9 +124,7 @@ class _Executor:
             self._client = distributed.Client(scheduler)
             self.jobs = max(self.jobs, sum(self._client.nthreads().values()))
         elif self.jobs > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(self.jobs)
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=_start_worker)
 
     def map(self, fn: Callable, chunks: Sequence) -> list:
         if self._client is not None:
@@ -135,6 +138,17 @@ class _Executor:
             self._pool.shutdown()
         if self._client is not None:
             self._client.close()
+
+
+def _start_worker() -> None:
+    """A worker leaves Ctrl-C to the main process (no traceback per worker) and, on Linux, is
+    killed when the main process dies, however it dies (`PR_SET_PDEATHSIG`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the main process died before this line
+            os._exit(1)
 
 
 def make_executor(jobs: int = 1, scheduler: str | None = None) -> _Executor:
