@@ -20,6 +20,8 @@ from pathlib import Path
 
 from axc.ir import InputError
 
+from .processes import die_with_parent
+
 __all__ = ["YosysResult", "run_yosys", "yosys_command", "yosys_cpu_seconds"]
 
 
@@ -77,7 +79,7 @@ def run_yosys(
         try:
             proc = subprocess.run(
                 [*yosys_command(), "-q", "-l", "run.log", "-s", "run.ys"],
-                cwd=tmp, capture_output=True, text=True, timeout=timeout,
+                cwd=tmp, capture_output=True, text=True, timeout=timeout, preexec_fn=die_with_parent,
             )
         except subprocess.TimeoutExpired:
             raise InputError(f"Yosys did not finish within {timeout:.0f} s") from None

@@ -16,10 +16,7 @@ a local process pool (`jobs` > 1), or a Dask scheduler (`scheduler="tcp://host:p
 
 from __future__ import annotations
 
-import ctypes
-import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +26,7 @@ import numba as nb
 import numpy as np
 from axc.ir import import_extra
 from axc.ir.views import LogicView
+from axc.runtime.processes import die_with_parent
 
 from .archive import PointArchive
 from .factor import Factorization, factorize_all
@@ -144,11 +142,7 @@ def _start_worker() -> None:
     """A worker leaves Ctrl-C to the main process (no traceback per worker) and, on Linux, is
     killed when the main process dies, however it dies (`PR_SET_PDEATHSIG`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:  # the main process died before this line
-            os._exit(1)
+    die_with_parent()
 
 
 def make_executor(jobs: int = 1, scheduler: str | None = None) -> _Executor:
