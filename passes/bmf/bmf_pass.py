@@ -32,11 +32,12 @@ from ..circuit.als_report import (
     write_plot,
 )
 from ..circuit.logic_checks import (
+    ErrorBudgetOptions,
     check_threshold,
     default_metric,
     prepare_logic,
 )
-from ..infra.base import CellLibraryOptions, PassContext, PassResult
+from ..infra.base import PassContext, PassResult
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
 from ..prune.search import Step
 from .batched import iterate_batched
@@ -51,18 +52,12 @@ LARGE_CIRCUIT_GATES = 3000
 """Above this many gates a circuit is explored in batches and only with the (k, m) partition."""
 
 @dataclass(frozen=True)
-class BmfPass(CellLibraryOptions):
+class BmfPass(ErrorBudgetOptions):
     """Approximate a combinational circuit by Boolean matrix factorization of its subcircuits
     (BLASYS): the smallest explored design whose measured error stays within `err`."""
 
     name: ClassVar[str] = "bmf"
 
-    err: float | None = None
-    """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""
-    metric: str | None = None
-    """hd, er, mae, mre, wce or mse; default mae when an output port is multi-bit, else hd."""
-    vectors: int = 10000
-    """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
     seed: int = 0
     """Seed of the random vectors and of the partitioner."""
     k: int = 10

@@ -8,15 +8,17 @@ missing or impossible error budget or metric.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
 from axc.runtime.metrics import metric_name
 
-from ..infra.base import PassContext
+from ..infra.base import CellLibraryOptions, PassContext
 from .lower_word import LowerWordPass
 
-__all__ = ["bit_level", "check_threshold", "default_metric", "prepare_logic"]
+__all__ = ["ErrorBudgetOptions", "bit_level", "check_threshold", "default_metric", "prepare_logic"]
 
 
 def check_threshold(err: float | None, pass_name: str) -> float:
@@ -64,3 +66,15 @@ def bit_level(module: Module) -> Module:
     work = module.clone()
     LowerWordPass().apply(PassContext(quiet=True), work)
     return work
+
+
+@dataclass(frozen=True)
+class ErrorBudgetOptions(CellLibraryOptions):
+    """Base of the approximation passes that search within an error budget (`bmf`, `prune`)."""
+
+    err: float | None = None
+    """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""
+    metric: str | None = None
+    """hd, er, mae, mre, wce or mse; default mae when an output port is multi-bit, else hd."""
+    vectors: int = 10000
+    """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""

@@ -29,29 +29,24 @@ from ..circuit.als_report import (
     write_plot,
 )
 from ..circuit.logic_checks import (
+    ErrorBudgetOptions,
     check_threshold,
     default_metric,
     prepare_logic,
 )
-from ..infra.base import CellLibraryOptions, PassContext, PassResult
+from ..infra.base import PassContext, PassResult
 from .search import GateSearch, Step
 
 __all__ = ["PrunePass"]
 
 
 @dataclass(frozen=True)
-class PrunePass(CellLibraryOptions):
+class PrunePass(ErrorBudgetOptions):
     """Approximate a combinational circuit at gate level: substitute signals by constants or by
     similar signals while the measured error stays within `err`."""
 
     name: ClassVar[str] = "prune"
 
-    err: float | None = None
-    """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""
-    metric: str | None = None
-    """hd, er, mae, mre, wce or mse; default mae when an output port is multi-bit, else hd."""
-    vectors: int = 10000
-    """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
     seed: int = 0
     """Seed of the random vectors and of the ranking sample."""
     candidates: int = 4
