@@ -27,6 +27,7 @@ from axc.api import PassManager, load, save
 from axc.formats import format_of, get_quality_report, get_saver
 from axc.ir import AxcError, InputError, MissingExtra, ParseError, check_extra
 from axc.ir.printer import print_module
+from axc.passes.infra.display import TerminalDisplay
 from axc.passes.infra.options import MISSING, format_value, pass_options
 from axc.passes.infra.registry import BUILTIN_PASSES, all_pass_names, closest_pass, get_pass
 from axc.runtime.caches import kernel_cache_dir, watch_compilation
@@ -294,8 +295,10 @@ def _run(args: argparse.Namespace) -> int:
         watch_compilation(_say_compiling)
     stages: dict[str, float] = {}
     started = time.perf_counter()
+    display = TerminalDisplay(False if args.quiet else None)
     try:
-        module = load(args.input, **io_options)
+        with display.step(f"reading {args.input}"):
+            module = load(args.input, **io_options)
         stages["load"] = time.perf_counter() - started
         ctx = manager.make_context(quiet=args.quiet, input_path=args.input)
         if args.eval is not None:
@@ -303,12 +306,14 @@ def _run(args: argparse.Namespace) -> int:
         result = manager.run(module, ctx)
         stages["passes"] = sum(r.seconds for r in result.records)
         mark = time.perf_counter()
-        _network_quality(result)
+        with result.ctx.step("network quality"):
+            _network_quality(result)
         stages["evaluation"] = time.perf_counter() - mark
         run_report = result.report
         mark = time.perf_counter()
         if args.output:
-            save(result.module, args.output, format=args.emit, **io_options)
+            with display.step(f"writing {args.output}"):
+                save(result.module, args.output, format=args.emit, **io_options)
         elif out_format is not None:
             _emit_stdout(result.module, out_format, io_options)
         stages["output"] = time.perf_counter() - mark

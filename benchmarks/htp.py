@@ -14,8 +14,9 @@
    LUT (numba kernels), LUT (plain numpy gather baseline) and HTP inference; medians and ratios.
 4. signs: mnist8 at 8 bits with EvoApproxLib multipliers given by name (mul8u_FTA, mul8u_L93,
    mul8s_1L2H): top-1 on images 8000-9999 with signed weights reaching an unsigned design by
-   sign extraction (the default) and by the +128 shift, each without and with error-bias
-   compensation (calibrated on images 0-499), next to exact 8-bit (LUT execution).
+   sign extraction (the default) and by the +128 shift, and unsigned activations reaching the
+   signed design as codes 0..127 (the default) or shifted by -128, each without and with
+   error-bias compensation (calibrated on images 0-499), next to exact 8-bit (LUT execution).
 5. crosslevel (not in `all`: bmf takes minutes): the exact mul8u_1JJQ through `bmf{err=0.005}`,
    the resulting circuit as every multiplier of mnist8: its area/power saving against an exact
    multiplier next to the network's top-1 (LUT, bit-exact) before and after retraining.
@@ -186,7 +187,7 @@ def signs_section(quick: bool) -> None:
     exact, _ = _top1(to_torch(base), x, y)
     print(f"\n== mnist8, 8-bit quantization, named EvoApproxLib multipliers on every layer; top-1 % "
           f"on MNIST images {start}-{start + count - 1} (exact 8-bit: {exact:.2f}) ==")
-    print(f"{'multiplier':12} {'signs':8} {'bias comp.':10} {'top-1':>6} {'vs exact':>8}  how the weights reach it")
+    print(f"{'multiplier':12} {'signs':8} {'bias comp.':10} {'top-1':>6} {'vs exact':>8}  how the operands reach it")
     for name in SIGN_MULTIPLIERS:
         for signs in ("extract", "shift"):
             for compensate in (False, True):
@@ -195,8 +196,10 @@ def signs_section(quick: bool) -> None:
                 ApproxMulPass(multiplier=name, multiplier_path=(str(CORPORA / "evoapprox"),), signs=signs,
                               bias_compensation=compensate, data=MNIST, calib=500).prepare(ctx).apply(ctx, module)
                 op = module.top_graph.ops_of(approx.MulOp)[0]
-                how = ("sign extraction" if op.attr("sign_extraction") else
-                       "signed design" if op.attr("mul_w_signed") else "shifted by +128")
+                how = ("weights by sign extraction" if op.attr("sign_extraction") else
+                       "weights shifted by +128" if not op.attr("mul_w_signed") else
+                       f"signed design, activations {op.attr('x_min')}..{op.attr('x_max')} "
+                       f"(zero at {op.attr('x_zero_point')})")
                 acc, _ = _top1(to_torch(module), x, y)
                 print(f"{name:12} {signs:8} {'yes' if compensate else 'no':10} {acc:6.2f} {acc - exact:+8.2f}  {how}",
                       flush=True)

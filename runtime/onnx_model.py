@@ -19,6 +19,7 @@ built at the old opset with those nodes parked in a private domain, raised with
 from __future__ import annotations
 
 import base64
+import functools
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -92,14 +93,26 @@ def _qdq_opset(op: Op) -> tuple[int, str]:
     return 10, op.onnx_type
 
 
+@functools.cache
+def _first_opset(op_type: str) -> int:
+    """The default-domain opset that introduced `op_type` (1 when unknown)."""
+    versions = [s.since_version for s in onnx.defs.get_all_schemas_with_history()
+                if s.name == op_type and s.domain == ""]
+    return min(versions, default=1)
+
+
 def required_opset(module: Module) -> tuple[int, str]:
     """The lowest default-domain opset the module's features need, and the feature."""
     need, why = 1, ""
     for op in module.top_graph.ops:
         if isinstance(op, nn.QuantizeOp | nn.DequantizeOp):
             n, reason = _qdq_opset(op)
-            if n > need:
-                need, why = n, reason
+        elif isinstance(op, nn.OpaqueOp) and op.attr("domain", "") in ("", "ai.onnx"):
+            n, reason = _first_opset(str(op.attr("op_type"))), str(op.attr("op_type"))
+        else:
+            continue
+        if n > need:
+            need, why = n, reason
     return need, why
 
 
@@ -272,7 +285,9 @@ def _min_ir_version(opset_import: dict[str, int]) -> int:
 
 def _upgrade(model: ModelProto, target: int) -> ModelProto:
     """Raise the default-domain opset, converting nodes parked in a private domain afterwards."""
-    parked = [n for n in model.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear") and n.domain in ("", "ai.onnx")]
+    current = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    parked = [n for n in model.graph.node if n.domain in ("", "ai.onnx") and (
+        n.op_type in ("QuantizeLinear", "DequantizeLinear") or _first_opset(n.op_type) > current)]
     for n in parked:
         n.domain = _PARKED_DOMAIN
     model.opset_import.append(helper.make_opsetid(_PARKED_DOMAIN, 1))

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 from axc.ir import InputError, verify
-from axc.ir.dialects import approx
+from axc.ir.dialects import approx, nn
+from axc.ir.dialects.quant import QuantParams
 from axc.ir.network import constant_of
 from axc.passes.infra.base import PassContext
 from axc.passes.network.approx_mul import ApproxMulPass
@@ -28,6 +29,7 @@ CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 MNIST8 = CORPORA / "onnx" / "mnist8" / "model.onnx"
 MNIST = CORPORA / "datasets" / "mnist"
 GTR = CORPORA / "evoapprox" / "v2022" / "8x8_unsigned" / "mul8u_GTR.v"
+L2H = next((CORPORA / "evoapprox").rglob("mul8s_1L2H.v"))
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +133,35 @@ def test_unsigned_circuit_on_signed_weights_by_sign_extraction_or_shift(quantize
     assert np.isfinite(out).all()
 
 
+def test_a_signed_design_takes_unsigned_activations_with_zero_kept_at_zero(quantized, images, tmp_path) -> None:
+    """8-bit ReLU codes 0..255 reach a signed 8-bit design as 0..127 over the same range, not
+    shifted by -128; torch and ONNX Runtime agree bit for bit (q * 127/255 never ties)."""
+    module = quantized.clone()
+    ctx = PassContext(quiet=True, reader=read_file)
+    ApproxMulPass(circuit=str(L2H)).apply(ctx, module)
+    verify(module)
+    ops = module.top_graph.ops_of(approx.MulOp)
+    assert all(op.attr("mul_x_signed") and op.attr("x_zero_point") == 0 for op in ops)
+    first = ops[0]
+    assert (first.attr("x_min"), first.attr("x_max")) == (0, 127)
+    view = QuantParams.of(quantized.top_graph.ops_of(nn.ConvOp)[0])
+    assert first.attr("x_scale") == pytest.approx(view.x_scale * 255 / 127)
+    assert any("codes 0..127" in m and "zero stays zero" in m for m in ctx.messages)
+    lut = _torch_outputs(module, images)
+    assert np.array_equal(lut, _ort_outputs(module, images, tmp_path))
+
+    exact = quantized.clone()
+    ApproxMulPass(multiplier="exact", signed=True).apply(PassContext(quiet=True, reader=read_file), exact)
+    reference = _torch_outputs(quantized, images)  # 8-bit activations; 7 bits stay close
+    assert np.abs(_torch_outputs(exact, images) - reference).max() < 0.05 * np.abs(reference).max()
+
+    shifted = quantized.clone()
+    ctx = PassContext(quiet=True, reader=read_file)
+    ApproxMulPass(circuit=str(L2H), signs="shift").apply(ctx, shifted)
+    assert all(op.attr("x_zero_point") == -128 for op in shifted.top_graph.ops_of(approx.MulOp))
+    assert any("zero point 0 -> -128" in m for m in ctx.messages)
+
+
 def test_htp_without_multiplier_uses_the_default(quantized) -> None:
     module = quantized.clone()
     ctx = PassContext(quiet=True, reader=read_file)
@@ -171,7 +202,7 @@ def test_channel_error_is_the_expected_error_of_each_output_sum() -> None:
     hist = CodeHistogram(scale=1.0, zero_point=0, lo=0, hi=15)
     hist.observe(codes.astype(np.float64))
     w = rng.integers(-8, 8, size=(3, 5))  # 3 channels along axis 0, 5 taps
-    got = channel_error(model, hist.probabilities(), hist.lo, 0, w, channel_axis=0)
+    got = channel_error(model, hist.probabilities(), hist.lo, w, channel_axis=0)
     x = codes[:, None]
     want = [np.mean(np.sum(model(x, w[c][None, :]) - x * w[c][None, :], axis=1)) for c in range(3)]
     np.testing.assert_allclose(got, want)

@@ -138,8 +138,13 @@ def test_composition_with_approximate_multipliers() -> None:
     ctx = _run(drum_net, SnapeaPass(data=data, calib=100, verify=100))
     assert [entry["mode"] for entry in ctx.report["snapea"]["layers"]] == ["exact", "exact"]
     np.testing.assert_array_equal(OnnxRunner(drum_net).run_batched(x), OnnxRunner(reference).run_batched(x))
-    # forced signed operands shift the activations by -128: products of x >= 0 and w <= 0 turn positive
-    ApproxMulPass(multiplier="drum{k=4,signed=1}").apply(PassContext(quiet=True), approx_net)
+    # a signed design takes unsigned activations as 7-bit codes by default (zero stays zero) ...
+    signed_net = approx_net.clone()
+    ApproxMulPass(multiplier="drum{k=4,signed=1}").apply(PassContext(quiet=True), signed_net)
+    ctx = _run(signed_net, SnapeaPass(data=data, calib=100, verify=100))
+    assert [entry["mode"] for entry in ctx.report["snapea"]["layers"]] == ["exact", "exact"]
+    # ... and with signs=shift the activations move by -128: products of x >= 0 and w <= 0 turn positive
+    ApproxMulPass(multiplier="drum{k=4,signed=1}", signs="shift").apply(PassContext(quiet=True), approx_net)
     ctx = _run(approx_net, SnapeaPass(data=data, calib=100, verify=100))
     reasons = [entry["reason"] for entry in ctx.report["snapea"]["skipped"]]
     assert len(reasons) == 2 and all("positive products" in r for r in reasons)

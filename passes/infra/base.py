@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from axc.ir import InputError, Module
+
+from .display import TerminalDisplay
 
 __all__ = ["CellLibraryOptions", "ModulePass", "PassContext", "PassResult"]
 
@@ -71,6 +74,7 @@ class PassContext:
     """The running pass's options that global options filled (so a report can name the source)."""
     reader: Callable[[str, dict[str, Any]], Module] | None = None
     """Reads a file of any supported format (`axc` provides it: `axc.PassManager`, `axc-opt`)."""
+    _display: TerminalDisplay | None = field(default=None, init=False, repr=False, compare=False)
     samples_seen: int = 0
     """How many leading samples of `--data` the passes have used (calibration, search,
     verification, training): the run's evaluation of the result starts after them."""
@@ -93,18 +97,20 @@ class PassContext:
         if not self.quiet:
             print(message, file=sys.stderr)
 
+    @property
+    def display(self) -> TerminalDisplay:
+        """The run's terminal display (nothing is shown when quiet or not on a terminal)."""
+        if self._display is None:
+            self._display = TerminalDisplay(False if self.quiet else None)
+        return self._display
+
     def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         """Iterate over `items`, showing a progress bar when stderr is a terminal."""
-        if self.quiet or not sys.stderr.isatty():
-            yield from items
-            return
-        from rich.progress import Progress
+        return self.display.iterate(items, description, total)
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task(description, total=total)
-            for item in items:
-                yield item
-                bar.advance(task)
+    def step(self, description: str) -> AbstractContextManager[None]:
+        """Show `description` with a spinner and the elapsed time while the block runs."""
+        return self.display.step(description)
 
 
 @dataclass(frozen=True)

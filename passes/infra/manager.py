@@ -200,7 +200,8 @@ class PassManager:
             start = time.perf_counter()
             try:
                 pass_.requires(module)
-                result = pass_.apply(ctx, module)
+                with ctx.step(spec.name):
+                    result = pass_.apply(ctx, module)
                 record.seconds = time.perf_counter() - start
                 if not isinstance(result, PassResult):
                     raise TypeError(f"apply() returned {type(result).__name__}, not PassResult")

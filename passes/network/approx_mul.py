@@ -11,9 +11,13 @@ paper: only the integer products go through f, the zero-point sums stay exact (s
 `axc.runtime.approx_layers`).
 
 Operand domains: a signed multiplier gets signed operands and an unsigned one unsigned operands.
-When the network's integers have the other signedness the pass re-quantizes them by a shift of
-2^(b-1) (zero point shifted alike, so the real values are unchanged: weights get new integer
-constants, activations only a new integer view) and says so in its notes and report. A network
+With `signs=extract` (the default) zero always reaches the multiplier as 0: signed weights go
+through an unsigned design by sign extraction, and unsigned zero-point-0 activations go into a
+signed design as they are, at half the resolution when they do not fit (8-bit codes become 7-bit
+0..127). Otherwise, when the network's integers have the other signedness, the pass re-quantizes
+them by a shift of 2^(b-1) (zero point shifted alike, so the real values are unchanged: weights get
+new integer constants, activations only a new integer view). Either way it says so in its notes
+and report. A network
 without quantized layers is refused; so is a layer wider than the multiplier.
 """
 
@@ -41,7 +45,6 @@ from axc.runtime.multipliers import (
 from axc.runtime.multipliers.circuit import exact_multiplier_cost, model_from_graph
 from axc.runtime.multipliers.compensation import CodeHistogram, channel_error
 from axc.runtime.multipliers.evoapprox import is_signed_name
-from axc.runtime.multipliers.model import operand_range
 from axc.runtime.nn_data import DEFAULT_CALIB
 from axc.runtime.nn_eval import dataset_for_module
 
@@ -158,12 +161,46 @@ def _requantize_weight(b: Builder, op: Op, view: QuantParams, shift: int,
     return new_dq.result, z, w_int, zero
 
 
+@dataclass(frozen=True)
+class ActivationOperand:
+    """How a layer's activation codes reach the multiplier: code = clip(round(x / scale) + zero)."""
+
+    scale: float
+    zero: int
+    shift: int
+    """Added to the network's codes (0 unless the zero point moves)."""
+    note: str | None
+
+
+def activation_operand(view: QuantParams, model: MultiplierModel, signs: str = "extract") -> ActivationOperand:
+    """The activation codes a layer feeds `model`. Unsigned zero-point-0 activations into a signed
+    design keep zero at 0 when `signs="extract"`: they pass as they are when they fit, else they
+    are re-quantized to the design's non-negative codes over the same range (8-bit codes 0..255
+    become 0..127; q * 127/255 is never a rounding tie, so every executor agrees). Otherwise a shift of 2^(bits-1) moves the
+    zero point (lossless, but a zero activation then reaches the circuit as -2^(bits-1))."""
+    x_hi = model.x_range[1]
+    if signs == "extract" and model.x_is_signed and not view.x_signed and view.x_zero_point == 0:
+        top = (1 << view.x_bits) - 1
+        if top <= x_hi:
+            return ActivationOperand(view.x_scale, 0, 0, None)
+        note = (f"activations re-quantized to codes 0..{x_hi} over the same range (scale x{top}/{x_hi}) "
+                "for the signed design: zero stays zero")
+        scale = float(np.float32(view.x_scale * top / x_hi))  # float32 like every other scale
+        return ActivationOperand(scale, 0, 0, note)
+    shift = _shift_for(view.x_bits, view.x_signed, model.x_is_signed)
+    zero = view.x_zero_point + shift
+    note = None if not shift else (
+        f"activations re-quantized to {'signed' if model.x_is_signed else 'unsigned'} "
+        f"(zero point {view.x_zero_point} -> {zero}; values unchanged)")
+    return ActivationOperand(view.x_scale, zero, shift, note)
+
+
 def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lut: Value,
-                      circuit: str | None = None, codes: CodeHistogram | None = None
-                      ) -> tuple[Op, dict[str, Any]]:
+                      circuit: str | None = None, codes: CodeHistogram | None = None,
+                      signs: str = "extract") -> tuple[Op, dict[str, Any]]:
     """Replace one quantized layer by `approx.mul`; returns the new op and its report entry.
-    With `codes` (the layer's activation codes on calibration data) the multiplier's expected
-    error is folded into the bias (`runtime.multipliers.compensation`)."""
+    With `codes` (the layer's activation codes as the multiplier sees them, on calibration data)
+    the multiplier's expected error is folded into the bias (`runtime.multipliers.compensation`)."""
     view = QuantParams.of(op)
     if view.weight_operand != 1 or (isinstance(op, nn.GemmOp) and op.attr("transA", 0)):
         raise InputError(f"{label}: only layers whose second operand is the weight are supported",
@@ -171,32 +208,31 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
     if isinstance(op, nn.GemmOp) and (op.attr("alpha", 1.0) != 1.0 or op.attr("beta", 1.0) != 1.0):
         raise InputError(f"{label}: Gemm with alpha/beta != 1 is not supported", op.loc)
     notes: list[str] = []
-    x_shift = _shift_for(view.x_bits, view.x_signed, model.x_is_signed)
+    x_in = activation_operand(view, model, signs)
     w_shift = _shift_for(view.w_bits, view.w_signed, model.w_is_signed)
     w_value, zero_value, w_int, zero = _requantize_weight(b, op, view, w_shift, model)
     if w_shift:
         notes.append(f"weights re-quantized to {'signed' if model.w_is_signed else 'unsigned'} "
                      f"(shift {w_shift:+d}, zero point follows; values unchanged)")
-    x_lo, x_hi = (int(round(v / view.x_scale)) + view.x_zero_point for v in view.x_range)
-    x_zero = view.x_zero_point + x_shift
-    x_lo, x_hi = x_lo + x_shift, x_hi + x_shift
+    x_zero = x_in.zero
+    x_lo, x_hi = (int(round(v / x_in.scale)) + x_zero for v in view.x_range)
     lo, hi = model.x_range
     x_lo, x_hi = max(x_lo, lo), min(x_hi, hi)
     if not lo <= x_zero <= hi or view.x_bits > model.x_bits:
         raise InputError(f"{label}: {view.x_bits}-bit activations do not fit the "
                          f"{model.x_bits}-bit activation operand of '{model.name}'", op.loc)
-    if x_shift:
-        notes.append(f"activations re-quantized to {'signed' if model.x_is_signed else 'unsigned'} "
-                     f"(zero point {view.x_zero_point} -> {x_zero}; values unchanged)")
+    if x_in.note:
+        notes.append(x_in.note)
     w_scale = op.operand(1).owner.operand(1)
     operands = [op.operand(0), w_value, w_scale, zero_value, lut]
     if len(op.operands) > 2:
         operands.append(op.operand(2))
     new_view = replace(view, w_int=w_int.astype(np.int32), w_zero_point=zero.astype(np.int32),
-                       w_signed=model.w_is_signed, x_signed=model.x_is_signed, x_zero_point=x_zero)
+                       w_signed=model.w_is_signed, x_signed=model.x_is_signed, x_zero_point=x_zero,
+                       x_scale=x_in.scale)
     compensation = None
     if codes is not None:
-        new_view, bias, compensation = _compensated_bias(b, label, op, model, view, new_view, codes, x_shift)
+        new_view, bias, compensation = _compensated_bias(b, label, op, model, view, new_view, codes)
         operands[5:] = [bias]
     if model.sign_extraction:
         notes.append("signed weights through the unsigned design by sign extraction "
@@ -210,7 +246,7 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
         "signed": model.signed, "x_bits": model.x_bits, "w_bits": model.w_bits,
         "mul_x_signed": model.x_is_signed, "mul_w_signed": model.w_is_signed,
         "sign_extraction": model.sign_extraction,
-        "x_scale": float(view.x_scale), "x_zero_point": x_zero, "x_min": x_lo, "x_max": x_hi,
+        "x_scale": float(x_in.scale), "x_zero_point": x_zero, "x_min": x_lo, "x_max": x_hi,
         "mul_x_min": model.x_range[0], "mul_w_min": model.w_range[0],
         "w_min": model.w_range[0], "w_max": model.w_range[1], QUANT_ATTR: new_view.to_attr(),
     })
@@ -238,18 +274,20 @@ def _channel_axis(op: Op, w_int: np.ndarray) -> int:
 
 
 def _compensated_bias(b: Builder, label: str, op: Op, model: MultiplierModel, view: QuantParams,
-                      new_view: QuantParams, codes: CodeHistogram, x_shift: int
+                      new_view: QuantParams, codes: CodeHistogram
                       ) -> tuple[QuantParams, Value, dict[str, float]]:
     """The layer's bias minus the multiplier's expected error per output channel (int32 at the
     product scale S_x S_w): the new integer view, the new bias value, a report entry."""
     w_codes = np.asarray(new_view.w_int, np.int64)  # the weights as the multiplier sees them
-    error = channel_error(model, codes.probabilities(), codes.lo, x_shift, w_codes, _channel_axis(op, w_codes))
+    error = channel_error(model, codes.probabilities(), codes.lo, w_codes, _channel_axis(op, w_codes))
     channels = error.size
-    scale = (view.x_scale * np.broadcast_to(np.asarray(view.w_scale, np.float64).reshape(-1), (channels,))
+    scale = (new_view.x_scale * np.broadcast_to(np.asarray(view.w_scale, np.float64).reshape(-1), (channels,))
              ).astype(np.float32)
     old = (np.zeros(channels, np.int64) if view.bias_int is None
            else np.broadcast_to(np.asarray(view.bias_int, np.int64).reshape(-1), (channels,)))
-    b_int = (old - np.rint(error).astype(np.int64)).astype(np.int32)
+    if new_view.x_scale != view.x_scale:  # the product scale moved with the activation codes
+        old = np.rint(old * (view.x_scale / new_view.x_scale))
+    b_int = (old - np.rint(error)).astype(np.int32)
     q = b.constant(b_int, f"{label}_bias_compensated_quantized")
     s = b.constant(scale, f"{label}_bias_compensated_scale")
     z = b.constant(np.zeros(channels, np.int32), f"{label}_bias_compensated_zero_point")
@@ -280,9 +318,11 @@ class MultiplierOptions(CellLibraryOptions):
     """Folders searched (recursively) for named circuits, before $AXC_MULTIPLIER_PATH; the
     global --multiplier-path fills it."""
     signs: Literal["extract", "shift"] = "extract"
-    """How signed weights reach an unsigned circuit: `extract` passes |w| through it and re-applies
-    the sign (as hardware does; a zero weight stays 0), `shift` adds 2^(bits-1) to every weight
-    and corrects with zero-point terms (a zero weight reaches the circuit as 128)."""
+    """How operands of the other signedness reach the circuit: `extract` passes |w| through an
+    unsigned design and re-applies the sign (as hardware does; a zero weight stays 0), and feeds
+    unsigned activations to a signed design as 7-bit codes (a zero activation stays 0); `shift`
+    adds or subtracts 2^(bits-1) and corrects with zero-point terms (a zero weight reaches an
+    unsigned circuit as 128, a zero activation a signed one as -128)."""
     bias_compensation: bool = False
     """Fold the multiplier's mean error into each output channel's bias, for the activation
     codes the calibration data gives (`data`, its first `calib` samples)."""
@@ -308,8 +348,9 @@ class ApproxMulPass(MultiplierOptions):
     the search path: `multiplier_path`, then $AXC_MULTIPLIER_PATH). Layers become `approx.mul`
     with zero-point handling as in Eqs. 9-10. A family takes the network's operands as they are
     (a zero activation or weight reaches it as 0); an unsigned circuit meets signed weights by
-    sign extraction (`signs`); an operand that does not fit the design's signedness is shifted
-    losslessly (e.g. unsigned activations into a signed circuit), and the log says so.
+    sign extraction (`signs`), and unsigned activations meet a signed design at 7 bits (0..127) so
+    that zero stays zero; with `signs=shift` an operand that does not fit the design's signedness
+    is shifted losslessly instead. The log says which.
     """
 
     name: ClassVar[str] = "approx-mul"
@@ -359,21 +400,21 @@ def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> s
     return circuit.name
 
 
-def activation_codes(ctx: PassContext, module: Module, layers: list[tuple[str, Op]], data: str | None,
-                     calib: int | None) -> dict[Value, CodeHistogram]:
-    """Per layer input, the histogram of its integer activation codes on the first `calib`
-    samples of `data` (run through ONNX Runtime)."""
+def activation_codes(ctx: PassContext, module: Module, layers: list[tuple[str, Op]], model: MultiplierModel,
+                     options: MultiplierOptions) -> dict[Value, CodeHistogram]:
+    """Per layer input, the histogram of the activation codes that reach `model` on the first
+    `calib` samples of `data` (run through ONNX Runtime)."""
+    data, calib = options.data, options.calib
     if not data:
         raise InputError("bias_compensation needs calibration data: give --data (or data=...)")
     samples = dataset_for_module(str(data), module).x[: calib or DEFAULT_CALIB]
     ctx.saw_samples(len(samples))
-    views = {op.operand(0): QuantParams.of(op) for _, op in layers}
+    operands = {op.operand(0): activation_operand(QuantParams.of(op), model, options.signs) for _, op in layers}
 
     def histogram(value: Value) -> CodeHistogram:
-        view = views[value]
-        return CodeHistogram(view.x_scale, view.x_zero_point, *operand_range(view.x_bits, view.x_signed))
+        return CodeHistogram(operands[value].scale, operands[value].zero, *model.x_range)
 
-    return observe_values(module, list(views), samples, make_observer=histogram,
+    return observe_values(module, list(operands), samples, make_observer=histogram,
                           progress=lambda it, d, n: ctx.progress(it, "bias compensation: " + d, n))
 
 
@@ -382,14 +423,15 @@ def run_attach(ctx: PassContext, module: Module, model: MultiplierModel, layers:
     library = options.cost_library()
     graph = module.top_graph
     targets = quantized_layers(graph, layers)
-    codes = (activation_codes(ctx, module, targets, options.data, options.calib)
+    codes = (activation_codes(ctx, module, targets, model, options)
              if options.bias_compensation else {})
     builder = Builder(graph)
     lut = lut_constant(builder, model)
     circuit = embed_circuit(module, model, ctx)
     entries: dict[str, Any] = {}
     for label, op in ctx.progress(targets, f"{pass_name}: attaching {model.name}", len(targets)):
-        _, entries[label] = attach_multiplier(builder, label, op, model, lut, circuit, codes.get(op.operand(0)))
+        _, entries[label] = attach_multiplier(builder, label, op, model, lut, circuit, codes.get(op.operand(0)),
+                                              options.signs)
         for note in entries[label]["requantized"]:
             ctx.log(f"{pass_name}: {label}: {note}")
     compensated = [e["bias_compensation"] for e in entries.values() if "bias_compensation" in e]

@@ -22,6 +22,7 @@ import numpy as np
 from axc.ir import Graph, InputError, Op, TensorType, Value
 from axc.ir.dialects import approx, nn
 from axc.ir.dialects.quant import QuantParams
+from axc.ir.network import constant_of
 from axc.ir.rewrite import Builder
 from axc.runtime.htp import HtpModel, Transform
 from axc.runtime.htp_fold import LayerSpec, htp_plan, output_axis
@@ -85,6 +86,14 @@ def _integer_activation(b: _Builder, op: Op, spec: LayerSpec) -> Value:
         raise InputError(f"{op.attr('layer')}: non-constant activation zero point", op.loc)
     dq_zero = int(np.asarray(zero.attr("value").array).reshape(-1)[0])
     xq = b.cast(dq.operand(0), "f32")
+    dq_scale = constant_of(dq.operand(1))
+    if dq_scale is None:
+        raise InputError(f"{op.attr('layer')}: non-constant activation scale", op.loc)
+    ratio = float(np.asarray(dq_scale).reshape(-1)[0]) / spec.x_scale
+    if abs(ratio - 1.0) > 1e-6:  # codes re-quantized over the same range (never a rounding tie)
+        centered = b.add_const(xq, np.float32(-dq_zero)) if dq_zero else xq
+        codes = b.opaque("Round", [b.mul_const(centered, np.float32(ratio))], "f32", xq.type.shape)
+        return b.add_const(codes, np.float32(spec.x_zero)) if spec.x_zero else codes
     shift = spec.x_zero - dq_zero
     return b.add_const(xq, np.float32(shift)) if shift else xq
 

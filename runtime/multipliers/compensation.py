@@ -35,11 +35,11 @@ class CodeHistogram:
         return self.counts / max(1, int(self.counts.sum()))
 
 
-def channel_error(model: MultiplierModel, p_x: np.ndarray, first_code: int, x_shift: int,
+def channel_error(model: MultiplierModel, p_x: np.ndarray, first_code: int,
                   w_codes: np.ndarray, channel_axis: int) -> np.ndarray:
-    """E_c per output channel (float, product units): `p_x[i]` is the probability of the network's
-    activation code `first_code + i`, which reaches the multiplier as that code + `x_shift`;
-    `w_codes` are the weights in the multiplier's domain, output channels along `channel_axis`."""
+    """E_c per output channel (float, product units): `p_x[i]` is the probability of the
+    multiplier's activation code `first_code + i`; `w_codes` are the weights in the multiplier's
+    domain, output channels along `channel_axis`."""
     x_lo, x_hi = model.x_range
     w_lo, _ = model.w_range
     table = model.lut().astype(np.int64)
@@ -47,7 +47,7 @@ def channel_error(model: MultiplierModel, p_x: np.ndarray, first_code: int, x_sh
     ws = np.arange(w_lo, w_lo + table.shape[1], dtype=np.int64)[None, :]
     error = table - xs * ws
     p = np.zeros(len(xs))
-    start = first_code + x_shift - x_lo
+    start = first_code - x_lo
     for code, prob in enumerate(p_x):
         index = start + code
         if 0 <= index < len(p) and prob:
