@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from axc.ir import InputError, Module
 
-from .verilog_text import emit_verilog
-from .yosys import run_yosys
+from .verilog_text import emit_verilog, port_identifier
+from .yosys import YosysTimeout, run_yosys
 
-__all__ = ["Design", "EquivResult", "prove_equivalent", "prove_files_equivalent"]
+__all__ = ["Design", "EquivResult", "prove_equivalent", "prove_error_within", "prove_files_equivalent"]
 
 
 @dataclass
@@ -123,3 +123,47 @@ def prove_equivalent(gold: Module, gate: Module, timeout: float = 600) -> EquivR
         Design("gate.v", gate_text, "read_verilog", "gate_top"),
         timeout,
     )
+
+
+def _check_module(gold: Module, limit: int) -> str:
+    """A top `wce_check` with an output `bad` that is 1 when |gate − gold| > `limit` (all output
+    ports read as one unsigned number, the first port least significant)."""
+    graph = gold.top_graph
+    ins = [(port_identifier(v.name), v.type.width) for v in graph.inputs]
+    outs = [(port_identifier(n), v.type.width) for n, v in zip(graph.output_names, graph.outputs)]
+    total = sum(w for _, w in outs)
+    lines = [f"module wce_check({', '.join(n for n, _ in ins)}, bad);"]
+    lines += [f"  input [{w - 1}:0] {n};" for n, w in ins]
+    lines.append("  output bad;")
+    for role in ("e", "a"):
+        lines += [f"  wire [{w - 1}:0] {role}_{i};" for i, (_, w) in enumerate(outs)]
+    for role, top in (("e", "gold_top"), ("a", "gate_top")):
+        pins = [f".{n}({n})" for n, _ in ins] + [f".{n}({role}_{i})" for i, (n, _) in enumerate(outs)]
+        lines.append(f"  {top} {role}_inst({', '.join(pins)});")
+    for role in ("e", "a"):
+        parts = ", ".join(f"{role}_{i}" for i in reversed(range(len(outs))))
+        lines.append(f"  wire [{total - 1}:0] {role}_all = {{{parts}}};")
+    lines.append(f"  wire [{total}:0] diff = a_all > e_all ? a_all - e_all : e_all - a_all;")
+    lines.append(f"  assign bad = diff > {total + 1}'d{limit};")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def prove_error_within(gold: Module, gate: Module, limit: int, timeout: float = 120) -> bool | None:
+    """Whether |gate − gold| ≤ `limit` for every input (outputs read as one unsigned number):
+    True when Yosys' SAT proves it, False when it finds an input that exceeds it, None when the
+    proof does not finish within `timeout` seconds."""
+    files = {"gold.v": emit_verilog(gold, {"top_name": "gold_top", "module_prefix": "gold_"}),
+             "gate.v": emit_verilog(gate, {"top_name": "gate_top", "module_prefix": "gate_"}),
+             "check.v": _check_module(gold, limit)}
+    script = ("read_verilog gold.v gate.v check.v\nhierarchy -top wce_check\nproc\nflatten\nopt -fast\n"
+              f"tee -o sat.txt sat -prove bad 0 -timeout {int(max(1, timeout))} wce_check\n")
+    try:
+        log = run_yosys(script, files, outputs=("sat.txt",), timeout=timeout + 10).outputs["sat.txt"]
+    except YosysTimeout:
+        return None
+    if "SUCCESS!" in log:
+        return True
+    if "model found: FAIL" in log or "FAIL!" in log:
+        return False
+    return None

@@ -17,7 +17,7 @@ from axc.ir.views import LogicView
 
 from . import simkernels as K
 
-__all__ = ["MAX_EXHAUSTIVE_INPUTS", "VectorSet", "n_words_for", "pack_ints", "tail_mask", "unpack_ints"]
+__all__ = ["MAX_EXHAUSTIVE_INPUTS", "VectorSet", "exhaustive_words", "n_words_for", "pack_ints", "tail_mask", "unpack_ints"]
 
 MAX_EXHAUSTIVE_INPUTS = 24
 """`VectorSet.exhaustive` refuses circuits with more input bits than this (2^24 vectors)."""
@@ -25,6 +25,20 @@ MAX_EXHAUSTIVE_INPUTS = 24
 _PATTERNS = np.array(
     [0xAAAAAAAAAAAAAAAA, 0xCCCCCCCCCCCCCCCC, 0xF0F0F0F0F0F0F0F0,
      0xFF00FF00FF00FF00, 0xFFFF0000FFFF0000, 0xFFFFFFFF00000000], dtype=np.uint64)
+
+
+def exhaustive_words(n_inputs: int, first_word: int, n_words: int) -> np.ndarray:
+    """Words `first_word` … of the exhaustive enumeration of `n_inputs` bits (vector index bit i
+    = input bit i), so that 2^24 vectors can be simulated a slice at a time."""
+    words = np.zeros((n_inputs, n_words), dtype=np.uint64)
+    word_index = np.arange(first_word, first_word + n_words, dtype=np.uint64)
+    for i in range(n_inputs):
+        if i < 6:
+            words[i] = _PATTERNS[i]
+        else:
+            words[i] = np.where((word_index >> np.uint64(i - 6)) & np.uint64(1),
+                                np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0))
+    return words
 
 
 def n_words_for(n_vectors: int) -> int:
@@ -111,15 +125,7 @@ class VectorSet:
             raise InputError(f"{n_in} input bits are too many for exhaustive simulation "
                              f"(at most {MAX_EXHAUSTIVE_INPUTS}); use random vectors")
         n_vectors = 1 << n_in
-        n_words = n_words_for(n_vectors)
-        words = np.zeros((n_in, n_words), dtype=np.uint64)
-        word_index = np.arange(n_words, dtype=np.uint64)
-        for i in range(n_in):
-            if i < 6:
-                words[i] = _PATTERNS[i]
-            else:
-                words[i] = np.where((word_index >> np.uint64(i - 6)) & np.uint64(1),
-                                    np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0))
+        words = exhaustive_words(n_in, 0, n_words_for(n_vectors))
         words &= tail_mask(n_vectors)
         return cls(words, n_vectors, "exhaustive", None, tuple(view.input_ports))
 

@@ -22,7 +22,11 @@ from axc.ir import InputError
 
 from .processes import die_with_parent
 
-__all__ = ["YosysResult", "run_yosys", "yosys_command", "yosys_cpu_seconds"]
+__all__ = ["YosysResult", "YosysTimeout", "run_yosys", "yosys_command", "yosys_cpu_seconds"]
+
+
+class YosysTimeout(InputError):
+    """Yosys ran past its time limit (and was stopped)."""
 
 
 @dataclass
@@ -82,7 +86,7 @@ def run_yosys(
                 cwd=tmp, capture_output=True, text=True, timeout=timeout, preexec_fn=die_with_parent,
             )
         except subprocess.TimeoutExpired:
-            raise InputError(f"Yosys did not finish within {timeout:.0f} s") from None
+            raise YosysTimeout(f"Yosys did not finish within {timeout:.0f} s") from None
         log_path = Path(tmp) / "run.log"
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
         if proc.returncode != 0:

@@ -31,9 +31,9 @@ from ..circuit.als_report import (
     write_csv,
     write_plot,
 )
+from ..circuit.error_bound import Candidate, Certified, certify, log_bound, logic_bound
 from ..circuit.logic_checks import (
     ErrorBudgetOptions,
-    check_threshold,
     default_metric,
     prepare_logic,
 )
@@ -108,13 +108,11 @@ class BmfPass(ErrorBudgetOptions):
     that ranks candidates) with the cost model and keep the smallest mapped one."""
 
     def _check(self) -> float:
-        err = check_threshold(self.err, self.name)
+        err = self.check_budget(self.name)
         for field_name, low, high in (("k", 1, 16), ("m", 1, 20), ("step", 1, 64), ("tracks", 1, 64)):
             value = getattr(self, field_name)
             if not low <= value <= high:
                 raise InputError(f"bmf: {field_name} must be in {low}..{high}, got {value}")
-        if self.vectors < 1:
-            raise InputError(f"bmf: vectors must be positive, got {self.vectors}")
         if self.time_budget < 0:
             raise InputError("bmf: time_budget must not be negative")
         return err
@@ -159,20 +157,22 @@ class BmfPass(ErrorBudgetOptions):
         chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
         refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,
                                                 cost_opts)
-        run, best = chosen[threshold][0]
-        if threshold in refined:
-            ref, step, _ = refined[threshold]
-            result = ref.design(step)
+        certified = self._certify(original, view, runs, refinements, chosen, refined, threshold, vectors, metric)
+        picked = certified.candidate.key
+        if isinstance(picked[0], Refinement):
+            ref, step = picked
+            run, best = chosen[threshold][0]
             module.remove_graph(module.top)
-            module.add_graph(result.top_graph, top=True)
-            report = measure_against(view, result, vectors)
+            module.add_graph(certified.module.top_graph, top=True)
+            report = measure_against(view, certified.module, vectors)
             expected = step.error
-        elif _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
-            exact_out = Simulator(view).run(vectors, keep_signals=False).packed
-            report = compare_rows(exact_out, exact_out, vectors, list(view.output_ports))
-            expected = best.error
         else:
-            report = self._rewrite(module, view, run, best, vectors, metric)
+            run, best = picked
+            if _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
+                exact_out = Simulator(view).run(vectors, keep_signals=False).packed
+                report = compare_rows(exact_out, exact_out, vectors, list(view.output_ports))
+            else:
+                report = self._rewrite(module, view, run, best, vectors, metric)
             expected = best.error
         measured = report.value(metric)
         if abs(measured - expected) > 1e-9 or measured > threshold:
@@ -186,8 +186,9 @@ class BmfPass(ErrorBudgetOptions):
         summary = self._summary(view, run, runs, metric, threshold, vectors, before, after, report, best,
                                 front, time.perf_counter() - started)
         summary["explored"] += sum(len(r.search.steps) - 1 for r in refinements)
-        summary["refined"] = (None if threshold not in refined else
-                              {"from": refined[threshold][0].label, "moves": refined[threshold][1].moves})
+        summary["refined"] = ({"from": picked[0].label, "moves": picked[1].moves}
+                              if isinstance(picked[0], Refinement) else None)
+        summary["bound"] = certified.report()
         ctx.report[self.name] = summary
         extra = {str(t): (refined[t][2] if t in refined else None if chosen[t] is None else chosen[t][1])
                  for t in sorted(set(self.thresholds))}
@@ -205,11 +206,34 @@ class BmfPass(ErrorBudgetOptions):
         if self.plot:
             write_plot(self.plot, front, metric, threshold, f"bmf on @{module.top}")
         log_summary(ctx, self.name, summary, f"{summary['parts']} parts, {summary['explored']} designs explored")
+        log_bound(ctx, self.name, certified)
         approximated = sum(1 for i, p in enumerate(run.partition.parts) if best.degrees[i] < p.m)
         return PassResult(modified=approximated > 0 or summary["refined"] is not None,
                           stats={"parts": len(run.partition), "approximated_parts": approximated,
                                  "explored": summary["explored"], "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
+
+    def _certify(self, original: Module, view: LogicView, runs: list[_Run], refinements: list[Refinement],
+                 chosen: dict, refined: dict, threshold: float, vectors: VectorSet, metric: str) -> Certified:
+        """The chosen design, or the first fallback, whose error bound holds (`error_bound`)."""
+
+        def explored(run: _Run, point: Point) -> Candidate:
+            return Candidate((run, point), point.error, point.area / run.explorer.area0,
+                             lambda: self._design(original, view, run, point, vectors, metric)[0],
+                             unchanged=_is_exact(run, point))
+
+        def refined_step(ref: Refinement, step: Step) -> Candidate:
+            area0 = ref.search.steps[0].area or 1.0
+            return Candidate((ref, step), step.error, step.area / area0, lambda: ref.design(step))
+
+        first = (refined_step(*refined[threshold][:2]) if threshold in refined
+                 else explored(*chosen[threshold][0]))
+        others = [explored(r, p) for r in runs for p in r.points if p.error <= threshold]
+        others += [refined_step(ref, s) for ref in refinements for s in ref.search.steps
+                   if s.error <= threshold and s.moves > 0]
+        others.append(explored(runs[0], runs[0].explorer.exact_point))
+        return certify(first, others, lambda design: logic_bound(original, view, design, metric, threshold,
+                                                                 self.seed, self.bound_vectors), metric, threshold)
 
     def _refine_all(self, ctx: PassContext, original: Module, view: LogicView, runs: list[_Run], chosen: dict,
                     threshold: float, vectors: VectorSet, metric: str, cost_opts: dict

@@ -77,4 +77,17 @@ class ErrorBudgetOptions(CellLibraryOptions):
     metric: str | None = None
     """hd, er, mae, mre, wce or mse; default mae when an output port is multi-bit, else hd."""
     vectors: int = 10000
-    """Random vectors when exhaustive simulation is too big (exhaustive up to max(this, 2^16))."""
+    """Random vectors the search measures on when exhaustive simulation is too big (exhaustive
+    up to max(this, 2^16))."""
+    bound_vectors: int = 1_000_000
+    """Fresh random vectors that bound the written design's error above 24 input bits (a
+    one-sided 99 % upper confidence bound must be within `err`; up to 24 inputs the design is
+    checked exhaustively, and wce is proven by SAT above)."""
+
+    def check_budget(self, pass_name: str) -> float:
+        """The threshold, after checking the shared options (one `InputError` when bad)."""
+        err = check_threshold(self.err, pass_name)
+        for field_name in ("vectors", "bound_vectors"):
+            if getattr(self, field_name) < 1:
+                raise InputError(f"{pass_name}: {field_name} must be positive, got {getattr(self, field_name)}")
+        return err

@@ -16,11 +16,23 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic, word
+from axc.runtime.equiv import prove_error_within
 from axc.runtime.interp import evaluate
-from axc.runtime.logicsim import pack_ints
+from axc.runtime.logicsim import VectorSet, pack_ints
 from axc.runtime.metrics import compare_rows, metric_name
+from axc.runtime.simvectors import unpack_ints
 
 from ..infra.base import ModulePass, PassContext, PassResult
+from .error_bound import (
+    FRESH_VECTORS,
+    PROOF_SECONDS,
+    Candidate,
+    Certified,
+    ErrorBound,
+    bound_error,
+    certify,
+    log_bound,
+)
 from .logic_checks import check_threshold
 
 __all__ = ["TruncatePass", "truncate_graph"]
@@ -137,6 +149,10 @@ class TruncatePass(ModulePass):
     """Random vectors when the inputs are too wide for exhaustive evaluation."""
     seed: int = 0
     """Seed of the random vectors."""
+    bound_vectors: int = FRESH_VECTORS
+    """With `err`: fresh random vectors that bound the written design's error above 24 input
+    bits (exhaustive up to 24; see `bmf`); a deeper truncation whose bound exceeds `err` gives
+    way to the next shallower one."""
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         graph = module.top_graph
@@ -167,6 +183,7 @@ class TruncatePass(ModulePass):
             return compare_rows(rows_e, rows_a, n, ports), touched, trial
 
         sweep = []
+        certified = None
         if self.bits is not None:
             chosen = self.bits
             report, touched, trial = measure(chosen)
@@ -182,7 +199,12 @@ class TruncatePass(ModulePass):
             if best is None:
                 raise InputError(f"truncate: even 1 bit exceeds {metric} ≤ {threshold:g} "
                                  f"({sweep[0]['error']:.4g})")
-            report, touched, trial = best
+            certified = self._certify(module, chosen, sweep, metric, threshold, measure)
+            if certified.candidate.unchanged:
+                raise InputError(f"truncate: even 1 bit exceeds {metric} ≤ {threshold:g} on fresh vectors "
+                                 f"({certified.refused[-1].describe()})")
+            chosen = certified.candidate.key
+            report, touched, trial = measure(chosen)
         if not touched:
             raise InputError(f"truncate: nothing to truncate ({target} has no multi-bit ports)")
         module.graphs = {}
@@ -194,10 +216,46 @@ class TruncatePass(ModulePass):
             "threshold": threshold, "vectors": described, "error": report.value(metric),
             "errors": report.to_dict(), "sweep": sweep,
         }
+        if certified is not None:
+            ctx.report[self.name]["bound"] = certified.report()
+            log_bound(ctx, self.name, certified)
         ctx.log(f"truncate: {chosen} LSBs of {len(touched)} {target}: {metric} = {report.value(metric):.4g}"
                 f" on {described}")
         return PassResult(modified=True, stats={"bits": chosen, "truncated": len(touched)},
                           errors={metric: report.value(metric)})
+
+    def _certify(self, module: Module, chosen: int, sweep: list[dict[str, Any]], metric: str, threshold: float,
+                 measure: Any) -> Certified:
+        """The deepest truncation within the threshold whose error bound holds (`error_bound`)."""
+        graph = module.top_graph
+        ins = [(v.name, v.type.width) for v in graph.inputs]
+        outs = [(name, v.type.width) for name, v in zip(graph.output_names, graph.outputs)]
+        width = sum(w for _, w in outs)
+
+        def rows(values: dict[str, Any]) -> np.ndarray:
+            return np.concatenate([pack_ints(values[p], w) for p, w in outs])
+
+        def bound_of(trial: Module) -> ErrorBound:
+            def outputs(vectors: VectorSet) -> tuple[np.ndarray, np.ndarray]:
+                inputs, lo = {}, 0
+                for name, w in ins:
+                    inputs[name] = unpack_ints(vectors.words[lo:lo + w], vectors.n_vectors)
+                    lo += w
+                return rows(evaluate(graph, inputs)), rows(evaluate(trial.top_graph, inputs))
+
+            def prove(limit: float) -> bool | None:
+                return prove_error_within(module, trial, int(limit * 2.0 ** width), PROOF_SECONDS)
+
+            return bound_error(sum(w for _, w in ins), outputs, metric, threshold, self.seed, self.bound_vectors,
+                               prove)
+
+        def candidate(bits: int, error: float) -> Candidate:
+            return Candidate(bits, error, -bits, lambda: measure(bits)[2])
+
+        others = [candidate(row["bits"], row["error"]) for row in sweep if row["error"] <= threshold]
+        others.append(Candidate(0, 0.0, 0.0, module.clone, unchanged=True))
+        return certify(candidate(chosen, next(r["error"] for r in sweep if r["bits"] == chosen)), others,
+                       bound_of, metric, threshold)
 
     def _metric(self, graph: Graph) -> str:
         return metric_name(self.metric, any(v.type.width > 1 for v in graph.outputs), "truncate")

@@ -28,6 +28,7 @@ from ..circuit.als_report import (
     write_csv,
     write_plot,
 )
+from ..circuit.error_bound import Candidate, certify, log_bound, logic_bound
 from ..circuit.logic_checks import (
     ErrorBudgetOptions,
     check_threshold,
@@ -69,8 +70,8 @@ class PrunePass(ErrorBudgetOptions):
     """Plot the Pareto front to this image file (PNG)."""
 
     def _check(self) -> float:
-        err = check_threshold(self.err, self.name)
-        for field_name, low in (("candidates", 0), ("sample", 64), ("verify", 1), ("vectors", 1)):
+        err = self.check_budget(self.name)
+        for field_name, low in (("candidates", 0), ("sample", 64), ("verify", 1)):
             if getattr(self, field_name) < low:
                 raise InputError(f"prune: {field_name} must be at least {low}, got {getattr(self, field_name)}")
         if self.time_budget < 0:
@@ -102,8 +103,16 @@ class PrunePass(ErrorBudgetOptions):
         for t in sorted(set(self.thresholds) | {threshold}):
             picks = search.smallest_within(t, self.final_candidates) + list(chosen.values()) + [search.steps[0]]
             chosen[t] = min(picks, key=lambda s: (cost_of(s)["area"], s.error))
-        best = chosen[threshold]
-        result = search.design(original, best)
+        area0 = search.steps[0].area or 1.0
+
+        def candidate(step: Step) -> Candidate:
+            return Candidate(step, step.error, step.area / area0, lambda: search.design(original, step),
+                             unchanged=step.moves == 0)
+
+        certified = certify(candidate(chosen[threshold]), [candidate(s) for s in search.steps if s.error <= threshold],
+                            lambda design: logic_bound(original, view, design, metric, threshold, self.seed,
+                                                       self.bound_vectors), metric, threshold)
+        best, result = certified.candidate.key, certified.module
         report = measure_against(view, result, vectors)
         measured = report.value(metric)
         if abs(measured - best.error) > 1e-9 or measured > threshold:
@@ -119,7 +128,7 @@ class PrunePass(ErrorBudgetOptions):
             "errors": report.to_dict(), "error": measured, "moves": best.moves, "explored": len(search.steps),
             "front": front, "stopped_by_time_budget": search.stopped_by_budget,
             "proxy_area_ratio": best.area / search.steps[0].area if search.steps[0].area else 1.0,
-            "runtime_s": round(time.perf_counter() - started, 3),
+            "runtime_s": round(time.perf_counter() - started, 3), "bound": certified.report(),
         }
         lower = {str(t): {**cost_of(s), "error": measure_against(view, search.design(original, s), vectors).value(metric)}
                  for t, s in chosen.items() if t != threshold}  # re-measured on the rewritten graph
@@ -131,6 +140,7 @@ class PrunePass(ErrorBudgetOptions):
         if self.plot:
             write_plot(self.plot, front, metric, threshold, f"prune on @{module.top}")
         log_summary(ctx, self.name, summary, f"{best.moves} moves of {len(search.steps) - 1} searched")
+        log_bound(ctx, self.name, certified)
         return PassResult(modified=best.moves > 0,
                           stats={"moves": best.moves, "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
