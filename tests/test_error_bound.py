@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 from axc.frontend.verilog import load_verilog
 from axc.ir.views import LogicView
-from axc.passes.circuit.error_bound import Candidate, ErrorBound, bound_error, certify
+from axc.passes.circuit.error_bound import (
+    Candidate,
+    ErrorBound,
+    bound_error,
+    certify,
+    compared_slices,
+)
 from axc.runtime.equiv import prove_error_within
 from axc.runtime.error_sums import ErrorSums
 from axc.runtime.logicsim import Simulator, VectorSet
@@ -58,22 +64,22 @@ def _flip_when_three_inputs_are_one(vectors: VectorSet) -> tuple[np.ndarray, np.
 
 
 def test_exhaustive_slices_cover_every_vector_once() -> None:
-    bound = bound_error(21, _flip_when_three_inputs_are_one, "er", 0.2)  # 2^21 vectors: two slices
+    bound = bound_error(21, compared_slices(21, _flip_when_three_inputs_are_one), "er", 0.2)  # 2^21 vectors: two slices
     assert bound.method == "exhaustive" and bound.vectors == 1 << 21
     assert bound.estimate == bound.bound == 0.125 and bound.holds
-    assert not bound_error(21, _flip_when_three_inputs_are_one, "er", 0.12).holds
+    assert not bound_error(21, compared_slices(21, _flip_when_three_inputs_are_one), "er", 0.12).holds
 
 
 def test_a_sample_gives_a_confidence_bound_on_fresh_vectors() -> None:
-    bound = bound_error(30, _flip_when_three_inputs_are_one, "er", 0.2, seed=3, fresh=200_000)
+    bound = bound_error(30, compared_slices(30, _flip_when_three_inputs_are_one, 3, 200_000), "er", 0.2, 3)
     assert bound.method == "sample" and bound.vectors == 200_000
     half_width = 2.326 * math.sqrt(0.125 * 0.875 / 200_000)
     assert abs(bound.estimate - 0.125) < half_width
     assert bound.bound == pytest.approx(bound.estimate + half_width, rel=0.02)
-    again = bound_error(30, _flip_when_three_inputs_are_one, "er", 0.2, seed=3, fresh=200_000)
-    other = bound_error(30, _flip_when_three_inputs_are_one, "er", 0.2, seed=4, fresh=200_000)
+    again = bound_error(30, compared_slices(30, _flip_when_three_inputs_are_one, 3, 200_000), "er", 0.2, 3)
+    other = bound_error(30, compared_slices(30, _flip_when_three_inputs_are_one, 4, 200_000), "er", 0.2, 4)
     assert again == bound and other.estimate != bound.estimate
-    mae = bound_error(30, _flip_when_three_inputs_are_one, "mae", 1.0, seed=3, fresh=200_000)
+    mae = bound_error(30, compared_slices(30, _flip_when_three_inputs_are_one, 3, 200_000), "mae", 1.0, 3)
     assert mae.estimate == pytest.approx(bound.estimate / 16) and mae.bound > mae.estimate
 
 
@@ -143,3 +149,27 @@ def test_a_36_input_design_holds_on_a_million_vectors_it_never_saw(tmp_path: Pat
                             Simulator(written).run(vectors, keep_signals=False).packed,
                             vectors, list(original.output_ports)).value("hd")
     assert measured <= 0.05
+
+
+MUL8 = next((CORPORA / "evoapprox").rglob("mul8u_1JJQ.v"))
+
+
+@pytest.mark.parametrize("pipeline, limit", [("bmf{err=0.02,max_iterations=3}", "max_iterations"),
+                                             ("prune{err=0.02,max_moves=5}", "max_moves")])
+def test_a_counted_limit_stops_at_the_same_design_every_run(tmp_path: Path, pipeline: str, limit: str) -> None:
+    texts = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        folder.mkdir()
+        report = _run([str(MUL8), "-p", pipeline, "-o", "out.v"], folder)
+        result = report["results"][pipeline.split("{")[0]]
+        assert result["stopped_by"] == limit and result["error"] <= 0.02
+        texts.append((folder / "out.v").read_text())
+    assert texts[0] == texts[1]
+
+
+def test_a_spent_time_budget_still_keeps_a_design_within_the_threshold(tmp_path: Path) -> None:
+    report = _run([str(C432), "-p", "prune{err=0.05,metric=hd,time_budget=0.001}", "-o", "out.v"], tmp_path)
+    result = report["results"]["prune"]
+    assert result["stopped_by"] == "time_budget" and result["moves"] >= 1  # one move, then the budget
+    assert result["bound"]["bound"] <= 0.05

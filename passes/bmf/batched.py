@@ -25,11 +25,12 @@ measured design is a point of the Pareto front, as in the per-move loop.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..infra.budget import SearchLimit
 
 if TYPE_CHECKING:
     from .explore import Explorer
@@ -40,14 +41,17 @@ _STALE_REFRESH = 128
 _INITIAL_CAP = 8
 _MAX_CAP = 256
 _SLACK_FRACTION = 0.25
+_TIMED_FIRST = 96
+"""Under a time budget, the first measurement covers only this many parts (the largest)."""
 
 
-def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: float = 0.0,
+def iterate_batched(ex: Explorer, threshold: float, step: int = 1, limit: SearchLimit | float = 0.0,
                     thresholds: Sequence[float] = ()) -> Iterator[str]:
-    """Batched greedy loop (module docstring); fills `ex.points`, one summary line per batch."""
+    """Batched greedy loop (module docstring); fills `ex.points`, one summary line per batch.
+    `limit` (seconds, or a `SearchLimit`) stops it after a batch; `ex.stopped_by` says why."""
     parts = ex.partition.parts
     n = len(parts)
-    start = time.monotonic()
+    limit = limit if isinstance(limit, SearchLimit) else SearchLimit(float(limit))
     degrees = np.array(ex.begin().degrees, dtype=np.int64)
     values = ex.exact_values.copy()
     error, area = 0.0, ex.area0
@@ -84,11 +88,14 @@ def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: 
     level = 0
     full = True
     while True:
-        if ex.out_of_time(start, time_budget):
-            break
         stale = movable & ~fresh
         if full:
-            measure(np.flatnonzero(stale))
+            which = np.flatnonzero(stale)
+            if limit.seconds and which.size > _TIMED_FIRST and not fresh.any():
+                # under a time budget the first batch must come soon: the largest parts first
+                sizes = np.array([ex.cache[(i, parts[i].m)].netlist.area for i in which.tolist()])
+                which = which[np.argsort(-sizes, kind="stable")[:_TIMED_FIRST]]
+            measure(which)
             full = False
         elif stale.any():
             measure(_ranked(d_err, saved, stale)[:max(_STALE_REFRESH, 2 * cap)])
@@ -129,6 +136,9 @@ def iterate_batched(ex: Explorer, threshold: float, step: int = 1, time_budget: 
             cap = max(1, cap // 2)
         yield (f"batch {iteration}: {batch.size if accepted else 0} moves, "
                f"{area / ex.area0:.1%} of the area at error {error:.4g}")
+        if not limit.count():
+            ex.stopped_by = limit.stopped_by
+            break
 
 
 def _moves(degree: int, step: int) -> tuple[int, ...]:

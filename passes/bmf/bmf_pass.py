@@ -31,13 +31,14 @@ from ..circuit.als_report import (
     write_csv,
     write_plot,
 )
-from ..circuit.error_bound import Candidate, Certified, certify, log_bound, logic_bound
+from ..circuit.error_bound import Candidate, Certified, LogicReference, certify, log_bound
 from ..circuit.logic_checks import (
     ErrorBudgetOptions,
     default_metric,
     prepare_logic,
 )
 from ..infra.base import PassContext, PassResult
+from ..infra.budget import RunBudget, SearchLimit
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
 from ..prune.search import Step
 from .batched import iterate_batched
@@ -71,8 +72,13 @@ class BmfPass(ErrorBudgetOptions):
     algebra: Literal["or", "xor", "mixed"] = "mixed"
     """Decompressor algebra: OR, XOR, or the better of both per output column."""
     time_budget: float = 0.0
-    """Stop exploring after this many seconds (0 = no limit); each exploration (partition) and
-    each refinement search gets this budget."""
+    """Seconds for the whole pass (0 = no limit): partition, exploration, refinement, final
+    mapping and the error bound; the search stops early enough for the rest, and the best
+    design found so far is kept. Wall time varies from run to run: use `max_iterations` for a
+    reproducible limit."""
+    max_iterations: int = 0
+    """Stop each exploration after this many iterations (batches on large circuits) and each
+    refinement after this many moves (0 = no limit): the same count gives the same design."""
     sample: int = 0
     """Try only this many random subcircuits per track and iteration (0 = all; BLASYS'
     fast_random, for circuits with thousands of parts)."""
@@ -113,8 +119,8 @@ class BmfPass(ErrorBudgetOptions):
             value = getattr(self, field_name)
             if not low <= value <= high:
                 raise InputError(f"bmf: {field_name} must be in {low}..{high}, got {value}")
-        if self.time_budget < 0:
-            raise InputError("bmf: time_budget must not be negative")
+        if self.time_budget < 0 or self.max_iterations < 0:
+            raise InputError("bmf: time_budget and max_iterations must not be negative")
         return err
 
     def _settings(self, view: LogicView) -> list[tuple[int, int]]:
@@ -133,31 +139,42 @@ class BmfPass(ErrorBudgetOptions):
         metric = default_metric(self.metric, view, self.name)
         original = module.clone()
         vectors = VectorSet.auto(view, self.vectors, self.seed)
+        budget = RunBudget(self.time_budget)
+        reference = LogicReference(original, view, self.seed, self.bound_vectors)
+        cost_opts = self.cost_library()
+        before, reserve = self._measure_finish(original, reference, cost_opts)
+        settings = self._settings(view)
+        refines = self._refines(view)
+        explore_until = time.monotonic() + budget.phase(0.6 if refines else 1.0, reserve)
         runs: list[_Run] = []
         executor = make_executor(self.jobs, self.scheduler)
         try:
-            for k, m in self._settings(view):
+            for index, (k, m) in enumerate(settings):
                 partition = partition_logic(view, k, m, self.seed)
                 ctx.log(f"bmf: {view.n_gates} gates in {len(partition)} parts (k ≤ {k}, m ≤ {m}); "
                         f"metric {metric} ≤ {threshold:g} on {vectors.describe()}")
                 explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
                                     metric in NUMERIC_METRICS, self.algebra, executor,
                                     keep_layers=max(3, self.final_candidates))
+                seconds = (max(1e-3, (explore_until - time.monotonic()) / (len(settings) - index))
+                           if self.time_budget else 0.0)
+                limit = SearchLimit(seconds, self.max_iterations)
                 if self._batched(view):
-                    steps = iterate_batched(explorer, threshold, self.step, self.time_budget, self.thresholds)
+                    steps = iterate_batched(explorer, threshold, self.step, limit, self.thresholds)
                 else:
-                    steps = explorer.iterate(threshold, self.step, self.tracks, self.time_budget, self.sample,
-                                             self.seed)
+                    steps = explorer.iterate(threshold, self.step, self.tracks, limit, self.sample, self.seed)
                 for _line in ctx.progress(steps, f"bmf exploration (k={k}, m={m})"):
                     pass
                 runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
         finally:
             executor.close()
-        cost_opts = self.cost_library()
-        chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts)
+        final_candidates = self.final_candidates if budget.remaining() > reserve else 1
+        chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts, final_candidates)
         refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,
-                                                cost_opts)
-        certified = self._certify(original, view, runs, refinements, chosen, refined, threshold, vectors, metric)
+                                                cost_opts, budget.phase(1.0, reserve) if refines else 0.0,
+                                                final_candidates)
+        certified = self._certify(original, view, runs, refinements, chosen, refined, threshold, vectors, metric,
+                                  reference)
         picked = certified.candidate.key
         if isinstance(picked[0], Refinement):
             ref, step = picked
@@ -179,13 +196,15 @@ class BmfPass(ErrorBudgetOptions):
             raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {expected}")
         if not self.keep_records:
             inline_bmf(module)
-        before = circuit_cost(original, cost_opts)
+        before = before or circuit_cost(original, cost_opts)
         after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
         union = _union_front(runs, refinements)
         front = [_front_row(ratio, item) for ratio, item in union]
         summary = self._summary(view, run, runs, metric, threshold, vectors, before, after, report, best,
                                 front, time.perf_counter() - started)
         summary["explored"] += sum(len(r.search.steps) - 1 for r in refinements)
+        summary["stopped_by"] = summary["stopped_by"] or next(
+            (r.search.stopped_by for r in refinements if r.search.stopped_by), None)
         summary["refined"] = ({"from": picked[0].label, "moves": picked[1].moves}
                               if isinstance(picked[0], Refinement) else None)
         summary["bound"] = certified.report()
@@ -213,8 +232,25 @@ class BmfPass(ErrorBudgetOptions):
                                  "explored": summary["explored"], "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
 
+    def _measure_finish(self, original: Module, reference: LogicReference, cost_opts: dict
+                        ) -> tuple[dict | None, float]:
+        """With a time budget: the original's cost and the seconds to keep for the phases after
+        the search (mapping candidates, the error bound), measured on the original."""
+        if not self.time_budget:
+            return None, 0.0
+        mark = time.monotonic()
+        before = circuit_cost(original, cost_opts)
+        mapping = time.monotonic() - mark
+        reference.slices()
+        return before, mapping * (self.final_candidates + 2) + 2 * reference.seconds
+
+    def _refines(self, view: LogicView) -> bool:
+        default = view.n_gates <= LARGE_CIRCUIT_GATES and not self.keep_records
+        return default if self.refine is None else self.refine
+
     def _certify(self, original: Module, view: LogicView, runs: list[_Run], refinements: list[Refinement],
-                 chosen: dict, refined: dict, threshold: float, vectors: VectorSet, metric: str) -> Certified:
+                 chosen: dict, refined: dict, threshold: float, vectors: VectorSet, metric: str,
+                 reference: LogicReference) -> Certified:
         """The chosen design, or the first fallback, whose error bound holds (`error_bound`)."""
 
         def explored(run: _Run, point: Point) -> Candidate:
@@ -232,30 +268,30 @@ class BmfPass(ErrorBudgetOptions):
         others += [refined_step(ref, s) for ref in refinements for s in ref.search.steps
                    if s.error <= threshold and s.moves > 0]
         others.append(explored(runs[0], runs[0].explorer.exact_point))
-        return certify(first, others, lambda design: logic_bound(original, view, design, metric, threshold,
-                                                                 self.seed, self.bound_vectors), metric, threshold)
+        return certify(first, others, lambda design: reference.bound(design, metric, threshold), metric, threshold)
 
     def _refine_all(self, ctx: PassContext, original: Module, view: LogicView, runs: list[_Run], chosen: dict,
-                    threshold: float, vectors: VectorSet, metric: str, cost_opts: dict
-                    ) -> tuple[list[Refinement], dict[float, tuple[Refinement, Step, dict]]]:
-        """Gate-level refinement of the original circuit and of the design chosen per threshold;
-        per threshold, the refined design when its mapped area is smaller than the chosen one's."""
-        default = view.n_gates <= LARGE_CIRCUIT_GATES and not self.keep_records
-        if not (default if self.refine is None else self.refine):
+                    threshold: float, vectors: VectorSet, metric: str, cost_opts: dict, seconds: float,
+                    final_candidates: int) -> tuple[list[Refinement], dict[float, tuple[Refinement, Step, dict]]]:
+        """Gate-level refinement of the original circuit and of the design chosen per threshold,
+        within `seconds` (0 = no limit); per threshold, the refined design when its mapped area
+        is smaller than the chosen one's."""
+        if not self._refines(view):
             return [], {}
         starts = [("the original circuit", original)]
         for t, choice in sorted(chosen.items()):
             if choice is not None and not _is_exact(*choice[0]):
                 starts.append((f"bmf's design within {t:g}", self._design(original, view, *choice[0], vectors,
                                                                              metric)[0]))
-        refinements = refine(ctx.progress, starts, view, vectors, metric, threshold, self.time_budget,
-                             seed=self.seed)
+        refinements = refine(ctx.progress, starts, view, vectors, metric, threshold,
+                             seconds / len(starts) if seconds else 0.0, self.max_iterations, seed=self.seed)
         to_beat = {t: None if c is None else c[1]["area"] for t, c in chosen.items()}
         cost = memo_cost(lambda m: circuit_cost(m, cost_opts))
-        return refinements, refined_choices(refinements, to_beat, self.final_candidates, cost)
+        return refinements, refined_choices(refinements, to_beat, final_candidates, cost)
 
     def _choose_all(self, original: Module, view: LogicView, runs: list[_Run], threshold: float,
-                    vectors: VectorSet, metric: str, cost_opts: dict) -> dict[float, tuple | None]:
+                    vectors: VectorSet, metric: str, cost_opts: dict, final_candidates: int
+                    ) -> dict[float, tuple | None]:
         """Per threshold (ascending), the smallest mapped design among the few smallest by proxy
         area (per partition) within it and the designs chosen for the lower thresholds."""
         mapped: dict[tuple, dict] = {}
@@ -264,7 +300,7 @@ class BmfPass(ErrorBudgetOptions):
         ranked = [(r, sorted(r.points, key=lambda p: (p.area, p.error))) for r in runs]
         for t in sorted(set(self.thresholds) | {threshold}):
             picks = [(r, p) for r, by_area in ranked
-                     for p in [q for q in by_area if q.error <= t][:max(1, self.final_candidates)]]
+                     for p in [q for q in by_area if q.error <= t][:max(1, final_candidates)]]
             picks += [c for c in earlier if c not in picks]
             exact = (runs[0], runs[0].explorer.exact_point)  # the original circuit
             if exact not in picks:
@@ -325,8 +361,10 @@ class BmfPass(ErrorBudgetOptions):
             "degrees": list(best.degrees), "part_outputs": [p.m for p in run.partition.parts],
             "explored": sum(r.explorer.points.count for r in runs), "front": front,
             "partitions": [{"k": r.k, "m": r.m, "parts": len(r.partition), "explored": r.explorer.points.count,
-                            "stopped_by_time_budget": r.explorer.stopped_by_budget} for r in runs],
+                            "stopped_by_time_budget": r.explorer.stopped_by_budget,
+                            "stopped_by": r.explorer.stopped_by} for r in runs],
             "stopped_by_time_budget": any(r.explorer.stopped_by_budget for r in runs),
+            "stopped_by": next((r.explorer.stopped_by for r in runs if r.explorer.stopped_by), None),
             "proxy_area_ratio": float(best.area) / run.explorer.area0, "runtime_s": round(seconds, 3),
         }
 

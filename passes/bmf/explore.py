@@ -17,7 +17,6 @@ a local process pool (`jobs` > 1), or a Dask scheduler (`scheduler="tcp://host:p
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from axc.ir import import_extra
 from axc.ir.views import LogicView
 from axc.runtime.processes import die_with_parent
 
+from ..infra.budget import SearchLimit
 from .archive import PointArchive
 from .factor import Factorization, factorize_all
 from .partition import Partition
@@ -319,44 +319,41 @@ class Explorer:
         self.exact_point = Point(exact, 0.0, self.area0)
         self.points = PointArchive(self.keep_layers)
         self.points.add(self.exact_point)
-        self.stopped_by_budget = False
+        self.stopped_by = None
         return self.exact_point
 
     def record(self, degrees: tuple[int, ...], error: float, area: float) -> None:
         """Add an explored design (the first measurement of a design stays)."""
         self.points.add(Point(degrees, error, area))
 
-    def out_of_time(self, start: float, time_budget: float) -> bool:
-        """Whether a budget (0 = none) counted from `start` (time.monotonic) is spent; noted."""
-        if time_budget and time.monotonic() - start > time_budget:
-            self.stopped_by_budget = True
-        return self.stopped_by_budget
+    @property
+    def stopped_by_budget(self) -> bool:
+        return self.stopped_by == "time_budget"
 
-    def run(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
+    def run(self, threshold: float, step: int = 1, tracks: int = 3, limit: SearchLimit | float = 0.0,
             sample: int = 0, seed: int = 0) -> list[Point]:
         """Explore to the end; return the explored points kept (see `PointArchive`)."""
-        for _ in self.iterate(threshold, step, tracks, time_budget, sample, seed):
+        for _ in self.iterate(threshold, step, tracks, limit, sample, seed):
             pass
         return list(self.points.values())
 
-    def iterate(self, threshold: float, step: int = 1, tracks: int = 3, time_budget: float = 0.0,
+    def iterate(self, threshold: float, step: int = 1, tracks: int = 3, limit: SearchLimit | float = 0.0,
                 sample: int = 0, seed: int = 0) -> Iterator[str]:
         """The greedy loop, one yield (a summary line) per iteration; fills `self.points`.
+        `limit` (seconds, or a `SearchLimit`) stops it after an iteration; `stopped_by` says why.
 
         With `sample` > 0, each track tries only that many randomly chosen parts per iteration
         (BLASYS' `--fast_random`, for circuits with thousands of parts).
         """
         parts = self.partition.parts
         rng = np.random.default_rng(seed)
-        start = time.monotonic()
+        limit = limit if isinstance(limit, SearchLimit) else SearchLimit(float(limit))
         best = self.begin()
         exact = best.degrees
         states = {exact: self.exact_values}
         current = [exact]
         iteration = 0
         while current:
-            if self.out_of_time(start, time_budget):
-                break
             iteration += 1
             movable = {d: [i for i in range(len(parts)) if d[i] > 0 and self.can_lower(i)] for d in current}
             tried = {}
@@ -384,6 +381,9 @@ class Explorer:
             best = min([best, *(c[0] for c in feasible)], key=lambda p: p.area)
             yield (f"iteration {iteration}: {len(candidates)} designs, best within threshold "
                    f"{best.area / self.area0:.1%} of the area at error {best.error:.4g}")
+            if not limit.count():
+                self.stopped_by = limit.stopped_by
+                break
 
 
 def _loss(pt: Point, area0: float) -> float:

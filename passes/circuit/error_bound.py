@@ -18,7 +18,8 @@ lower by at least the excess just seen (the original circuit, unchanged, always 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,8 @@ from axc.runtime.error_sums import ErrorSums
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.simvectors import MAX_EXHAUSTIVE_INPUTS, exhaustive_words, n_words_for, tail_mask
 
-__all__ = ["FRESH_VECTORS", "PROOF_SECONDS", "Candidate", "Certified", "ErrorBound", "bound_error", "certify", "log_bound", "logic_bound",
-           "logic_outputs"]
+__all__ = ["FRESH_VECTORS", "PROOF_SECONDS", "Candidate", "Certified", "ErrorBound", "LogicReference", "bound_error",
+           "certify", "compared_slices", "log_bound", "vector_slices"]
 
 FRESH_VECTORS = 1_000_000
 """Fresh random vectors that bound the error of a design with more than 24 input bits."""
@@ -84,13 +85,9 @@ class ErrorBound:
                 "how": how[self.method], "seed": self.seed}
 
 
-def logic_outputs(exact: LogicView, module: Module) -> OutputPair:
-    """Both designs simulated at gate level (the top graph of `module` against `exact`)."""
-    gold, gate = Simulator(exact), Simulator(LogicView.from_graph(module.top_graph))
-    return lambda vs: (gold.run(vs, keep_signals=False).packed, gate.run(vs, keep_signals=False).packed)
-
-
-def _slices(n_inputs: int, seed: int, fresh: int) -> Iterable[VectorSet]:
+def vector_slices(n_inputs: int, seed: int = 0, fresh: int = FRESH_VECTORS) -> Iterator[VectorSet]:
+    """The bound's vectors a slice at a time: every input vector up to 24 input bits, else
+    `fresh` random ones from a stream of `seed` the search never draws from."""
     if n_inputs <= MAX_EXHAUSTIVE_INPUTS:
         total = n_words_for(1 << n_inputs)
         for first in range(0, total, _CHUNK_WORDS):
@@ -113,14 +110,22 @@ def _wilson_upper(p: float, n: int) -> float:
     return min(1.0, (centre + spread) / (1 + z2 / n))
 
 
-def bound_error(n_inputs: int, outputs: OutputPair, metric: str, threshold: float, seed: int = 0,
-                fresh: int = FRESH_VECTORS, prove: Callable[[float], bool | None] | None = None) -> ErrorBound:
-    """The bound of `metric` for the designs `outputs` compares (see the module docstring).
+def compared_slices(n_inputs: int, outputs: OutputPair, seed: int = 0, fresh: int = FRESH_VECTORS
+                    ) -> Iterator[tuple[VectorSet, np.ndarray, np.ndarray]]:
+    """(vectors, exact rows, approximate rows) slice by slice on the bound's vectors."""
+    for vectors in vector_slices(n_inputs, seed, fresh):
+        yield (vectors, *outputs(vectors))
+
+
+def bound_error(n_inputs: int, compared: Iterable[tuple[VectorSet, np.ndarray, np.ndarray]], metric: str,
+                threshold: float, seed: int = 0, prove: Callable[[float], bool | None] | None = None
+                ) -> ErrorBound:
+    """The bound of `metric` from the `compared` slices (see the module docstring).
     `prove(threshold)` proves wce ≤ threshold for every input above 24 input bits (True),
     disproves it (False) or gives up (None)."""
     sums = ErrorSums()
-    for vectors in _slices(n_inputs, seed, fresh):
-        sums.add(*outputs(vectors), vectors.n_vectors)
+    for vectors, exact, approx in compared:
+        sums.add(exact, approx, vectors.n_vectors)
     estimate = sums.mean(metric)
     if n_inputs <= MAX_EXHAUSTIVE_INPUTS:
         return ErrorBound(metric, estimate, estimate, sums.n_vectors, "exhaustive", threshold)
@@ -134,15 +139,34 @@ def bound_error(n_inputs: int, outputs: OutputPair, metric: str, threshold: floa
     return ErrorBound(metric, estimate, bound, sums.n_vectors, "sample", threshold, seed)
 
 
-def logic_bound(original: Module, exact: LogicView, module: Module, metric: str, threshold: float,
-                seed: int = 0, fresh: int = FRESH_VECTORS) -> ErrorBound:
-    """`bound_error` for a gate-level design against the circuit `original` (`exact` its view)."""
-    width = sum(w for _, w in exact.output_ports)
+class LogicReference:
+    """The original circuit and its outputs on the bound's vectors, simulated once (timed in
+    `seconds`) for every gate-level design bounded against it."""
 
-    def prove(limit: float) -> bool | None:
-        return prove_error_within(original, module, int(math.floor(limit * 2.0 ** width)), PROOF_SECONDS)
+    def __init__(self, original: Module, view: LogicView, seed: int = 0, fresh: int = FRESH_VECTORS) -> None:
+        self.original, self.view, self.seed, self.fresh = original, view, seed, fresh
+        self._slices: list[tuple[VectorSet, np.ndarray]] | None = None
+        self.seconds = 0.0
 
-    return bound_error(exact.n_inputs, logic_outputs(exact, module), metric, threshold, seed, fresh, prove)
+    def slices(self) -> list[tuple[VectorSet, np.ndarray]]:
+        if self._slices is None:
+            started = time.monotonic()
+            gold = Simulator(self.view)
+            self._slices = [(vs, gold.run(vs, keep_signals=False).packed)
+                            for vs in vector_slices(self.view.n_inputs, self.seed, self.fresh)]
+            self.seconds = time.monotonic() - started
+        return self._slices
+
+    def bound(self, module: Module, metric: str, threshold: float) -> ErrorBound:
+        """`bound_error` of the top graph of `module` against the original."""
+        gate = Simulator(LogicView.from_graph(module.top_graph))
+        width = sum(w for _, w in self.view.output_ports)
+
+        def prove(limit: float) -> bool | None:
+            return prove_error_within(self.original, module, int(math.floor(limit * 2.0 ** width)), PROOF_SECONDS)
+
+        compared = ((vs, exact, gate.run(vs, keep_signals=False).packed) for vs, exact in self.slices())
+        return bound_error(self.view.n_inputs, compared, metric, threshold, self.seed, prove)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from .error_bound import (
     ErrorBound,
     bound_error,
     certify,
+    compared_slices,
     log_bound,
 )
 from .logic_checks import check_threshold
@@ -246,8 +247,9 @@ class TruncatePass(ModulePass):
             def prove(limit: float) -> bool | None:
                 return prove_error_within(module, trial, int(limit * 2.0 ** width), PROOF_SECONDS)
 
-            return bound_error(sum(w for _, w in ins), outputs, metric, threshold, self.seed, self.bound_vectors,
-                               prove)
+            n_inputs = sum(w for _, w in ins)
+            return bound_error(n_inputs, compared_slices(n_inputs, outputs, self.seed, self.bound_vectors), metric,
+                               threshold, self.seed, prove)
 
         def candidate(bits: int, error: float) -> Candidate:
             return Candidate(bits, error, -bits, lambda: measure(bits)[2])

@@ -28,7 +28,7 @@ from ..circuit.als_report import (
     write_csv,
     write_plot,
 )
-from ..circuit.error_bound import Candidate, certify, log_bound, logic_bound
+from ..circuit.error_bound import Candidate, LogicReference, certify, log_bound
 from ..circuit.logic_checks import (
     ErrorBudgetOptions,
     check_threshold,
@@ -36,6 +36,7 @@ from ..circuit.logic_checks import (
     prepare_logic,
 )
 from ..infra.base import PassContext, PassResult
+from ..infra.budget import RunBudget, SearchLimit
 from .search import GateSearch, Step
 
 __all__ = ["PrunePass"]
@@ -57,7 +58,11 @@ class PrunePass(ErrorBudgetOptions):
     verify: int = 8
     """Best-ranked moves measured on all vectors before one is applied."""
     time_budget: float = 0.0
-    """Stop searching after this many seconds (0 = no limit)."""
+    """Seconds for the whole pass (0 = no limit): the search stops early enough to map the
+    candidates and bound the error, keeping the best design so far. Wall time varies from run
+    to run: use `max_moves` for a reproducible limit."""
+    max_moves: int = 0
+    """Stop the search after this many moves (0 = no limit): the same count gives the same design."""
     final_candidates: int = 3
     """Map this many of the smallest designs within the threshold; keep the smallest mapped."""
     thresholds: tuple[float, ...] = ()
@@ -74,8 +79,8 @@ class PrunePass(ErrorBudgetOptions):
         for field_name, low in (("candidates", 0), ("sample", 64), ("verify", 1)):
             if getattr(self, field_name) < low:
                 raise InputError(f"prune: {field_name} must be at least {low}, got {getattr(self, field_name)}")
-        if self.time_budget < 0:
-            raise InputError("prune: time_budget must not be negative")
+        if self.time_budget < 0 or self.max_moves < 0:
+            raise InputError("prune: time_budget and max_moves must not be negative")
         for t in self.thresholds:
             check_threshold(t, self.name)
         return err
@@ -89,9 +94,19 @@ class PrunePass(ErrorBudgetOptions):
         original = module.clone()
         ctx.log(f"prune: {view.n_gates} gates; metric {metric} ≤ {threshold:g} on {vectors.describe()}")
         search = GateSearch(view, vectors, metric, self.sample, self.seed, self.candidates, self.verify)
-        for _line in ctx.progress(search.iterate(threshold, self.time_budget), "prune search"):
-            pass
+        budget = RunBudget(self.time_budget)
+        reference = LogicReference(original, view, self.seed, self.bound_vectors)
         cost_opts = self.cost_library()
+        reserve = 0.0
+        if self.time_budget:  # keep time for mapping the candidates and bounding the error
+            mark = time.monotonic()
+            circuit_cost(original, cost_opts)
+            reserve = (time.monotonic() - mark) * (self.final_candidates + 2)
+            reference.slices()
+            reserve += 2 * reference.seconds
+        limit = SearchLimit(budget.phase(1.0, reserve), self.max_moves, "max_moves")
+        for _line in ctx.progress(search.iterate(threshold, limit), "prune search"):
+            pass
         mapped: dict[int, dict[str, Any]] = {}
 
         def cost_of(step: Step) -> dict[str, Any]:
@@ -110,8 +125,7 @@ class PrunePass(ErrorBudgetOptions):
                              unchanged=step.moves == 0)
 
         certified = certify(candidate(chosen[threshold]), [candidate(s) for s in search.steps if s.error <= threshold],
-                            lambda design: logic_bound(original, view, design, metric, threshold, self.seed,
-                                                       self.bound_vectors), metric, threshold)
+                            lambda design: reference.bound(design, metric, threshold), metric, threshold)
         best, result = certified.candidate.key, certified.module
         report = measure_against(view, result, vectors)
         measured = report.value(metric)
@@ -126,7 +140,7 @@ class PrunePass(ErrorBudgetOptions):
             "original": before, "final": after,
             "area_ratio": after["area"] / before["area"] if before["area"] else 1.0,
             "errors": report.to_dict(), "error": measured, "moves": best.moves, "explored": len(search.steps),
-            "front": front, "stopped_by_time_budget": search.stopped_by_budget,
+            "front": front, "stopped_by_time_budget": search.stopped_by_budget, "stopped_by": search.stopped_by,
             "proxy_area_ratio": best.area / search.steps[0].area if search.steps[0].area else 1.0,
             "runtime_s": round(time.perf_counter() - started, 3), "bound": certified.report(),
         }

@@ -16,6 +16,7 @@ from axc.ir import Module
 from axc.ir.views import LogicView
 from axc.runtime.logicsim import VectorSet
 
+from ..infra.budget import SearchLimit
 from .search import GateSearch, Step
 
 __all__ = ["Refinement", "memo_cost", "refine", "refined_choices"]
@@ -34,12 +35,15 @@ class Refinement:
 
 
 def refine(progress: Callable, starts: Sequence[tuple[str, Module]], reference: LogicView, vectors: VectorSet,
-           metric: str, threshold: float, time_budget: float = 0.0, **options: Any) -> list[Refinement]:
-    """Search from every (label, module) start to `threshold`; `options` go to `GateSearch`."""
+           metric: str, threshold: float, time_budget: float = 0.0, max_moves: int = 0,
+           **options: Any) -> list[Refinement]:
+    """Search from every (label, module) start to `threshold`, each for at most `time_budget`
+    seconds and `max_moves` moves (0 = no limit); `options` go to `GateSearch`."""
     out = []
     for label, start in starts:
         search = GateSearch(LogicView.from_graph(start.top_graph), vectors, metric, reference=reference, **options)
-        for _line in progress(search.iterate(threshold, time_budget), f"gate-level refinement from {label}"):
+        limit = SearchLimit(time_budget, max_moves)
+        for _line in progress(search.iterate(threshold, limit), f"gate-level refinement from {label}"):
             pass
         out.append(Refinement(label, start, search))
     return out

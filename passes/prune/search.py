@@ -12,7 +12,6 @@ step is a design on the explored trajectory, from the starting circuit down to t
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from axc.runtime.row_errors import METRICS, metric_error, tail_mask
 from ..bmf.partsim import Netlist
 from ..bmf.rebuild import replace_top
 from ..bmf.synth import gate_area
+from ..infra.budget import SearchLimit
 from .kernels import freed_area, live_signals, nearest_signals, reference_counts, try_substitutions
 from .simplify import BUF, NARY, NOT, effective_inputs, simplify
 
@@ -100,7 +100,8 @@ class GateSearch:
                        else _Words(self, VectorSet.random(view, sample, seed), reference))
         self.moves: list[Move] = []
         self.steps: list[Step] = [Step(0, self.full.error(self), self.area())]
-        self.stopped_by_budget = False
+        self.stopped_by: str | None = None
+        """The limit that stopped `iterate` (`time_budget`, `max_iterations`), or None."""
 
     # ------------------------------------------------------------------ state
     def evaluate(self, values: np.ndarray) -> None:
@@ -227,14 +228,19 @@ class GateSearch:
             return True
         return False
 
-    def iterate(self, threshold: float, time_budget: float = 0.0) -> Iterator[str]:
-        """Apply moves until none fits within `threshold`; yields one progress line per step."""
-        start = time.perf_counter()
+    @property
+    def stopped_by_budget(self) -> bool:
+        return self.stopped_by == "time_budget"
+
+    def iterate(self, threshold: float, limit: SearchLimit | float = 0.0) -> Iterator[str]:
+        """Apply moves until none fits within `threshold` or `limit` (seconds, or a
+        `SearchLimit` whose iterations count moves) stops it; one progress line per step."""
+        limit = limit if isinstance(limit, SearchLimit) else SearchLimit(float(limit))
         while self.step(threshold):
             s = self.steps[-1]
             yield f"step {s.moves}: error {s.error:.4g}, area {s.area:.1f}"
-            if time_budget and time.perf_counter() - start > time_budget:
-                self.stopped_by_budget = True
+            if not limit.count():
+                self.stopped_by = limit.stopped_by
                 return
 
     # ------------------------------------------------------------------ results
