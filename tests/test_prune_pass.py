@@ -68,6 +68,39 @@ def test_trial_errors_and_freed_area_match_applying_the_move(seed: int) -> None:
     search.replay(0)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_resubstitutions_are_measured_and_freed_as_applied(seed: int) -> None:
+    """A gate rewritten as a function of two similar signals: the kernel's error is the error
+    of the applied move, its gain never more than the area the move frees, and the function
+    is the one the move names (checked against the words of its divisors)."""
+    module = random_logic(10, 120, 6, seed=seed)
+    view = LogicView.from_graph(module.top_graph)
+    search = GateSearch(view, VectorSet.exhaustive(view), "hd", candidates=3)
+    live = search.live()
+    moves, gains = search._trials(live)
+    resubs = [i for i, m in enumerate(moves) if m.function]
+    assert resubs
+    errors = search._errors(search.full, moves, live)
+    ops = {2: lambda a, b: ~a, 3: np.bitwise_and, 4: np.bitwise_or, 5: np.bitwise_xor,
+           6: lambda a, b: ~(a & b), 7: lambda a, b: ~(a | b), 8: lambda a, b: ~(a ^ b)}
+    for i in resubs[:12]:
+        move = moves[i]
+        search.replay(0)
+        search.evaluate(search.full.values)
+        a = search.full.values[move.replacement]
+        b = search.full.values[move.second if move.second >= 0 else move.replacement]
+        expected = ops[move.function](a, b) & search.full.tail
+        area_before = search.area()
+        search.moves = [move]
+        search.replay(1)
+        search.evaluate(search.full.values)
+        assert search.full.error(search) == pytest.approx(errors[i], abs=1e-12)
+        assert area_before - search.area() >= gains[i] - 1e-9
+        if search.live()[move.signal]:
+            assert np.array_equal(search.full.values[move.signal] & search.full.tail, expected)
+    search.replay(0)
+
+
 def test_freed_area_counts_only_the_exclusive_cone() -> None:
     # s = AND(a, b) read by the only output; t = OR(a, b) also read elsewhere: freeing s frees s only
     fanin_ptr = np.array([0, 2, 4], dtype=np.int64)

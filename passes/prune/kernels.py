@@ -14,7 +14,13 @@ from axc.runtime import simkernels as K
 from axc.runtime.row_errors import metric_error, popcount64
 from axc.runtime.simgraph import fanout_cone
 
-__all__ = ["freed_area", "live_signals", "nearest_signals", "reference_counts", "try_substitutions"]
+__all__ = ["best_resubstitutions", "freed_area", "freed_by_rewrite", "live_signals", "nearest_signals",
+           "reference_counts", "try_substitutions"]
+
+# gate codes of `axc.ir.views.GATE_CODES` a resubstitution may give a gate (0: plain substitution)
+_SUBST, _NOT, _AND, _OR, _XOR, _NAND, _NOR, _XNOR = 0, 2, 3, 4, 5, 6, 7, 8
+RESUB_FUNCTIONS = (_AND, _OR, _XOR, _NAND, _NOR, _XNOR)
+"""Two-input functions tried by approximate resubstitution (NOT for one input)."""
 
 _FAR = np.iinfo(np.int64).max
 """Distance of a candidate slot not filled yet."""
@@ -77,12 +83,14 @@ def freed_area(s, drop, r, ref, fanin_ptr, fanin, base, area, stack, undo):
 
 
 @nb.njit(cache=True)
-def nearest_signals(targets, limits, candidates, values, count):
-    """For each target, the `count` candidates below its limit that agree with it on the most
-    vectors (rows of `values`); -1 where fewer exist. Returns (targets × count) signal ids."""
+def nearest_signals(targets, limits, candidates, values, count, inverted=False):
+    """For each target, the `count` candidates below its limit that agree with it (with its
+    complement when `inverted`) on the most vectors (rows of `values`); -1 where fewer exist.
+    Returns (targets × count) signal ids."""
     best = np.full((targets.size, count), -1, dtype=np.int64)
     dist = np.full((targets.size, count), _FAR, dtype=np.int64)
     n_words = values.shape[1]
+    flip = ~np.uint64(0) if inverted else np.uint64(0)
     for i in range(targets.size):
         s = targets[i]
         for c in candidates:
@@ -90,7 +98,7 @@ def nearest_signals(targets, limits, candidates, values, count):
                 continue
             d = 0
             for w in range(n_words):
-                d += popcount64(values[s, w] ^ values[c, w])
+                d += popcount64(values[s, w] ^ values[c, w] ^ flip)
             if d >= dist[i, count - 1]:
                 continue
             j = count - 1
@@ -103,12 +111,109 @@ def nearest_signals(targets, limits, candidates, values, count):
     return best
 
 
+@nb.njit(cache=True, inline="always")
+def _function_word(func, a, b):
+    """One word of gate `func` on words `a`, `b` (plain substitution: `a`)."""
+    if func == _NOT:
+        return ~a
+    if func == _AND:
+        return a & b
+    if func == _OR:
+        return a | b
+    if func == _XOR:
+        return a ^ b
+    if func == _NAND:
+        return ~(a & b)
+    if func == _NOR:
+        return ~(a | b)
+    if func == _XNOR:
+        return ~(a ^ b)
+    return a
+
+
+@nb.njit(cache=True)
+def freed_by_rewrite(s, d1, d2, ref, fanin_ptr, fanin, base, area, stack, undo):
+    """Area of the gates that die when gate `s` stops reading its fan-ins and reads `d1` (and
+    `d2` when ≥ 0) instead; `s` itself stays (`ref` is restored)."""
+    ref[d1] += 1
+    if d2 >= 0:
+        ref[d2] += 1
+    g0 = s - base
+    top = 0
+    n_undo = 0
+    for k in range(fanin_ptr[g0], fanin_ptr[g0 + 1]):
+        y = fanin[k]
+        ref[y] -= 1
+        undo[n_undo] = y
+        n_undo += 1
+        if ref[y] == 0 and y >= base:
+            stack[top] = y
+            top += 1
+    total = 0.0
+    while top > 0:
+        top -= 1
+        g = stack[top] - base
+        total += area[g]
+        for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
+            y = fanin[k]
+            ref[y] -= 1
+            undo[n_undo] = y
+            n_undo += 1
+            if ref[y] == 0 and y >= base:
+                stack[top] = y
+                top += 1
+    for i in range(n_undo):
+        ref[undo[i]] += 1
+    ref[d1] -= 1
+    if d2 >= 0:
+        ref[d2] -= 1
+    return total
+
+
+@nb.njit(cache=True)
+def best_resubstitutions(targets, divisors, values, functions, keep):
+    """For each target, the `keep` (d1, d2, function) whose function of two divisors (a row of
+    `divisors`, -1 = none; NOT of one divisor too) disagrees with the target on the fewest
+    vectors of `values`, and that count: (targets × keep × 3) ids, (targets × keep) counts."""
+    picks = np.full((targets.size, keep, 3), -1, dtype=np.int64)
+    miss = np.full((targets.size, keep), _FAR, dtype=np.int64)
+    n_words = values.shape[1]
+    for i in range(targets.size):
+        s = targets[i]
+        row = divisors[i]
+        for a in range(row.size):
+            if row[a] < 0:
+                continue
+            for b in range(a, row.size):
+                if row[b] < 0:
+                    continue
+                n_funcs = 1 if a == b else functions.size
+                for f in range(n_funcs):
+                    func = _NOT if a == b else functions[f]
+                    d = 0
+                    for w in range(n_words):
+                        d += popcount64(values[s, w] ^ _function_word(func, values[row[a], w], values[row[b], w]))
+                    if d >= miss[i, keep - 1]:
+                        continue
+                    j = keep - 1
+                    while j > 0 and miss[i, j - 1] > d:
+                        miss[i, j] = miss[i, j - 1]
+                        picks[i, j] = picks[i, j - 1]
+                        j -= 1
+                    miss[i, j] = d
+                    picks[i, j, 0] = row[a]
+                    picks[i, j, 1] = row[b] if a != b else -1
+                    picks[i, j, 2] = func
+    return picks, miss
+
+
 @nb.njit(cache=True)
 def try_substitutions(targets, repl, output_bit, order, codes, fanin_ptr, fanin, lut_ptr, lut_bits,
-                      base, values, outputs, exact, tail, n_vectors, which):
+                      base, values, outputs, exact, tail, n_vectors, which, second, func):
     """Error (metric `which`) after each trial: output bit `output_bit[i]` reads `repl[i]`
-    (when ≥ 0), else every reader of signal `targets[i]` reads `repl[i]`. Trials of one target
-    should be adjacent (its fan-out cone is computed once). `values` is restored."""
+    (when ≥ 0), else every reader of signal `targets[i]` reads `repl[i]`, or, with a gate code
+    `func[i]` ≠ 0, gate `targets[i]` becomes that gate of `repl[i]` (and `second[i]`). Trials
+    of one target should be adjacent (its fan-out cone is computed once). `values` is restored."""
     n_words = values.shape[1]
     n_out = outputs.size
     fmask = np.zeros(fanin.size, dtype=np.uint64)
@@ -135,9 +240,10 @@ def try_substitutions(targets, repl, output_bit, order, codes, fanin_ptr, fanin,
             if cone.size and cone[0] == s - base:  # the gate driving s is not re-evaluated
                 cone = cone[1:]
             last = s
+        r2 = second[i] if second[i] >= 0 else r
         for w in range(n_words):
             save[0, w] = values[s, w]
-            values[s, w] = values[r, w]
+            values[s, w] = _function_word(func[i], values[r, w], values[r2, w])
         for c in range(cone.size):
             for w in range(n_words):
                 save[c + 1, w] = values[base + cone[c], w]

@@ -1,8 +1,9 @@
-"""`prune`: gate-level approximate logic synthesis by signal substitution.
+"""`prune`: gate-level approximate logic synthesis by signal substitution and resubstitution.
 
 A greedy search (`axc.passes.prune.search`) makes, one move at a time, the readers of a gate
 (or one output bit) read constant 0, constant 1 or an earlier signal that mostly agrees with it,
-choosing the move that adds the least error per area freed, with the whole circuit's error
+or rewrites a gate as a one- or two-input function of such signals (approximate
+resubstitution, as in ResubALS: its fan-in cone is freed), choosing the move that adds the least error per area freed, with the whole circuit's error
 measured by bit-parallel simulation (sampled to rank, all vectors to accept) and constants
 propagated after every move. It stops when no move stays within `err`. The few smallest
 designs on that trajectory (proxy area) are mapped by the cost model and the smallest mapped
@@ -57,6 +58,9 @@ class PrunePass(ErrorBudgetOptions):
     """Vectors that rank the moves (all vectors when there are fewer)."""
     verify: int = 8
     """Best-ranked moves measured on all vectors before one is applied."""
+    resub: bool = True
+    """Also try approximate resubstitution: a gate becomes a one- or two-input function (AND,
+    OR, XOR and their complements, NOT) of signals similar to it, freeing its fan-in cone."""
     time_budget: float = 0.0
     """Seconds for the whole pass (0 = no limit): the search stops early enough to map the
     candidates and bound the error, keeping the best design so far. Wall time varies from run
@@ -93,7 +97,8 @@ class PrunePass(ErrorBudgetOptions):
         vectors = VectorSet.auto(view, self.vectors, self.seed)
         original = module.clone()
         ctx.log(f"prune: {view.n_gates} gates; metric {metric} ≤ {threshold:g} on {vectors.describe()}")
-        search = GateSearch(view, vectors, metric, self.sample, self.seed, self.candidates, self.verify)
+        search = GateSearch(view, vectors, metric, self.sample, self.seed, self.candidates, self.verify,
+                            resub=self.resub)
         budget = RunBudget(self.time_budget)
         reference = LogicReference(original, view, self.seed, self.bound_vectors)
         cost_opts = self.cost_library()

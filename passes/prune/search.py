@@ -26,8 +26,17 @@ from ..bmf.partsim import Netlist
 from ..bmf.rebuild import replace_top
 from ..bmf.synth import gate_area
 from ..infra.budget import SearchLimit
-from .kernels import freed_area, live_signals, nearest_signals, reference_counts, try_substitutions
-from .simplify import BUF, NARY, NOT, effective_inputs, simplify
+from .kernels import (
+    RESUB_FUNCTIONS,
+    best_resubstitutions,
+    freed_area,
+    freed_by_rewrite,
+    live_signals,
+    nearest_signals,
+    reference_counts,
+    try_substitutions,
+)
+from .simplify import AND, BUF, NAND, NARY, NOT, effective_inputs, simplify
 
 __all__ = ["GateSearch", "Move", "Step"]
 
@@ -36,15 +45,22 @@ _SAMPLE_MARGIN = 1.25
 measured on all vectors."""
 _SIMILARITY_WORDS = 16
 """Sample words (64 vectors each) compared when ranking similar signals."""
+_RESUB_KEEP = 2
+"""Resubstitutions (function of two similar signals) tried per gate and step."""
+_RESUB_FUNCTIONS = np.array(RESUB_FUNCTIONS, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Move:
-    """Readers of `signal` (or only output bit `output_bit` when ≥ 0) read `replacement`."""
+    """Readers of `signal` (or only output bit `output_bit` when ≥ 0) read `replacement`; with a
+    gate code `function` ≠ 0, gate `signal` becomes that gate of `replacement` (and `second`)
+    instead: an approximate resubstitution."""
 
     signal: int
     replacement: int
     output_bit: int = -1
+    second: int = -1
+    function: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,12 @@ class GateSearch:
     """The state of one greedy gate-level search (see the module docstring)."""
 
     def __init__(self, view: LogicView, vectors: VectorSet, metric: str, sample: int = 8192, seed: int = 0,
-                 candidates: int = 4, verify: int = 8, reference: LogicView | None = None) -> None:
+                 candidates: int = 4, verify: int = 8, reference: LogicView | None = None,
+                 resub: bool = True) -> None:
         """Search from the circuit `view`; errors are against `reference` (same ports), by
-        default `view` itself."""
+        default `view` itself. `resub` adds approximate resubstitution moves: a gate becomes a
+        one- or two-input function of signals similar to it."""
+        self.resub = resub
         self.base = view.first_gate_signal
         self.n_signals = view.n_signals
         self.which = METRICS.index(metric)
@@ -126,6 +145,13 @@ class GateSearch:
         """Apply one move and simplify (values are not updated: see `step`)."""
         if move.output_bit >= 0:
             self.outputs[move.output_bit] = move.replacement
+        elif move.function:
+            g = move.signal - self.base
+            p, q = int(self.fanin_ptr[g]), int(self.fanin_ptr[g + 1])
+            ins = [move.replacement] + ([move.second] if move.second >= 0 else [])
+            pad = move.replacement if move.function == NOT else (1 if move.function in (AND, NAND) else 0)
+            self.codes[g] = move.function
+            self.fanin[p:q] = ins + [pad] * (q - p - len(ins))
         else:
             self.fanin[self.fanin == move.signal] = move.replacement
             self.outputs[self.outputs == move.signal] = move.replacement
@@ -177,6 +203,8 @@ class GateSearch:
                 if gain > 0:
                     moves.append(Move(s, r))
                     gains.append(gain)
+        if self.resub:
+            self._resub_trials(targets, pool, words, near, ref, areas, stack, undo, moves, gains)
         for o, s in enumerate(self.outputs.tolist()):
             for r in (0, 1, *out_near[o].tolist()):
                 if r < 0 or r == s:
@@ -187,6 +215,27 @@ class GateSearch:
                     gains.append(gain)
         return moves, np.array(gains)
 
+    def _resub_trials(self, targets: np.ndarray, pool: np.ndarray, words: np.ndarray, near: np.ndarray,
+                      ref: np.ndarray, areas: np.ndarray, stack: np.ndarray, undo: np.ndarray,
+                      moves: list[Move], gains: list[float]) -> None:
+        """Resubstitution moves: each gate as the function of two signals near it (or of their
+        complements, or NOT of one) that disagrees with it least on the ranking words."""
+        near_inverted = nearest_signals(targets, targets, pool, words, self.candidates, True)
+        picks, _ = best_resubstitutions(targets, np.concatenate([near, near_inverted], axis=1), words,
+                                        _RESUB_FUNCTIONS, _RESUB_KEEP)
+        for i, s in enumerate(targets.tolist()):
+            g = s - self.base
+            slots = int(self.fanin_ptr[g + 1] - self.fanin_ptr[g])
+            for d1, d2, func in picks[i].tolist():
+                n_in = 1 if d2 < 0 else 2
+                if d1 < 0 or slots < n_in:
+                    continue
+                gain = (freed_by_rewrite(s, d1, d2, ref, self.fanin_ptr, self.fanin, self.base, areas, stack, undo)
+                        + areas[g] - gate_area(func, n_in))
+                if gain > 1e-9:
+                    moves.append(Move(s, d1, -1, d2, func))
+                    gains.append(gain)
+
     def _errors(self, words: _Words, moves: list[Move], live: np.ndarray) -> np.ndarray:
         order = np.flatnonzero(live[self.base:]).astype(np.int64)
         return try_substitutions(
@@ -194,7 +243,9 @@ class GateSearch:
             np.array([m.replacement for m in moves], dtype=np.int64),
             np.array([m.output_bit for m in moves], dtype=np.int64),
             order, self.codes, self.fanin_ptr, self.fanin, self.lut_ptr, self.lut_bits, self.base,
-            words.values, self.outputs, words.exact, words.tail, words.n_vectors, self.which)
+            words.values, self.outputs, words.exact, words.tail, words.n_vectors, self.which,
+            np.array([m.second for m in moves], dtype=np.int64),
+            np.array([m.function for m in moves], dtype=np.int64))
 
     def step(self, threshold: float) -> bool:
         """Apply the best move within `threshold`; False when none is left."""

@@ -17,6 +17,7 @@ __all__ = ["BUF", "NARY", "NOT", "effective_inputs", "simplify"]
 
 BUF, NOT = GATE_CODES["logic.buf"], GATE_CODES["logic.not"]
 AND, OR = GATE_CODES["logic.and"], GATE_CODES["logic.or"]
+NAND = GATE_CODES["logic.nand"]
 XOR, XNOR = GATE_CODES["logic.xor"], GATE_CODES["logic.xnor"]
 MUX, MAJ = GATE_CODES["logic.mux"], GATE_CODES["logic.maj"]
 _GATE_OF_CODE = {code: GATE_OP_BY_NAME[name] for name, code in GATE_CODES.items()}
