@@ -1,7 +1,9 @@
 """BLIF text of a `LogicView` for Yosys, and the cell netlist Yosys writes back after mapping.
 
 `view_to_blif` writes one `.names` cover per gate (n-ary XOR/XNOR wider than 6 inputs and LUTs
-wider than 10 are split into a chain/Shannon tree of smaller covers so no cover explodes). Port
+wider than 10 are split into a chain/Shannon tree of smaller covers so no cover explodes;
+AND/OR/NAND/NOR gates wider than `MAX_NAMES_INPUTS`, which Yosys' BLIF reader refuses, become a
+tree of narrower gates of the same kind). Port
 bits are named `port[i]` (`port` for 1-bit ports). `read_mapped_blif` reads the `.gate`/
 `.subckt` cell instances, `.names` buffers/constants (net aliases) of a mapped netlist.
 (The public emitter `axc.backends.blif` writes Modules; the cost model works on views, which may
@@ -17,6 +19,7 @@ from axc.ir import InputError
 from axc.ir.dialects.logic import GATE_OP_BY_NAME
 from axc.ir.views import GATE_CODES, LogicView
 
+from ..blif_module import MAX_NAMES_INPUTS
 from ..blif_text import BlifWriter, minterm_rows, read_blif_models
 from .library import CellLibrary
 
@@ -70,6 +73,14 @@ def view_to_blif(view: LogicView, model: str = "top") -> str:
                 nxt = out if last else fresh()
                 blif.gate(name if last else "logic.xor", [acc, x], nxt)
                 acc = nxt
+        elif gate.core in ("and", "or") and len(fanin) > MAX_NAMES_INPUTS:
+            while len(fanin) > MAX_NAMES_INPUTS:
+                groups = [fanin[k:k + MAX_NAMES_INPUTS] for k in range(0, len(fanin), MAX_NAMES_INPUTS)]
+                fanin = [group[0] if len(group) == 1 else fresh() for group in groups]
+                for group, part in zip(groups, fanin):
+                    if len(group) > 1:
+                        blif.gate(f"logic.{gate.core}", group, part)
+            blif.gate(name, fanin, out)
         elif gate.core == "const":
             blif.names([out], [])
         else:
