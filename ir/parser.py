@@ -2,13 +2,15 @@
 
 Ops may appear in any order inside a graph (it is a dataflow region); every use must name a
 value defined somewhere in the same graph. Errors are `ParseError`s located at `file:line:col`
-with the source line and a caret.
+with the source line and a caret. Attribute values nest at most `MAX_ATTR_DEPTH` lists or
+dictionaries deep; integers are decimal or hexadecimal (`0x...`, as the printer writes large ones).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -33,7 +35,13 @@ from .dialect import lookup_op
 from .printer import sidecar_path
 from .types import parse_type_text
 
-__all__ = ["load_ir", "parse_module"]
+__all__ = ["MAX_ATTR_DEPTH", "load_ir", "parse_module"]
+
+MAX_ATTR_DEPTH = 64
+"""The deepest nesting of lists and dictionaries in one attribute value."""
+
+_MAX_DECIMAL_DIGITS = 4000
+"""Longest decimal integer read (Python refuses longer ones); larger values are written in hex."""
 
 _DTYPE_TO_NUMPY = {
     "f16": np.float16, "f32": np.float32, "f64": np.float64,
@@ -51,6 +59,30 @@ def _parser() -> Lark:
 
 def _unquote(text: str) -> str:
     return json.loads(text)
+
+
+def _nesting(value: Any, limit: int) -> int:
+    """How deep lists and dictionaries nest in an attribute value, counted up to `limit`."""
+    if limit <= 0 or not isinstance(value, tuple | FrozenDict):
+        return 0
+    children = value.values() if isinstance(value, FrozenDict) else value
+    return 1 + max((_nesting(c, limit - 1) for c in children), default=0)
+
+
+def _too_deep(filename: str, text: str) -> ParseError:
+    """The error for attributes nested deeper than MAX_ATTR_DEPTH, at the bracket that goes too deep."""
+    depth = 0
+    pos = 0
+    for m in re.finditer(r'"(?:\\.|[^"\\])*"|[\[\]{}]', text):
+        mark = m.group()
+        depth += 1 if mark in "[{" else -1 if mark in "]}" else 0
+        if depth > MAX_ATTR_DEPTH:
+            pos = m.start()
+            break
+    line = text.count("\n", 0, pos) + 1
+    col = pos - text.rfind("\n", 0, pos)
+    return ParseError(f"attribute values nest more than {MAX_ATTR_DEPTH} lists or dictionaries deep",
+                      FileLoc(filename, line, col), source=text)
 
 
 def _name_of(tok: Token) -> str:
@@ -94,7 +126,13 @@ class _Build(Transformer):
         return tuple(int(t) for t in items if t is not None)
 
     def int_attr(self, items: list[Token]) -> int:
-        return int(items[0])
+        text = str(items[0])
+        if "x" in text:
+            return int(text, 16)
+        if len(text.lstrip("-")) > _MAX_DECIMAL_DIGITS:
+            self._fail(f"decimal integer of {len(text.lstrip('-'))} digits: write integers longer than "
+                       f"{_MAX_DECIMAL_DIGITS} digits in hexadecimal (0x...)", items[0])
+        return int(text)
 
     def float_attr(self, items: list[Token]) -> float:
         return float(items[0])
@@ -111,8 +149,16 @@ class _Build(Transformer):
     def none_attr(self, _: list) -> None:
         return None
 
-    def list_attr(self, items: list) -> tuple:
-        return tuple(items)
+    @v_args(meta=True)
+    def list_attr(self, meta: Any, items: list) -> tuple:
+        return self._shallow(tuple(items), meta)
+
+    def _shallow(self, value: Any, meta: Any) -> Any:
+        """`value`, or a ParseError at `meta` when it nests deeper than MAX_ATTR_DEPTH."""
+        if _nesting(value, MAX_ATTR_DEPTH + 1) > MAX_ATTR_DEPTH:
+            raise ParseError(f"attribute values nest more than {MAX_ATTR_DEPTH} lists or dictionaries deep",
+                             FileLoc(self.filename, meta.line, meta.column), source=self.source)
+        return value
 
     def empty_list(self, _: list) -> tuple:
         return ()
@@ -125,7 +171,7 @@ class _Build(Transformer):
             dup = next(k for k in keys if keys.count(k) > 1)
             raise ParseError(f"duplicate attribute '{dup}'", FileLoc(self.filename, meta.line, meta.column),
                              source=self.source)
-        return FrozenDict(dict(entries))
+        return self._shallow(FrozenDict(dict(entries)), meta)
 
     def entry(self, items: list) -> tuple[str, Any]:
         return items[0], items[1]
@@ -335,10 +381,31 @@ def parse_module(
     except VisitError as exc:
         if isinstance(exc.orig_exc, AxcError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, ValueError):
+            raise _bad_value(exc, text, filename) from None
         raise
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, filename) from None
+    except RecursionError:
+        raise _too_deep(filename, text) from None
     return _Assembler(filename, text).module(rec)
+
+
+def _bad_value(exc: VisitError, text: str, filename: str) -> ParseError:
+    """A located error for a token the grammar accepts but Python cannot read (a quoted name
+    with a raw control character, ...)."""
+    where = exc.obj
+    meta = getattr(where, "meta", where)
+    line, col = getattr(meta, "line", 1) or 1, getattr(meta, "column", 1) or 1
+    problem = str(exc.orig_exc).splitlines()[0]
+    if isinstance(exc.orig_exc, json.JSONDecodeError):
+        problem = exc.orig_exc.msg.lower()
+        if "control character" in problem:
+            problem = "a raw control character (such as a newline); escape it (\\n)"
+        problem = f"quoted text with {problem}"
+    what = {"value": "%value name", "symbol": "@symbol name", "str_attr": "string"}.get(
+        str(exc.rule), str(exc.rule).replace("_attr", " attribute").replace("_", " "))
+    return ParseError(f"malformed {what}: {problem}", FileLoc(filename, line, col), source=text)
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> ParseError:

@@ -93,7 +93,7 @@ class _Printer:
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, int):
-            return str(v)
+            return str(v) if abs(v) < 1 << 64 else hex(v)
         if isinstance(v, float):
             return format_float(v)
         if isinstance(v, str):

@@ -49,3 +49,63 @@ def test_stats_of_a_wide_cover(tmp_path: Path, capsys: pytest.CaptureFixture[str
     wide = tmp_path / "wide.blif"
     wide.write_text(_wide_blif(17))
     assert main([str(wide), "-p", "stats", "-q"]) == 0, capsys.readouterr().err
+
+
+@pytest.fixture
+def adder_ir(tmp_path: Path, repo_root: Path) -> Path:
+    path = tmp_path / "adder.ir"
+    assert main([str(repo_root / "examples" / "adder.v"), "-q", "-o", str(path)]) == 0
+    return path
+
+
+def _fails_located(argv: list[str], path: Path, capsys: pytest.CaptureFixture[str], status: int = 1) -> str:
+    """Run the CLI; assert exit `status`, a headline located in `path`, no internal error, and
+    return the headline."""
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
+    headline = err.splitlines()[0]
+    assert headline.startswith(f"{path}:"), headline
+    return headline
+
+
+@pytest.mark.parametrize(
+    ("attribute", "message"),
+    [
+        ("[" * 5000 + "]" * 5000, "nest more than 64 lists or dictionaries deep"),
+        ("[" * 80 + "]" * 80, "nest more than 64 lists or dictionaries deep"),
+        ("{a = " * 3000 + "1" + "}" * 3000, "nest more than 64 lists or dictionaries deep"),
+        ("7" * 5000, "decimal integer of 5000 digits"),
+        ("1" + "0" * 30, None),
+        ("0x" + "f" * 5000, None),
+    ],
+)
+def test_ir_attributes_deep_or_huge(adder_ir: Path, attribute: str, message: str | None,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    bad = adder_ir.with_name("bad.ir")
+    bad.write_text(adder_ir.read_text().replace("attributes {", f"attributes {{deep = {attribute}, ", 1))
+    out = bad.with_name("out.ir")
+    if message is None:
+        assert main([str(bad), "-q", "-o", str(out)]) == 0
+        assert main([str(out), "-q", "-o", str(bad.with_name("again.ir"))]) == 0
+        assert bad.with_name("again.ir").read_text() == out.read_text()
+        return
+    assert message in _fails_located([str(bad), "-q", "-o", str(out)], bad, capsys)
+    assert not out.exists()
+
+
+def test_ir_quoted_name_with_a_raw_newline(adder_ir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = adder_ir.with_name("bad.ir")
+    bad.write_text(adder_ir.read_text().replace("%a", '%"a\nb"', 1))
+    headline = _fails_located([str(bad), "-q"], bad, capsys)
+    assert headline.startswith(f"{bad}:2:") and "raw control character" in headline
+
+
+def test_wide_verilog_constant_prints_and_reads_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "lit.v"
+    source.write_text("module t(input [3:0] a, output [3:0] y);\n  assign y = a + 'h" + "f" * 5000 + ";\nendmodule\n")
+    first, second = tmp_path / "a.ir", tmp_path / "b.ir"
+    assert main([str(source), "-q", "-o", str(first)]) == 0
+    assert "= 0x" + "f" * 4000 in first.read_text()
+    assert main([str(first), "-q", "-o", str(second)]) == 0
+    assert first.read_text().replace("a.ir", "") == second.read_text().replace("a.ir", "")
