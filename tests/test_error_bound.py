@@ -195,3 +195,22 @@ def test_every_als_benchmark_design_holds_on_fresh_vectors(tmp_path: Path, path:
                             Simulator(written).run(vectors, keep_signals=False).packed,
                             vectors, list(original.output_ports)).value(metric)
     assert measured <= 0.05
+
+
+def test_the_written_design_is_resynthesized_exactly_with_the_same_error(tmp_path: Path) -> None:
+    results = {}
+    for effort in (1, -1):
+        folder = tmp_path / str(effort)
+        folder.mkdir()
+        results[effort] = _run([str(MUL8), "-p", f"prune{{err=0.01,resynth_effort={effort}}}", "-o", "out.v"],
+                               folder)["results"]["prune"]
+    assert results[1]["resynthesized"] and not results[-1]["resynthesized"]
+    assert results[1]["bound"]["estimate"] == results[-1]["bound"]["estimate"]  # the same function
+    assert results[1]["final"]["area"] < results[-1]["final"]["area"]
+    original = LogicView.from_graph(read_file(str(MUL8), {}).top_graph)
+    written = LogicView.from_graph(read_file(str(tmp_path / "1" / "out.v"), {}).top_graph)
+    vectors = VectorSet.exhaustive(original)
+    measured = compare_rows(Simulator(original).run(vectors, keep_signals=False).packed,
+                            Simulator(written).run(vectors, keep_signals=False).packed,
+                            vectors, list(original.output_ports)).value("mae")
+    assert measured == pytest.approx(results[1]["bound"]["estimate"], abs=1e-15) and measured <= 0.01

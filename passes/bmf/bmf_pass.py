@@ -37,6 +37,7 @@ from ..circuit.logic_checks import (
     default_metric,
     prepare_logic,
 )
+from ..circuit.resynth import exact_rewrite, resynthesized
 from ..infra.base import PassContext, PassResult
 from ..infra.budget import RunBudget, SearchLimit
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
@@ -49,6 +50,8 @@ from .rebuild import inline_bmf, rebuild_graph
 __all__ = ["BmfPass"]
 
 FINER: tuple[tuple[int, int], ...] = ((6, 4), (4, 3))
+_HALFWAY = 0.5
+"""The second refinement round starts from the smallest design within this share of `err`."""
 LARGE_CIRCUIT_GATES = 3000
 """Above this many gates a circuit is explored in batches and only with the (k, m) partition."""
 
@@ -194,8 +197,14 @@ class BmfPass(ErrorBudgetOptions):
         measured = report.value(metric)
         if abs(measured - expected) > 1e-9 or measured > threshold:
             raise AssertionError(f"bmf: re-measured {metric} {measured} differs from the explored {expected}")
+        resynthesized = False
         if not self.keep_records:
             inline_bmf(module)
+            if view.n_gates <= LARGE_CIRCUIT_GATES and budget.remaining() > self.resynth_effort + 1.0:
+                resynthesized = exact_rewrite(ctx, self, reference, certified, metric)
+            if resynthesized:
+                module.remove_graph(module.top)
+                module.add_graph(certified.module.top_graph, top=True)
         before = before or circuit_cost(original, cost_opts)
         after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
         union = _union_front(runs, refinements)
@@ -208,6 +217,7 @@ class BmfPass(ErrorBudgetOptions):
         summary["refined"] = ({"from": picked[0].label, "moves": picked[1].moves}
                               if isinstance(picked[0], Refinement) else None)
         summary["bound"] = certified.report()
+        summary["resynthesized"] = resynthesized
         ctx.report[self.name] = summary
         extra = {str(t): (refined[t][2] if t in refined else None if chosen[t] is None else chosen[t][1])
                  for t in sorted(set(self.thresholds))}
@@ -242,7 +252,8 @@ class BmfPass(ErrorBudgetOptions):
         before = circuit_cost(original, cost_opts)
         mapping = time.monotonic() - mark
         reference.slices()
-        return before, mapping * (self.final_candidates + 2) + 2 * reference.seconds
+        resynthesis = 0.0 if self.resynth_effort < 0 else self.resynth_effort + 2 * mapping
+        return before, mapping * (self.final_candidates + 2) + 2 * reference.seconds + resynthesis
 
     def _refines(self, view: LogicView) -> bool:
         default = view.n_gates <= LARGE_CIRCUIT_GATES and not self.keep_records
@@ -266,7 +277,7 @@ class BmfPass(ErrorBudgetOptions):
                  else explored(*chosen[threshold][0]))
         others = [explored(r, p) for r in runs for p in r.points if p.error <= threshold]
         others += [refined_step(ref, s) for ref in refinements for s in ref.search.steps
-                   if s.error <= threshold and s.moves > 0]
+                   if s.error <= threshold]
         others.append(explored(runs[0], runs[0].explorer.exact_point))
         return certify(first, others, lambda design: reference.bound(design, metric, threshold), metric, threshold)
 
@@ -283,11 +294,32 @@ class BmfPass(ErrorBudgetOptions):
             if choice is not None and not _is_exact(*choice[0]):
                 starts.append((f"bmf's design within {t:g}", self._design(original, view, *choice[0], vectors,
                                                                              metric)[0]))
+        rounds = 2 if self.resynth_effort >= 0 else 1
+        share = seconds / rounds if seconds else 0.0
         refinements = refine(ctx.progress, starts, view, vectors, metric, threshold,
-                             seconds / len(starts) if seconds else 0.0, self.max_iterations, seed=self.seed)
+                             share / len(starts), self.max_iterations, seed=self.seed)
         to_beat = {t: None if c is None else c[1]["area"] for t, c in chosen.items()}
         cost = memo_cost(lambda m: circuit_cost(m, cost_opts))
-        return refinements, refined_choices(refinements, to_beat, final_candidates, cost)
+        better = refined_choices(refinements, to_beat, final_candidates, cost)
+        if rounds == 1:
+            return refinements, better
+        # the second round starts from designs resynthesized exactly by ABC and searches on to
+        # the threshold from their new structure: the best so far, and one at half the budget
+        seeds = []
+        for label, share_of_err in (("the best design", 1.0), ("a design at half the budget", _HALFWAY)):
+            limit_err = threshold * share_of_err
+            picks = [(r, st) for r in refinements for st in r.search.smallest_within(limit_err, 1)
+                     if st.error <= limit_err and st.moves > 0]
+            if picks:
+                ref, step = min(picks, key=lambda c: (cost(*c)["area"], c[1].error))
+                fresh = resynthesized(ctx, ref.design(step), self.resynth_effort, self.seed, cost_opts)
+                if fresh is not None:
+                    seeds.append((f"{label}, resynthesized", fresh))
+        if seeds:
+            refinements += refine(ctx.progress, seeds, view, vectors, metric, threshold, share / len(seeds),
+                                  self.max_iterations, seed=self.seed)
+            better = refined_choices(refinements, to_beat, final_candidates, cost)
+        return refinements, better
 
     def _choose_all(self, original: Module, view: LogicView, runs: list[_Run], threshold: float,
                     vectors: VectorSet, metric: str, cost_opts: dict, final_candidates: int

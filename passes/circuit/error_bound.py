@@ -32,7 +32,7 @@ from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.simvectors import MAX_EXHAUSTIVE_INPUTS, exhaustive_words, n_words_for, tail_mask
 
 __all__ = ["FRESH_VECTORS", "PROOF_SECONDS", "Candidate", "Certified", "ErrorBound", "LogicReference", "bound_error",
-           "certify", "compared_slices", "log_bound", "vector_slices"]
+           "certify", "compared_slices", "keep_if_same_error", "log_bound", "vector_slices"]
 
 FRESH_VECTORS = 1_000_000
 """Fresh random vectors that bound the error of a design with more than 24 input bits."""
@@ -223,3 +223,15 @@ def log_bound(ctx: Any, pass_name: str, certified: Certified) -> None:
         worst = certified.refused[0]
         ctx.log(f"{pass_name}: {len(certified.refused)} smaller design(s) refused: their bound exceeded "
                 f"{worst.threshold:g} on vectors the search never saw (first: {worst.describe()})")
+
+
+def keep_if_same_error(reference: LogicReference, certified: Certified, fresh: Module, metric: str) -> bool:
+    """Whether `fresh` (an exact rewrite of the certified design) has the same error on the
+    bound's vectors; when it does, it becomes the certified design."""
+    if certified.bound.method == "unchanged":
+        return False
+    bound = reference.bound(fresh, metric, certified.bound.threshold)
+    if not bound.holds or abs(bound.estimate - certified.bound.estimate) > 1e-15:
+        return False
+    certified.module, certified.bound = fresh, bound
+    return True

@@ -79,6 +79,11 @@ class ErrorBudgetOptions(CellLibraryOptions):
     vectors: int = 10000
     """Random vectors the search measures on when exhaustive simulation is too big (exhaustive
     up to max(this, 2^16))."""
+    resynth_effort: float = 1.0
+    """Seconds of ABC's &deepsyn in the exact resynthesis (with resyn2) of the chosen design,
+    and in `bmf`, of the designs its second refinement round starts from; a rewrite is kept only
+    when it maps smaller with the same error. Negative: none. Skipped when the time budget is
+    spent, and in `bmf` on circuits of more than 3000 gates."""
     bound_vectors: int = 1_000_000
     """Fresh random vectors that bound the written design's error above 24 input bits (a
     one-sided 99 % upper confidence bound must be within `err`; up to 24 inputs the design is

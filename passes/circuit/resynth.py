@@ -28,9 +28,10 @@ from axc.runtime.yosys import run_yosys
 from ..bmf.synth import ABC_GATES
 from ..infra.base import CellLibraryOptions, PassContext, PassResult
 from .check_equiv import check_interfaces, exhaustive_equivalence, random_equivalence
-from .logic_checks import prepare_logic
+from .error_bound import Certified, LogicReference, keep_if_same_error
+from .logic_checks import ErrorBudgetOptions, prepare_logic
 
-__all__ = ["ResynthPass"]
+__all__ = ["ResynthPass", "exact_rewrite", "resynthesized"]
 
 _EXHAUSTIVE_INPUTS = 16
 _RESYN2 = "balance;rewrite;refactor;balance;rewrite;rewrite -z;balance;refactor -z;rewrite -z;balance"
@@ -89,3 +90,33 @@ class ResynthPass(CellLibraryOptions):
         module.add_graph(fresh, top=True)
         ctx.log(f"resynth: {before.n_gates} → {fresh_view.n_gates} gates, {area_before:.1f} → {abc_area:.1f} µm²")
         return PassResult(modified=True, stats={**stats, "gates_after": fresh_view.n_gates, "area_after": abc_area})
+
+
+def resynthesized(ctx: PassContext, module: Module, effort: float, seed: int = 0,
+                  library: dict | None = None) -> Module | None:
+    """A copy of `module` optimised exactly by `resynth` (quietly), or None when ABC's result
+    does not map smaller (or the run has no file reader to read ABC's result back)."""
+    if ctx.reader is None:
+        return None
+    copy = module.clone()
+    quiet = PassContext(quiet=True, reader=ctx.reader)
+    options = {k: v for k, v in (library or {}).items() if v}
+    try:
+        return copy if ResynthPass(effort=effort, seed=seed, **options).apply(quiet, copy).modified else None
+    except (InputError, PassError) as exc:  # e.g. bit-blasted ports that come back as one bus
+        ctx.log(f"resynth: skipped ({exc.message})")
+        return None
+
+
+def exact_rewrite(ctx: PassContext, options: ErrorBudgetOptions, reference: LogicReference, certified: Certified,
+                  metric: str) -> bool:
+    """Resynthesize a certified design exactly (`options.resynth_effort`); adopt ABC's result when
+    it maps smaller with the same error on the bound's vectors. Whether it was adopted."""
+    if options.resynth_effort < 0 or certified.bound.method == "unchanged":
+        return False
+    fresh = resynthesized(ctx, certified.module, options.resynth_effort, 0, options.cost_library())
+    if fresh is None or not keep_if_same_error(reference, certified, fresh, metric):
+        return False
+    ctx.log(f"{options.name}: the written design was resynthesized exactly (ABC), with the same error "
+            "on the bound's vectors")
+    return True

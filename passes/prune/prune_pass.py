@@ -36,6 +36,7 @@ from ..circuit.logic_checks import (
     default_metric,
     prepare_logic,
 )
+from ..circuit.resynth import exact_rewrite
 from ..infra.base import PassContext, PassResult
 from ..infra.budget import RunBudget, SearchLimit
 from .search import GateSearch, Step
@@ -106,7 +107,9 @@ class PrunePass(ErrorBudgetOptions):
         if self.time_budget:  # keep time for mapping the candidates and bounding the error
             mark = time.monotonic()
             circuit_cost(original, cost_opts)
-            reserve = (time.monotonic() - mark) * (self.final_candidates + 2)
+            mapping = time.monotonic() - mark
+            reserve = mapping * (self.final_candidates + 2)
+            reserve += 0.0 if self.resynth_effort < 0 else self.resynth_effort + 2 * mapping
             reference.slices()
             reserve += 2 * reference.seconds
         limit = SearchLimit(budget.phase(1.0, reserve), self.max_moves, "max_moves")
@@ -131,14 +134,18 @@ class PrunePass(ErrorBudgetOptions):
 
         certified = certify(candidate(chosen[threshold]), [candidate(s) for s in search.steps if s.error <= threshold],
                             lambda design: reference.bound(design, metric, threshold), metric, threshold)
-        best, result = certified.candidate.key, certified.module
+        best = certified.candidate.key
+        resynthesized = (budget.remaining() > self.resynth_effort + 1.0
+                         and exact_rewrite(ctx, self, reference, certified, metric))
+        result = certified.module
         report = measure_against(view, result, vectors)
         measured = report.value(metric)
         if abs(measured - best.error) > 1e-9 or measured > threshold:
             raise AssertionError(f"prune: re-measured {metric} {measured} differs from the searched {best.error}")
         module.remove_graph(module.top)
         module.add_graph(result.top_graph, top=True)
-        before, after = circuit_cost(original, cost_opts), cost_of(best)
+        before = circuit_cost(original, cost_opts)
+        after = circuit_cost(result, cost_opts) if resynthesized else cost_of(best)
         front = self._front(search, cost_of)
         summary = {
             "metric": metric, "threshold": threshold, "vectors": vectors.describe(), "gates": view.n_gates,
@@ -148,6 +155,7 @@ class PrunePass(ErrorBudgetOptions):
             "front": front, "stopped_by_time_budget": search.stopped_by_budget, "stopped_by": search.stopped_by,
             "proxy_area_ratio": best.area / search.steps[0].area if search.steps[0].area else 1.0,
             "runtime_s": round(time.perf_counter() - started, 3), "bound": certified.report(),
+            "resynthesized": resynthesized,
         }
         lower = {str(t): {**cost_of(s), "error": measure_against(view, search.design(original, s), vectors).value(metric)}
                  for t, s in chosen.items() if t != threshold}  # re-measured on the rewritten graph
