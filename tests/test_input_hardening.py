@@ -109,3 +109,29 @@ def test_wide_verilog_constant_prints_and_reads_back(tmp_path: Path, capsys: pyt
     assert "= 0x" + "f" * 4000 in first.read_text()
     assert main([str(first), "-q", "-o", str(second)]) == 0
     assert first.read_text().replace("a.ir", "") == second.read_text().replace("a.ir", "")
+
+
+VERILOG_LIMITS = [
+    ("assign y = a + " + "1" * 100000 + ";", None),
+    ("assign y = a + 'h" + "f" * 300000 + ";", "is wider than the limit of 1048576 bits"),
+    ("assign y = a + " + "9" * 5000 + "'h1;", "is wider than the limit of 1048576 bits"),
+    ("assign y = {1000000000{a[0]}} >> 3;", "expression is 1000000000 bits wide"),
+    ("assign y = ^a[100000000:0];", "expression is 100000001 bits wide"),
+    ("wire [2000000:0] w;", "'w' is 2000001 bits wide: above the limit of 1048576 bits"),
+    ("".join(f"wire [999999:0] w{k};" for k in range(40)), "declares more than 16777216 bits of nets"),
+    ("assign y = " + "~(" * 20000 + "a" + ")" * 20000 + ";", "nested too deeply"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), VERILOG_LIMITS, ids=range(len(VERILOG_LIMITS)))
+def test_verilog_size_limits(tmp_path: Path, body: str, message: str | None,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "big.v"
+    source.write_text(f"module t(input [3:0] a, output [3:0] y);\n  {body}\nendmodule\n")
+    out = tmp_path / "out.ir"
+    if message is None:
+        assert main([str(source), "-q", "-o", str(out)]) == 0
+        return
+    headline = _fails_located([str(source), "-q", "-o", str(out)], source, capsys)
+    assert headline.startswith(f"{source}:2:") and message in headline
+    assert not out.exists()

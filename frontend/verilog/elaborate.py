@@ -246,6 +246,7 @@ class _Elaborator:
         loc = self.design.loc(first.line, first.col)
         net = Net(name, scope.prefixed(name), kind, abs(msb - lsb) + 1, msb, lsb, signed, loc,
                   scope.depth)
+        self.design.count_bits(net)
         scope.nets[name] = net
         if kind in ("supply0", "supply1"):
             for i in range(net.width):
@@ -271,29 +272,36 @@ class _Elaborator:
     def items(self, scope: Scope, items: Sequence[ast.Item]) -> None:
         for item in items:
             self.design.begin_statement()
-            if isinstance(item, ast.Assign):
-                self.assign(scope, item.target, item.value, item)
-            elif isinstance(item, ast.GateInst):
-                self.gate(scope, item)
-            elif isinstance(item, ast.ModuleInst):
-                self.instance(scope, item)
-            elif isinstance(item, ast.Always):
-                run_always(scope, item)
-            elif isinstance(item, ast.Decl):
-                if item.init is not None:
-                    self.assign(scope, ast.Ident(item.line, item.col, item.name), item.init, item)
-            elif isinstance(item, ast.ParamDecl):
-                if item.name not in scope.params:
-                    self.param(scope, ExprEval(scope), item, None)
-            elif isinstance(item, ast.GenFor):
-                self.generate_for(scope, item)
-            elif isinstance(item, ast.GenIf):
-                self.generate_if(scope, item)
-            elif isinstance(item, ast.Initial):
-                raise self.error("initial blocks are not supported: axc-opt reads combinational "
-                                 "circuits", item)
-            else:
-                raise self.error(f"unsupported module item; {YOSYS_HINT}", item)
+            try:
+                self.item(scope, item)
+            except RecursionError:
+                raise self.error("expressions nested too deeply to elaborate", item) from None
+
+    def item(self, scope: Scope, item: ast.Item) -> None:
+        """Elaborate one module item."""
+        if isinstance(item, ast.Assign):
+            self.assign(scope, item.target, item.value, item)
+        elif isinstance(item, ast.GateInst):
+            self.gate(scope, item)
+        elif isinstance(item, ast.ModuleInst):
+            self.instance(scope, item)
+        elif isinstance(item, ast.Always):
+            run_always(scope, item)
+        elif isinstance(item, ast.Decl):
+            if item.init is not None:
+                self.assign(scope, ast.Ident(item.line, item.col, item.name), item.init, item)
+        elif isinstance(item, ast.ParamDecl):
+            if item.name not in scope.params:
+                self.param(scope, ExprEval(scope), item, None)
+        elif isinstance(item, ast.GenFor):
+            self.generate_for(scope, item)
+        elif isinstance(item, ast.GenIf):
+            self.generate_if(scope, item)
+        elif isinstance(item, ast.Initial):
+            raise self.error("initial blocks are not supported: axc-opt reads combinational "
+                             "circuits", item)
+        else:
+            raise self.error(f"unsupported module item; {YOSYS_HINT}", item)
 
     def assign(self, scope: Scope, target: ast.Expr, value: ast.Expr, at: ast.Node) -> None:
         ev = ExprEval(scope)

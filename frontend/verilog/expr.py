@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from axc.frontend import limits
 from axc.ir import FileLoc, InputError, Value
 from axc.ir.dialects import word
 
@@ -92,6 +93,13 @@ class ExprEval:
 
     # -- sizes -----------------------------------------------------------------------------
     def size(self, e: ast.Expr) -> tuple[int, bool]:
+        """The self-determined (width, signed) of `e`; an error when wider than the bus limit."""
+        width, signed = self._size(e)
+        if width > limits.MAX_BUS_WIDTH:
+            raise self.error(f"expression is {width} bits wide: above the limit of {limits.MAX_BUS_WIDTH} bits", e)
+        return width, signed
+
+    def _size(self, e: ast.Expr) -> tuple[int, bool]:
         t = type(e)
         if t is ast.Ident:
             found = self.lookup(e)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from axc.ir import FileLoc, Graph, InputError, IntType, Value, i1
+from axc.frontend import limits
+from axc.ir import FileLoc, Graph, InputError, Value, i1
 from axc.ir.dialects import logic
 
 from .builder import Builder
@@ -37,9 +38,9 @@ class Net:
     drivers: list[FileLoc | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.width > IntType.MAX_WIDTH:
+        if self.width > limits.MAX_BUS_WIDTH:
             raise InputError(f"'{self.name}' is {self.width} bits wide: above the limit of "
-                             f"{IntType.MAX_WIDTH} bits", self.loc)
+                             f"{limits.MAX_BUS_WIDTH} bits", self.loc)
         self.bits = [None] * self.width
         self.drivers = [None] * self.width
 
@@ -102,6 +103,8 @@ class Design:
         self.forward: dict[Value, Value] = {}
         self.name_depth: dict[Value, int] = {}
         self.mark = 0
+        self.declared_bits = 0
+        """Bits of all nets declared so far (at most `limits.MAX_TOTAL_BITS`)."""
         """Index into `builder.created` where the statement being elaborated began."""
         self._line_starts: list[int] | None = None
 
@@ -113,6 +116,13 @@ class Design:
 
     def loc(self, line: int, col: int) -> FileLoc:
         return FileLoc(self.file, line, col)
+
+    def count_bits(self, net: Net) -> None:
+        """Add a declared net to `declared_bits`; an error at it past `limits.MAX_TOTAL_BITS`."""
+        self.declared_bits += net.width
+        if self.declared_bits > limits.MAX_TOTAL_BITS:
+            raise InputError(f"the design declares more than {limits.MAX_TOTAL_BITS} bits of nets "
+                             f"(at '{net.path}')", net.loc, source=self.source)
 
     def error(self, message: str, line: int, col: int, span: int = 1) -> InputError:
         return InputError(message, self.loc(line, col), source=self.source, span=span)
