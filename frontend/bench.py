@@ -65,6 +65,9 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
                 cells.append(FlatCell("gate", args, str(out), logic.BufOp if cls in (logic.AndOp, logic.OrOp, logic.XorOp) else logic.NotOp, loc))
             else:
                 cells.append(FlatCell("gate", args, str(out), cls, loc))
+    if not outputs:
+        raise InputError("no OUTPUT(...) in the .bench file: nothing to compute", FileLoc(filename, 1, 1),
+                         source=text)
     name = Path(filename).stem if filename != "<string>" else "top"
     graph = build_graph(name, inputs, outputs, cells, source=text)
     module = Module({"source": filename, "format": "bench"})

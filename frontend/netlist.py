@@ -69,10 +69,18 @@ def parse_text(parser: Lark, text: str, filename: str, kind: str) -> Tree:
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         what = "end of file" if token is not None and token.type == "$END" else (
-            f"'{token}'" if token is not None else f"character '{getattr(exc, 'char', '?')}'"
+            _shown(str(token)) if token is not None else f"character {_shown(getattr(exc, 'char', '?'))}"
         )
         raise ParseError(f"malformed {kind}: unexpected {what}", FileLoc(filename, exc.line, exc.column),
                          source=text) from None
+
+
+def _shown(text: str) -> str:
+    """A token for a one-line message: "end of line" for a line break, else quoted with control
+    characters escaped."""
+    if "\n" in text and not text.strip():
+        return "end of line"
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) + "'"
 
 
 def group_ports(names: Sequence[str]) -> list[PortBits]:

@@ -135,3 +135,37 @@ def test_verilog_size_limits(tmp_path: Path, body: str, message: str | None,
     headline = _fails_located([str(source), "-q", "-o", str(out)], source, capsys)
     assert headline.startswith(f"{source}:2:") and message in headline
     assert not out.exists()
+
+
+GENLIB_CELLS = [
+    ("GATE DEEP 1 Y=" + "(" * 5000 + "!A" + ")" * 5000 + ";", "parentheses nested more than 64 deep"),
+    ("GATE DEEP 1 Y=" + "!" * 5000 + "A;", "the function of cell 'DEEP' is nested too deeply"),
+    ("GATE NEG -12 Y=!A;", "cell 'NEG' has area -12.0: areas must be 0 or more"),
+]
+
+
+@pytest.mark.parametrize(("cell", "message"), GENLIB_CELLS, ids=["parentheses", "negations", "negative-area"])
+def test_bad_genlib_is_located(tmp_path: Path, repo_root: Path, cell: str, message: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    data = repo_root / "tests" / "data" / "blif"
+    genlib = tmp_path / "bad.genlib"
+    genlib.write_text((data / "small.genlib").read_text() + cell + "\nPIN * INV 1 999 1 0 1 0\n")
+    argv = [str(data / "mapped.blif"), "--genlib", str(genlib), "-p", "stats", "-q"]
+    headline = _fails_located(argv, genlib, capsys)
+    assert message in headline
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "INPUT(a)\n"])
+def test_bench_without_outputs(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    bench = tmp_path / "empty.bench"
+    bench.write_text(text)
+    assert "no OUTPUT(...) in the .bench file" in _fails_located([str(bench), "-q"], bench, capsys)
+
+
+@pytest.mark.parametrize("bad_line", ["y = AND(a,\n", "y = \n", "y = AND(a\x01)\n"])
+def test_bench_syntax_errors_are_one_line(tmp_path: Path, bad_line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    bench = tmp_path / "bad.bench"
+    bench.write_text("INPUT(a)\nOUTPUT(y)\n" + bad_line)
+    headline = _fails_located([str(bench), "-q"], bench, capsys)
+    assert headline.startswith(f"{bench}:3:")
+    assert headline.endswith(("unexpected end of line", "unexpected character '\\x01'")), headline

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from axc.ir import FileLoc
+from axc.ir import FileLoc, InputError
 
 __all__ = ["POWER_NANGATE45", "Cell", "CellLibrary"]
 
@@ -48,6 +48,10 @@ class Cell:
     expression: str = ""
     """The output function as written in the library."""
     loc: FileLoc | None = None
+
+    def __post_init__(self) -> None:
+        if not self.area >= 0:  # also refuses NaN
+            raise InputError(f"cell '{self.name}' has area {self.area}: areas must be 0 or more", self.loc)
 
     @property
     def mask(self) -> int:

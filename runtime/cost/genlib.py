@@ -13,6 +13,7 @@ genlib files carry no power data: cells of the shipped NanGate-45 library take t
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +29,9 @@ __all__ = ["function_table", "parse_genlib"]
 
 MAX_CELL_INPUTS = LutOp.num_operands[1]
 """A cell becomes a `logic.lut` when no simpler gate matches, so it has at most as many inputs."""
+
+MAX_NESTING = 64
+"""Deepest parenthesis nesting in a genlib file."""
 
 _DEFAULT_PIN = (1.0, 1.0, 0.0)
 
@@ -100,7 +104,10 @@ def function_table(function: str, pins: list[str], where: FileLoc, name: str = "
     except UnexpectedInput as exc:
         raise ParseError(f"cannot read the function '{function}': unexpected {_describe(exc)}",
                          where) from None
-    return _table(expr, pins, name or function, where)
+    try:
+        return _table(expr, pins, name or function, where)
+    except RecursionError:
+        raise ParseError(f"the function of cell '{name or function[:40]}' is nested too deeply", where) from None
 
 
 def _expression_text(tree: Tree | Token) -> str:
@@ -126,8 +133,22 @@ def _pin_timing(pins: list[Tree]) -> dict[str, tuple[float, float, float]]:
     return timing
 
 
+def _check_nesting(text: str, path: str) -> None:
+    """A located error at the first parenthesis nested more than MAX_NESTING deep (ABC, which
+    reads the same text when mapping, would crash on it)."""
+    depth = 0
+    for m in re.finditer(r"#[^\n]*|[()]", text):
+        depth += {"(": 1, ")": -1}.get(m.group(), 0)
+        if depth > MAX_NESTING:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - text.rfind("\n", 0, m.start())
+            raise ParseError(f"parentheses nested more than {MAX_NESTING} deep", FileLoc(path, line, col),
+                             source=text)
+
+
 def parse_genlib(text: str, path: str = "<genlib>") -> CellLibrary:
     """Parse genlib `text`; malformed input raises `ParseError` with file:line:col."""
+    _check_nesting(text, path)
     try:
         tree = _parser("start").parse(text)
     except UnexpectedInput as exc:
@@ -147,7 +168,11 @@ def parse_genlib(text: str, path: str = "<genlib>") -> CellLibrary:
         if name in cells:
             raise InputError(f"genlib cell '{name}' is defined twice", where, source=text)
         pins: list[str] = []
-        table = _table(expr, pins, name, where)
+        try:
+            table = _table(expr, pins, name, where)
+            expression = _expression_text(expr)
+        except RecursionError:
+            raise ParseError(f"the function of cell '{name}' is nested too deeply", where, source=text) from None
         timing = _pin_timing(pin_lines)
         default = timing.get("*", _DEFAULT_PIN)
         per_pin = [timing.get(p, default) for p in pins]
@@ -156,7 +181,7 @@ def parse_genlib(text: str, path: str = "<genlib>") -> CellLibrary:
             power_known = False
         cells[name] = Cell(name, float(area), _unquote(str(output)), tuple(pins), table,
                            tuple(t[0] for t in per_pin), tuple(t[1] for t in per_pin),
-                           tuple(t[2] for t in per_pin), leak, internal, _expression_text(expr), where)
+                           tuple(t[2] for t in per_pin), leak, internal, expression, where)
     if not cells:
         raise ParseError("no GATE in the genlib file", FileLoc(path, 1, 1), source=text)
     notes = () if power_known else ("genlib has no power data: leakage and internal energy "
