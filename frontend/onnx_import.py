@@ -66,7 +66,7 @@ def read_model(path: str) -> ModelProto:
         raise InputError(f"cannot read '{path}': no such file", where)
     try:
         model = onnx.load(str(p))
-    except (DecodeError, RuntimeError, ValueError, OSError) as exc:
+    except (DecodeError, RuntimeError, ValueError, OSError, onnx.checker.ValidationError) as exc:
         raise ParseError(f"not a valid ONNX model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", where) from None
     if not model.opset_import and not model.graph.node and not model.graph.output:
         raise ParseError("not a valid ONNX model: no graph and no opset imports", where)
@@ -105,18 +105,24 @@ def _symbol(name: str) -> str:
     return cleaned if cleaned and not cleaned[0].isdigit() else "main"
 
 
-def _infer_types(model: ModelProto) -> dict[str, TensorType]:
+def _infer_types(model: ModelProto) -> tuple[dict[str, TensorType], dict[str, str]]:
+    """The inferred type of each value, and why a value has none (a negative dimension, ...)."""
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
     except Exception:  # inference is advisory: an op it cannot type keeps the fallback type
         inferred = model
     types: dict[str, TensorType] = {}
+    impossible: dict[str, str] = {}
     g = inferred.graph
     for vi in [*g.value_info, *g.input, *g.output]:
-        t = tensor_type_from_proto(vi.type)
+        try:
+            t = tensor_type_from_proto(vi.type)
+        except ValueError as exc:
+            impossible[vi.name] = str(exc)
+            continue
         if t is not None:
             types[vi.name] = t
-    return types
+    return types, impossible
 
 
 def _subgraphs(node: NodeProto) -> list[GraphProto]:
@@ -180,7 +186,7 @@ class _Importer:
         self.model = model
         self.filename = filename
         self.base_dir = str(Path(filename).parent) if filename else None
-        self.types = _infer_types(model)
+        self.types, self.impossible = _infer_types(model)
         self.env: dict[str, Value] = {}
 
     def where(self) -> FileLoc:
@@ -195,6 +201,8 @@ class _Importer:
         for vi in g_proto.input:
             if vi.name in init_names:
                 continue
+            if vi.name in self.impossible:
+                raise InputError(f"graph input '{vi.name}': {self.impossible[vi.name]}", self.where())
             t = tensor_type_from_proto(vi.type)
             if t is None:
                 raise InputError(f"graph input '{vi.name}' is not a tensor with a known element type", self.where())
@@ -209,6 +217,10 @@ class _Importer:
         for node in g_proto.node:
             self.add_node(graph, node)
         outputs = []
+        names = [vi.name for vi in g_proto.output]
+        for name in names:
+            if names.count(name) > 1:
+                raise ParseError(f"graph output '{name}' is listed twice", self.where())
         for vi in g_proto.output:
             if vi.name not in self.env:
                 raise ParseError(f"graph output '{vi.name}' is produced by no node", self.where())
@@ -219,14 +231,14 @@ class _Importer:
     def array(self, tensor: TensorProto) -> tuple[np.ndarray, str]:
         try:
             return array_from_tensor(tensor, self.base_dir)
-        except ValueError as exc:
-            raise InputError(f"tensor '{tensor.name}': {exc}", self.where()) from None
+        except (ValueError, OSError, onnx.checker.ValidationError) as exc:
+            raise InputError(f"tensor '{tensor.name}': {str(exc).strip()}", self.where()) from None
 
     def array_of_constant(self, node: NodeProto) -> tuple[np.ndarray, str]:
         try:
             return _constant_value(node, self.base_dir)
-        except ValueError as exc:
-            raise InputError(f"Constant node '{node.name}': {exc}", self.where()) from None
+        except (ValueError, OSError, onnx.checker.ValidationError) as exc:
+            raise InputError(f"Constant node '{node.name}': {str(exc).strip()}", self.where()) from None
 
     def add_constant(self, graph: Graph, name: str, array: np.ndarray, dtype: str, loc: NameLoc | None) -> None:
         t = TensorType(tuple(int(d) for d in array.shape), dtype)
@@ -248,6 +260,10 @@ class _Importer:
         outputs = list(node.output)
         while outputs and not outputs[-1]:
             outputs.pop()
+        for x in outputs:
+            if x in self.impossible:
+                raise InputError(f"node '{node.name or node.op_type}': output '{x}' gets {self.impossible[x]} "
+                                 "(do its attributes, such as kernel_shape or pads, fit its inputs?)", self.where())
         empty_in = tuple(i for i, x in enumerate(inputs) if not x)
         empty_out = tuple(i for i, x in enumerate(outputs) if not x)
         subgraphs = _subgraphs(node)
@@ -284,6 +300,9 @@ def import_model(model: ModelProto, filename: str = "<model>") -> Module:
     if not model.opset_import:
         raise ParseError("the model imports no opset", where)
     opset = _default_opset(model)
+    if opset > onnx.defs.onnx_opset_version():
+        raise InputError(f"opset {opset} is newer than the newest this onnx package knows "
+                         f"({onnx.defs.onnx_opset_version()})", where)
     if opset < MIN_OPSET:
         try:
             model = onnx.version_converter.convert_version(model, MIN_OPSET)

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from axc.frontend.blif import parse_blif
 from axc.ir.views import LogicView
@@ -14,6 +15,7 @@ from axc.runtime.blif_module import MAX_NAMES_INPUTS
 from axc.runtime.blif_text import read_blif_models
 from axc.runtime.cost.netlist_io import view_to_blif
 from axc.runtime.interp import evaluate
+from onnx import TensorProto, helper, numpy_helper
 
 from axc.cli import main
 
@@ -169,3 +171,40 @@ def test_bench_syntax_errors_are_one_line(tmp_path: Path, bad_line: str, capsys:
     headline = _fails_located([str(bench), "-q"], bench, capsys)
     assert headline.startswith(f"{bench}:3:")
     assert headline.endswith(("unexpected end of line", "unexpected character '\\x01'")), headline
+
+
+def _onnx_model(case: str) -> onnx.ModelProto:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    outputs, inits, opset = [y], [], 13
+    if case == "duplicate-output":
+        outputs = [y, y]
+    elif case == "opset":
+        opset = 100000
+    elif case == "kernel":
+        nodes = [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[10**6, 10**6])]
+    else:
+        w = numpy_helper.from_array(np.ones((8, 8), np.float32), "w")
+        w.data_location = TensorProto.EXTERNAL
+        w.ClearField("raw_data")
+        entry = w.external_data.add()
+        entry.key, entry.value = "location", "../outside.bin" if case == "external-outside" else "missing.bin"
+        nodes, inits = [helper.make_node("MatMul", ["x", "w"], ["y"])], [w]
+    graph = helper.make_graph(nodes, "g", [x], outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("duplicate-output", "graph output 'y' is listed twice"),
+    ("opset", "opset 100000 is newer than the newest this onnx package knows"),
+    ("kernel", "node 'MaxPool': output 'y' gets bad tensor dimension"),
+    ("external-outside", "points outside the directory"),
+    ("external-missing", "not a valid ONNX model"),
+])
+def test_bad_onnx_is_located(tmp_path: Path, case: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "m.onnx"
+    path.write_bytes(_onnx_model(case).SerializeToString())
+    out = tmp_path / "out.ir"
+    assert message in _fails_located([str(path), "-q", "-o", str(out)], path, capsys)
+    assert not out.exists()
