@@ -50,6 +50,27 @@ _GLOBAL_FLAGS: tuple[tuple[str, type, str], ...] = (
 )
 
 
+_RANGES: tuple[tuple[str, Any, str], ...] = (
+    ("err", lambda v: 0 < v <= 1, "in (0, 1], a fraction such as 0.01"),
+    ("accuracy_loss", lambda v: 0 <= v < 1, "in [0, 1), a fraction such as 0.01"),
+    ("jobs", lambda v: v >= 1, "1 or more"),
+    ("calib", lambda v: v >= 1, "1 or more"),
+    ("eval", lambda v: v >= 1, "1 or more"),
+    ("seed", lambda v: v >= 0, "0 or more"),
+)
+"""Numeric options checked before anything runs: (attribute, test, the range in words)."""
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    """A usage error (exit 2) for a numeric option out of range or an `-o` that names a folder."""
+    for name, fits, words in _RANGES:
+        value = getattr(args, name)
+        if value is not None and not fits(value):
+            raise _usage_error(AxcError(f"--{name.replace('_', '-')} must be {words}, got {value}"))
+    if args.output and Path(args.output).is_dir():
+        raise _usage_error(AxcError(f"-o names a folder ('{args.output}'): give a file name such as out.v"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="axc-opt",
@@ -259,6 +280,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.input is None:
         build_parser().error("the input file is required (or use --list-passes / --help-pass)")
+    _check_ranges(args)
     options = _global_options(args)
     try:
         manager = PassManager.parse(
