@@ -12,7 +12,8 @@ Formats come from the file extension (see `axc.formats`). `PassManager` is the p
 `axc.passes` with `load` as the reader through which passes open the files their options name
 (`approx-mul{circuit=m.v}`, `check-equiv{against=ref.v}`). Saving is atomic: the backend writes
 into a private temporary folder beside the destination, and only a complete result (the file and
-any sidecar, such as the `.npz` of an `.ir` file) is renamed into place.
+any sidecar, such as the `.npz` of an `.ir` file) is renamed into place; a sidecar of an earlier
+file at that path which the new one does not have is removed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from axc.formats import format_of, get_loader, get_saver
 from axc.ir import FileLoc, InputError, Module
+from axc.ir.printer import sidecar_path
 from axc.passes.infra import manager
 from axc.runtime.files import destination
 
@@ -54,7 +56,8 @@ def save(
     is written through; a path that is not a regular file (a device, a FIFO, a folder) is refused.
     """
     dest = destination(path)
-    saver = get_saver(format or format_of(Path(os.fspath(path))))
+    fmt = format or format_of(Path(os.fspath(path)))
+    saver = get_saver(fmt)
     parent = dest.parent if str(dest.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write output: folder '{parent}' does not exist", FileLoc(str(dest), 1, 1))
@@ -64,6 +67,9 @@ def save(
         saver(module, str(staged), dict(options))
         if not staged.is_file():
             raise InputError(f"the backend wrote no file for '{dest.name}'", FileLoc(str(dest), 1, 1))
+        stale = sidecar_path(dest) if fmt == "ir" else None
+        if stale is not None and not (staging / stale.name).exists() and stale.is_file():
+            stale.unlink()
         for extra in staging.iterdir():
             if extra != staged:
                 os.replace(extra, parent / extra.name)

@@ -208,3 +208,29 @@ def test_bad_onnx_is_located(tmp_path: Path, case: str, message: str, capsys: py
     out = tmp_path / "out.ir"
     assert message in _fails_located([str(path), "-q", "-o", str(out)], path, capsys)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("option", [
+    ["--err", "5"], ["--err", "-1"], ["--err", "nan"], ["--jobs", "-3"], ["--jobs", "0"], ["--seed", "-1"],
+    ["--calib", "0"], ["--eval", "0"], ["--accuracy-loss", "1"], ["-o", "."],
+])
+def test_option_out_of_range_is_a_usage_error(adder_ir: Path, option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(adder_ir), "-p", "stats", "-q", *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.splitlines()) == 1
+    assert (option[0] + " must be" if option[0] != "-o" else "-o names a folder") in err
+
+
+def test_overwriting_an_ir_file_removes_its_stale_sidecar(tmp_path: Path, adder_ir: Path) -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])
+    w = numpy_helper.from_array(np.ones((64, 64), np.float32), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x], [y], [w])
+    network = tmp_path / "mm.onnx"
+    network.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    target = tmp_path / "z.ir"
+    assert main([str(network), "-q", "-o", str(target)]) == 0
+    assert target.with_name("z.ir.npz").is_file()
+    assert main([str(adder_ir), "-q", "-o", str(target)]) == 0
+    assert not target.with_name("z.ir.npz").exists()
+    assert main([str(target), "-q", "-o", str(tmp_path / "again.ir")]) == 0
