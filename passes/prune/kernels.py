@@ -53,16 +53,10 @@ def reference_counts(fanin_ptr, fanin, base, n_signals, outputs, live):
 
 
 @nb.njit(cache=True)
-def freed_area(s, drop, r, ref, fanin_ptr, fanin, base, area, stack, undo):
-    """Area of the gates that die when `drop` readers of `s` move to `r` (`ref` is restored)."""
-    ref[r] += drop
-    ref[s] -= drop
+def _dead_area(top, n_undo, ref, fanin_ptr, fanin, base, area, stack, undo):
+    """Pop the gates on `stack` (their readers gone), freeing their fan-ins in turn: the area of
+    every gate that dies, and the count of `undo` entries (reference counts to give back)."""
     total = 0.0
-    top = 0
-    n_undo = 0
-    if ref[s] == 0 and s >= base:
-        stack[0] = s
-        top = 1
     while top > 0:
         top -= 1
         g = stack[top] - base
@@ -75,6 +69,19 @@ def freed_area(s, drop, r, ref, fanin_ptr, fanin, base, area, stack, undo):
             if ref[y] == 0 and y >= base:
                 stack[top] = y
                 top += 1
+    return total, n_undo
+
+
+@nb.njit(cache=True)
+def freed_area(s, drop, r, ref, fanin_ptr, fanin, base, area, stack, undo):
+    """Area of the gates that die when `drop` readers of `s` move to `r` (`ref` is restored)."""
+    ref[r] += drop
+    ref[s] -= drop
+    top = 0
+    if ref[s] == 0 and s >= base:
+        stack[0] = s
+        top = 1
+    total, n_undo = _dead_area(top, 0, ref, fanin_ptr, fanin, base, area, stack, undo)
     for i in range(n_undo):
         ref[undo[i]] += 1
     ref[s] += drop
@@ -138,30 +145,9 @@ def freed_by_rewrite(s, d1, d2, ref, fanin_ptr, fanin, base, area, stack, undo):
     ref[d1] += 1
     if d2 >= 0:
         ref[d2] += 1
-    g0 = s - base
-    top = 0
-    n_undo = 0
-    for k in range(fanin_ptr[g0], fanin_ptr[g0 + 1]):
-        y = fanin[k]
-        ref[y] -= 1
-        undo[n_undo] = y
-        n_undo += 1
-        if ref[y] == 0 and y >= base:
-            stack[top] = y
-            top += 1
-    total = 0.0
-    while top > 0:
-        top -= 1
-        g = stack[top] - base
-        total += area[g]
-        for k in range(fanin_ptr[g], fanin_ptr[g + 1]):
-            y = fanin[k]
-            ref[y] -= 1
-            undo[n_undo] = y
-            n_undo += 1
-            if ref[y] == 0 and y >= base:
-                stack[top] = y
-                top += 1
+    stack[0] = s  # s is popped like a dead gate (its fan-ins lose a reader), but it stays
+    total, n_undo = _dead_area(1, 0, ref, fanin_ptr, fanin, base, area, stack, undo)
+    total -= area[s - base]
     for i in range(n_undo):
         ref[undo[i]] += 1
     ref[d1] -= 1
