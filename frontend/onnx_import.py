@@ -70,7 +70,20 @@ def read_model(path: str) -> ModelProto:
         raise ParseError(f"not a valid ONNX model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", where) from None
     if not model.opset_import and not model.graph.node and not model.graph.output:
         raise ParseError("not a valid ONNX model: no graph and no opset imports", where)
+    _check_text(model, where)
     return model
+
+
+def _check_text(model: ModelProto, where: FileLoc) -> None:
+    """A ParseError when a name of the main graph is not UTF-8 text (protobuf then gives bytes)."""
+    g = model.graph
+    names = [g.name, *(i.domain for i in model.opset_import)]
+    names += [vi.name for vi in (*g.input, *g.output, *g.value_info)] + [t.name for t in g.initializer]
+    for node in g.node:
+        names += [node.name, node.op_type, node.domain, *node.input, *node.output, *(a.name for a in node.attribute)]
+    bad = next((n for n in names if not isinstance(n, str)), None)
+    if bad is not None:
+        raise ParseError(f"not a valid ONNX model: the name {bad[:40]!r} is not UTF-8 text", where)
 
 
 def _default_opset(model: ModelProto) -> int:

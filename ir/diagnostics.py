@@ -73,8 +73,9 @@ class AxcError(Exception):
         self.notes = list(notes or [])
 
     def headline(self) -> str:
+        """`file:line:col: error: message` on one line (control characters in the message escaped)."""
         where = f"{self.loc}: " if self.loc is not None else ""
-        return f"{where}{self.kind}: {self.message}"
+        return f"{where}{self.kind}: {_printable(self.message)}"
 
     def render(self) -> str:
         """The headline, then the source line with a caret when the text is known."""
@@ -118,11 +119,19 @@ def render_caret(text: str, line: int, col: int, span: int = 1) -> list[str]:
     return [f"  {src}", "  " + " " * (col - 1) + "^" * max(1, span)]
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+
+
 def _read_quietly(path: str) -> str | None:
+    """The text of `path` for a caret line; None for a binary file (such as an ONNX model)."""
     try:
         p = Path(path)
         if p.is_file() and p.stat().st_size < 64 * 1024 * 1024:
-            return p.read_text(errors="replace")
+            text = p.read_text(errors="replace")
+            if "\ufffd" in text or any(chr(c) in text for c in (*range(9), *range(14, 32))):
+                return None
+            return text
     except OSError:
         return None
     return None

@@ -408,14 +408,21 @@ def _bad_value(exc: VisitError, text: str, filename: str) -> ParseError:
     return ParseError(f"malformed {what}: {problem}", FileLoc(filename, line, col), source=text)
 
 
+def _one_line(token: str, limit: int = 40) -> str:
+    """A token quoted for a one-line message: control characters escaped, long ones cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in token)
+    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}...'"
+
+
 def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> ParseError:
     line, col = exc.line or 1, exc.column or 1
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        shown = "end of input" if tok.type == "$END" else f"'{tok}'"
+        first_line = str(tok).split("\n")[0]
+        shown = "end of input" if tok.type == "$END" else _one_line(str(tok))
         expected = sorted({_readable(t) for t in exc.expected})[:6]
         msg = f"unexpected {shown}" + (f" (expected {', '.join(expected)})" if expected else "")
-        span = max(1, len(str(tok))) if tok.type != "$END" else 1
+        span = max(1, len(first_line)) if tok.type != "$END" else 1
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             line, col = len(lines), len(lines[-1]) + 1
