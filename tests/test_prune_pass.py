@@ -187,13 +187,13 @@ def test_bad_options(options: dict, message: str) -> None:
         PrunePass(**options).apply(PassContext(), random_logic(8, 40, 3))
 
 
-@pytest.mark.parametrize("source,args,message", [
-    (None, ["--err", "0"], "err must be in (0, 1]"),
+@pytest.mark.parametrize("source,args,message,status", [
+    (None, ["--err", "0"], "err must be in (0, 1]", 2),  # a usage error, caught before anything runs
     ("module seq(input clk, input [3:0] d, output reg [3:0] q);\n  always @(posedge clk) q <= d;\nendmodule\n",
-     ["--err", "0.1"], "sequential"),
+     ["--err", "0.1"], "sequential", 1),
 ])
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, source: str | None, args: list[str],
-                                                      message: str) -> None:
+                                                      message: str, status: int) -> None:
     src = ADDER
     if source is not None:
         src = tmp_path / "seq.v"
@@ -202,5 +202,5 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, source: st
     proc = subprocess.run([sys.executable, "-m", "axc", str(src), "-p", "prune", *args, "-o", str(out)],
                           capture_output=True, text=True)
     lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1 and message in lines[0] and "Traceback" not in proc.stderr
+    assert proc.returncode == status and message in lines[0] and "Traceback" not in proc.stderr
     assert len(lines) <= 3 and not out.exists()  # one error line (with the source line and carets)
