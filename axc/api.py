@@ -28,7 +28,7 @@ from axc.formats import format_of, get_loader, get_saver
 from axc.ir import FileLoc, InputError, Module
 from axc.ir.printer import sidecar_path
 from axc.passes.infra import manager
-from axc.runtime.files import destination
+from axc.runtime.files import destination, remove_stale_staging, staging_prefix
 
 __all__ = ["PassManager", "load", "read_file", "save"]
 
@@ -61,7 +61,8 @@ def save(
     parent = dest.parent if str(dest.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write output: folder '{parent}' does not exist", FileLoc(str(dest), 1, 1))
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
+    remove_stale_staging(dest)
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(dest), suffix=".tmp", dir=parent))
     try:
         staged = staging / dest.name
         saver(module, str(staged), dict(options))

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -235,9 +236,14 @@ def save_ir(module: Module, path: str, options: dict[str, Any] | None = None) ->
     text = print_module(module, debuginfo=bool(options.get("print_debuginfo")), resources=resources)
     Path(path).write_text(text)
     side = sidecar_path(path)
-    if resources:
-        tmp = side.with_name(side.name + ".tmp.npz")
-        np.savez(tmp, **resources)
-        os.replace(tmp, side)
+    if resources:  # staged under an unpredictable name: a planted symlink cannot capture it
+        fd, tmp = tempfile.mkstemp(prefix=f".{side.name}.", suffix=".tmp", dir=side.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **resources)
+            os.replace(tmp, side)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     elif side.exists():
         side.unlink()
