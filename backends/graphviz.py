@@ -132,8 +132,14 @@ def _edges(op: Op, node: str, source_of: dict[Value, str]) -> list[str]:
     return out
 
 
+def _html(text: str) -> str:
+    """`text` for an HTML-like label: markup escaped and `\\` doubled, since Graphviz expands
+    `\\N`, `\\G` ... even there (after character references, so `&#92;` would not do)."""
+    return html.escape(text).replace("\\", "\\\\")
+
+
 def _port_rows(title: str, values: list[tuple[str, Value]]) -> str:
-    shown = [f"{html.escape(n)} : {html.escape(str(v.type))}" for n, v in values[:_LIST_LIMIT]]
+    shown = [f"{_html(n)} : {_html(str(v.type))}" for n, v in values[:_LIST_LIMIT]]
     if len(values) > _LIST_LIMIT:
         shown.append(f"... and {len(values) - _LIST_LIMIT} more")
     body = "<BR/>".join(shown) if shown else "(none)"
@@ -143,14 +149,14 @@ def _port_rows(title: str, values: list[tuple[str, Value]]) -> str:
 def _summary_graph(graph: Graph, prefix: str) -> list[str]:
     histogram = Counter(op.name for op in graph.ops)
     rows = [
-        f'<TR><TD COLSPAN="2"><B>@{html.escape(graph.name)}</B> ({html.escape(graph.kind)}):'
+        f'<TR><TD COLSPAN="2"><B>@{_html(graph.name)}</B> ({_html(graph.kind)}):'
         f" {len(graph)} ops, depth {graph_depth(graph)}</TD></TR>",
         "<TR><TD COLSPAN=\"2\"><I>too large to draw; summary</I></TD></TR>",
         _port_rows("inputs", [(v.name or "?", v) for v in graph.inputs]),
         _port_rows("outputs", list(zip(graph.output_names, graph.outputs))),
     ]
     for name, count in histogram.most_common():
-        rows.append(f'<TR><TD ALIGN="LEFT">{html.escape(name)}</TD><TD ALIGN="RIGHT">{count}</TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT">{_html(name)}</TD><TD ALIGN="RIGHT">{count}</TD></TR>')
     table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
     return [f'    {prefix}summary [shape=plaintext, style="", label=<{table}>];']
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from axc.ir import Graph, IntType, Value
 from axc.ir.dialects import hw, logic
 
-__all__ = ["NetNames", "Namer"]
+__all__ = ["NetNames", "Namer", "source_label"]
 
 
 class Namer:
@@ -34,6 +35,12 @@ class Namer:
             k += 1
         self.taken.add(name)
         return name
+
+
+def source_label(source: object) -> str:
+    """The file name of a design's source path for a writer's header comment, on one line
+    (white space, line breaks included, collapsed to single spaces)."""
+    return " ".join(Path(str(source)).name.split())
 
 
 def _width(v: Value) -> int:
@@ -68,14 +75,26 @@ class NetNames:
         """
         names = cls()
         port_namer = port_namer or namer
+        hints = [v.name or f"in{v.index}" for v in graph.inputs] + list(graph.output_names)
+        # A port whose name is already legal keeps it, even when an earlier port's name
+        # legalises to the same text (`a b` and `a_b`: the second stays `a_b`).
+        kept = {h for h in hints if port_namer.legal(h) == h} - port_namer.taken
+        port_namer.taken |= kept
+
+        def take_port(hint: str) -> str:
+            if hint in kept:
+                kept.discard(hint)
+                return hint
+            return port_namer.take(hint)
+
         for v in graph.inputs:
-            port = port_namer.take(v.name or f"in{v.index}")
+            port = take_port(v.name or f"in{v.index}")
             names.inputs.append((port, _width(v)))
             namer.taken.update(bit_ref(port, _width(v), i) for i in range(_width(v)))
             names.ref[v] = port
         out_ports = []
         for name, v in zip(graph.output_names, graph.outputs):
-            port = port_namer.take(name)
+            port = take_port(name)
             names.outputs.append((port, _width(v)))
             namer.taken.update(bit_ref(port, _width(v), i) for i in range(_width(v)))
             out_ports.append((port, v))
