@@ -90,6 +90,19 @@ def freed_area(s, drop, r, ref, fanin_ptr, fanin, base, area, stack, undo):
 
 
 @nb.njit(cache=True)
+def _make_room(scores, items, score):
+    """Insert `score` into the ascending `scores` (dropping the last), shifting `items` alike;
+    the slot where the new item goes."""
+    j = scores.size - 1
+    while j > 0 and scores[j - 1] > score:
+        scores[j] = scores[j - 1]
+        items[j] = items[j - 1]
+        j -= 1
+    scores[j] = score
+    return j
+
+
+@nb.njit(cache=True)
 def nearest_signals(targets, limits, candidates, values, count, inverted=False):
     """For each target, the `count` candidates below its limit that agree with it (with its
     complement when `inverted`) on the most vectors (rows of `values`); -1 where fewer exist.
@@ -106,15 +119,8 @@ def nearest_signals(targets, limits, candidates, values, count, inverted=False):
             d = 0
             for w in range(n_words):
                 d += popcount64(values[s, w] ^ values[c, w] ^ flip)
-            if d >= dist[i, count - 1]:
-                continue
-            j = count - 1
-            while j > 0 and dist[i, j - 1] > d:
-                dist[i, j] = dist[i, j - 1]
-                best[i, j] = best[i, j - 1]
-                j -= 1
-            dist[i, j] = d
-            best[i, j] = c
+            if d < dist[i, count - 1]:
+                best[i, _make_room(dist[i], best[i], d)] = c
     return best
 
 
@@ -181,12 +187,7 @@ def best_resubstitutions(targets, divisors, values, functions, keep):
                         d += popcount64(values[s, w] ^ _function_word(func, values[row[a], w], values[row[b], w]))
                     if d >= miss[i, keep - 1]:
                         continue
-                    j = keep - 1
-                    while j > 0 and miss[i, j - 1] > d:
-                        miss[i, j] = miss[i, j - 1]
-                        picks[i, j] = picks[i, j - 1]
-                        j -= 1
-                    miss[i, j] = d
+                    j = _make_room(miss[i], picks[i], d)
                     picks[i, j, 0] = row[a]
                     picks[i, j, 1] = row[b] if a != b else -1
                     picks[i, j, 2] = func
