@@ -1,4 +1,4 @@
-"""The dialects of axc-opt: `builtin`, `hw`, `logic`, `word`, `nn`, `approx`.
+"""The dialects of axc-opt: `builtin`, `hw`, `logic`, `word`, `nn`, `approx`, `seq`.
 
 Importing this package registers them all.
 """
@@ -6,9 +6,9 @@ Importing this package registers them all.
 from __future__ import annotations
 
 from ..dialect import register_dialect
-from . import approx, builtin, hw, logic, nn, word
+from . import approx, builtin, hw, logic, nn, seq, word
 
-__all__ = ["approx", "builtin", "hw", "logic", "nn", "word"]
+__all__ = ["approx", "builtin", "hw", "logic", "nn", "seq", "word"]
 
-for _d in (builtin.BUILTIN, hw.HW, logic.LOGIC, word.WORD, nn.NN, approx.APPROX):
+for _d in (builtin.BUILTIN, hw.HW, logic.LOGIC, word.WORD, nn.NN, approx.APPROX, seq.SEQ):
     register_dialect(_d)

@@ -6,6 +6,7 @@ through the IR API. Python objects per gate are for editing, never for inner loo
 
 from __future__ import annotations
 
+from .clocked import ClockedCore, RegisterSlot, is_clocked
 from .logic_view import GATE_CODES, LogicView
 
-__all__ = ["GATE_CODES", "LogicView"]
+__all__ = ["GATE_CODES", "ClockedCore", "LogicView", "RegisterSlot", "is_clocked"]
