@@ -47,6 +47,8 @@ _GLOBAL_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--scheduler", str, "Dask scheduler address for distributed exploration"),
     ("--genlib", str, "cell library (genlib) for mapping and costs"),
     ("--liberty", str, "Liberty file for mapping and costs"),
+    ("--cycles", int, "clock cycles per trace when measuring a clocked design's error (default 1000)"),
+    ("--traces", int, "random traces of that measurement, bit-parallel (default 1000)"),
 )
 
 
@@ -57,6 +59,8 @@ _RANGES: tuple[tuple[str, Any, str], ...] = (
     ("calib", lambda v: v >= 1, "1 or more"),
     ("eval", lambda v: v >= 1, "1 or more"),
     ("seed", lambda v: v >= 0, "0 or more"),
+    ("cycles", lambda v: v >= 2, "2 or more"),
+    ("traces", lambda v: v >= 2, "2 or more"),
 )
 """Numeric options checked before anything runs: (attribute, test, the range in words)."""
 

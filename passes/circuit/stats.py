@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from axc.ir import InputError, Module
-from axc.ir.views import GATE_CODES, LogicView
-from axc.runtime.cost import estimate_cost
+from axc.ir.views import GATE_CODES, ClockedCore, LogicView, is_clocked
+from axc.runtime.cost import estimate_cost, register_area
 
 from ..infra.base import CellLibraryOptions, PassContext, PassResult
 
@@ -63,8 +63,12 @@ class StatsPass(CellLibraryOptions):
 
 
 def circuit_stats(module: Module, options: StatsPass | None = None) -> dict[str, Any]:
-    """The numbers `stats` reports, as a JSON-ready dict."""
+    """The numbers `stats` reports, as a JSON-ready dict. For a clocked design: those of its
+    combinational core (register outputs in, next values out), the register count and bits, and
+    an area that adds the registers (`axc.runtime.cost.register_area`); power is the core's."""
     opts = options or StatsPass()
+    if is_clocked(module):
+        return _clocked_stats(module, opts)
     graph = module.top_graph
     out: dict[str, Any] = {"circuit": graph.name}
     out["input_ports"] = len(graph.inputs)
@@ -101,6 +105,23 @@ def circuit_stats(module: Module, options: StatsPass | None = None) -> dict[str,
     return out
 
 
+def _clocked_stats(module: Module, opts: StatsPass) -> dict[str, Any]:
+    cut = ClockedCore.cut(module)
+    out = circuit_stats(cut.core, opts)
+    graph = module.top_graph
+    out.update(circuit=graph.name, input_ports=len(graph.inputs), output_ports=len(graph.outputs),
+               inputs=sum(w for _, w in cut.input_ports), outputs=sum(w for _, w in cut.output_ports),
+               clock=cut.clock, registers=len(cut.registers), register_bits=cut.n_state_bits)
+    if "area_um2" in out:
+        registers = sum(register_area(slot) for slot in cut.registers)
+        out["logic_area_um2"] = out["area_um2"]
+        out["register_area_um2"] = registers
+        out["area_um2"] = out["area_um2"] + registers
+        out["cost_model"]["notes"] = [*out["cost_model"]["notes"], "area adds NanGate45 flip-flops per register "
+                                      "bit; delay and power are those of the combinational core"]
+    return out
+
+
 def format_stats(stats: dict[str, Any]) -> str:
     """A small text table of `circuit_stats` output."""
     rows = [("circuit", stats["circuit"]),
@@ -108,9 +129,13 @@ def format_stats(stats: dict[str, Any]) -> str:
                                  f"({stats['input_ports']} / {stats['output_ports']} ports)"),
             ("gates", f"{stats['gates']}  " + " ".join(f"{k}:{v}" for k, v in stats["gates_by_kind"].items())),
             ("depth", "-" if stats["depth"] is None else str(stats["depth"]))]
+    if "registers" in stats:
+        rows.append(("registers", f"{stats['registers']} ({stats['register_bits']} bits, clock {stats['clock']})"))
     if "area_um2" in stats:
         rows.append(("area", f"{stats['area_um2']:.3f} um^2 ({stats['n_cells']} cells, "
                              f"{stats['cost_model']['library']})"))
+        if "register_area_um2" in stats:
+            rows.append(("", f"logic {stats['logic_area_um2']:.3f} + registers {stats['register_area_um2']:.3f} um^2"))
         rows.append(("delay", f"{stats['delay_ns']:.4f} ns"))
     if "power_uw" in stats:
         cond = stats["cost_model"]["power_conditions"]
