@@ -18,8 +18,9 @@ from axc.ir import FileLoc, InputError, Module, ParseError
 from axc.runtime.blif_text import BlifModel, BlifStatement, read_blif_models
 from axc.runtime.cost import CellLibrary, load_library
 
+from .limits import Limits
 from .logic_builder import MAX_LUT_INPUTS
-from .netlist import FlatCell, build_graph, read_source
+from .netlist import FlatCell, build_graph, check_port_buses, read_source
 
 __all__ = ["load_blif", "parse_blif"]
 
@@ -189,6 +190,58 @@ def _flatten(
     return cells
 
 
+def _check_covers(models: list[_Model], limits: Limits, source: str) -> None:
+    """A located error at a cover with more than `max_total_bits` rows x inputs."""
+    for m in models:
+        for c in m.cells:
+            if c.kind == "cover" and len(c.payload[0]) * len(c.ins) > limits.max_total_bits:
+                raise InputError(f"cover of '{c.out}' has {len(c.payload[0])} rows x {len(c.ins)} inputs: "
+                                 f"above the limit of {limits.max_total_bits} (--max-total-bits)",
+                                 c.loc, source=source)
+
+
+class _Hierarchy:
+    """Sizes the flattened netlist before it is built: `.subckt` nesting within `max_depth`, and
+    nets (top inputs and the cells of every instance) within `max_total_bits`."""
+
+    def __init__(self, models: dict[str, _Model], limits: Limits, source: str) -> None:
+        self.models = models
+        self.limits = limits
+        self.source = source
+        self.sizes: dict[str, tuple[int, int]] = {}
+        """Model name -> (cells once flattened, levels of instances below and including it)."""
+
+    def check(self, top: _Model) -> None:
+        """Refuse `top` at the port, cell or instance that takes it past a limit."""
+        total = 0
+        steps = [(1, loc) for _, loc in top.inputs] + [(1, c.loc) for c in top.cells]
+        steps += [(self.size(callee, loc, (top.name,))[0], loc) for callee, _, loc in top.instances]
+        for count, loc in steps:
+            total += count
+            if total > self.limits.max_total_bits:
+                raise InputError(f"the flattened netlist has more than {self.limits.max_total_bits} nets "
+                                 "(--max-total-bits)", loc, source=self.source)
+
+    def size(self, name: str, loc: FileLoc, path: tuple[str, ...]) -> tuple[int, int]:
+        """(cells, levels) of model `name` instantiated at `loc` under `path`."""
+        sub = self.models.get(name)
+        if sub is None:
+            return 0, 0  # `_flatten` reports the unknown model
+        if name in path:
+            raise InputError(f"model '{name}' instantiates itself", loc, source=self.source)
+        if name not in self.sizes:
+            if len(path) > self.limits.max_depth:
+                raise InputError(f"'.subckt' instances nest deeper than {self.limits.max_depth} "
+                                 "(--max-depth)", loc, source=self.source)
+            below = [self.size(callee, at, (*path, name)) for callee, _, at in sub.instances]
+            self.sizes[name] = (len(sub.cells) + sum(c for c, _ in below), 1 + max((d for _, d in below), default=0))
+        cells, levels = self.sizes[name]
+        if len(path) - 1 + levels > self.limits.max_depth:
+            raise InputError(f"'.subckt' instances nest deeper than {self.limits.max_depth} (--max-depth)",
+                             loc, source=self.source)
+        return cells, levels
+
+
 def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | None = None) -> Module:
     """Parse BLIF `text` into a Module with one flattened "hw" graph."""
     options = options or {}
@@ -211,6 +264,11 @@ def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | 
     else:
         called = {callee for m in models for callee, _, _ in m.instances}
         top = next((m for m in models if m.name not in called), models[0])
+    limits = Limits.of(options)
+    _check_covers(models, limits, text)
+    check_port_buses(top.inputs, limits.max_bus_width, text)
+    check_port_buses(top.outputs, limits.max_bus_width, text)
+    _Hierarchy(by_name, limits, text).check(top)
     cells = _flatten(by_name, top, text)
     graph = build_graph(top.name, top.inputs, top.outputs, cells, source=text)
     graph.loc = top.loc

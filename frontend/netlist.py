@@ -23,7 +23,9 @@ from lark.exceptions import UnexpectedInput
 
 from .logic_builder import FunctionBuilder
 
-__all__ = ["FlatCell", "PortBits", "build_graph", "group_ports", "parse_text", "read_source"]
+__all__ = [
+    "FlatCell", "PortBits", "build_graph", "check_port_buses", "group_ports", "parse_text", "read_source",
+]
 
 _BIT_NAME = re.compile(r"^(.+)\[(\d+)\]$")
 
@@ -110,6 +112,16 @@ def group_ports(names: Sequence[str]) -> list[PortBits]:
         else:
             ports.append(PortBits(n, (n,), False))
     return ports
+
+
+def check_port_buses(ports: Sequence[tuple[str, FileLoc]], max_width: int, source: str | None = None) -> None:
+    """A located error (at the bus's first bit) when bit names `a[0] .. a[N-1]` form a port wider
+    than `max_width` bits (`--max-bus-width`)."""
+    locs = dict(reversed(ports))
+    for port in group_ports([n for n, _ in ports]):
+        if len(port.bits) > max_width:
+            raise InputError(f"port '{port.name}' is {len(port.bits)} bits wide: above the limit of "
+                             f"{max_width} bits (--max-bus-width)", locs[port.bits[0]], source=source)
 
 
 def build_graph(
