@@ -15,7 +15,8 @@ from axc.ir import FileLoc, InputError, Module
 from axc.ir.dialects import logic
 from lark import Lark
 
-from .netlist import FlatCell, build_graph, parse_text, read_source
+from .limits import Limits
+from .netlist import FlatCell, build_graph, check_port_buses, parse_text, read_source
 
 __all__ = ["load_bench", "parse_bench"]
 
@@ -32,8 +33,20 @@ def _parser() -> Lark:
     return Lark((Path(__file__).parent / "bench.lark").read_text(), parser="lalr", lexer="contextual")
 
 
+def _check_size(nets: int, fan_in: int, limits: Limits, loc: FileLoc, text: str) -> None:
+    """A located error at a statement that takes the nets past `max_total_bits` or whose gate
+    reads more than `max_bus_width` inputs."""
+    if nets > limits.max_total_bits:
+        raise InputError(f"the netlist has more than {limits.max_total_bits} nets (--max-total-bits)",
+                         loc, source=text)
+    if fan_in > limits.max_bus_width:
+        raise InputError(f"gate of fan-in {fan_in}: above the limit of {limits.max_bus_width} "
+                         "(--max-bus-width)", loc, source=text)
+
+
 def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] | None = None) -> Module:
     """Parse `.bench` text into a Module with one "hw" graph."""
+    limits = Limits.of(options)
     tree = parse_text(_parser(), text, filename, ".bench")
     inputs: list[tuple[str, FileLoc]] = []
     outputs: list[tuple[str, FileLoc]] = []
@@ -50,6 +63,7 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
             kind = str(kind_tok).upper()
             args = tuple(str(i) for i in ins if i is not None)
             kind_loc = FileLoc(filename, kind_tok.line, kind_tok.column)
+            _check_size(0, len(args), limits, kind_loc, text)
             if kind in _SEQUENTIAL:
                 raise InputError(
                     f"sequential elements ({kind}) are not supported: axc-opt works on combinational logic",
@@ -65,9 +79,12 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
                 cells.append(FlatCell("gate", args, str(out), logic.BufOp if cls in (logic.AndOp, logic.OrOp, logic.XorOp) else logic.NotOp, loc))
             else:
                 cells.append(FlatCell("gate", args, str(out), cls, loc))
+        _check_size(len(inputs) + len(cells), 0, limits, loc, text)
     if not outputs:
         raise InputError("no OUTPUT(...) in the .bench file: nothing to compute", FileLoc(filename, 1, 1),
                          source=text)
+    check_port_buses(inputs, limits.max_bus_width, text)
+    check_port_buses(outputs, limits.max_bus_width, text)
     name = Path(filename).stem if filename != "<string>" else "top"
     graph = build_graph(name, inputs, outputs, cells, source=text)
     module = Module({"source": filename, "format": "bench"})
