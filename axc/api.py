@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from axc.formats import format_of, get_loader, get_saver
+from axc.frontend.limits import Limits
 from axc.ir import FileLoc, InputError, Module
 from axc.ir.printer import sidecar_path
 from axc.passes.infra import manager
@@ -36,15 +37,17 @@ __all__ = ["PassManager", "load", "read_file", "save"]
 def load(path: str | os.PathLike[str], *, format: str | None = None, **options: Any) -> Module:
     """Read `path` into a `Module`; `format` overrides the extension (`ir`, `v`, `onnx`, ...).
 
-    Options are passed to the frontend (`frontend="yosys"`, `genlib=...`). Raises
-    `InputError` for a missing file or an unknown format, `ParseError` for malformed text.
+    Options are passed to the frontend (`frontend="yosys"`, `genlib=...`), with the size limits
+    (`max_bus_width=...`, see `axc.frontend.limits`) filled in from their defaults. Raises
+    `InputError` for a missing file, an unknown format or a limit out of range, `ParseError` for
+    malformed text.
     """
     text_path = os.fspath(path)
     if not Path(text_path).is_file():
         reason = "is a directory" if Path(text_path).is_dir() else "no such file"
         raise InputError(f"cannot read input: {reason}", FileLoc(text_path, 1, 1))
     loader = get_loader(format or format_of(text_path))
-    return loader(text_path, dict(options))
+    return loader(text_path, {**options, **Limits.of(options).as_options()})
 
 
 def save(

@@ -25,6 +25,7 @@ from typing import Any
 
 from axc.api import PassManager, load, save
 from axc.formats import format_of, get_quality_report, get_saver
+from axc.frontend import limits
 from axc.ir import AxcError, InputError, MissingExtra, ParseError, check_extra
 from axc.ir.printer import print_module
 from axc.passes.infra.display import TerminalDisplay
@@ -64,6 +65,15 @@ _RANGES: tuple[tuple[str, Any, str], ...] = (
 )
 """Numeric options checked before anything runs: (attribute, test, the range in words)."""
 
+_LIMIT_HELP: dict[str, str] = {
+    "max_bus_width": "widest bus, net, literal or gate fan-in an input may declare",
+    "max_total_bits": "most nets (bits) of a flattened netlist, or rows x inputs of one BLIF cover",
+    "max_depth": "deepest nesting of instances, .subckt, ONNX subgraphs or IR attribute values",
+    "max_tensor_elements": "most elements of one tensor (ONNX, IR)",
+    "max_nodes": "most nodes of an ONNX model or ops of an IR file",
+}
+"""The input size limits (`axc.frontend.limits`): help text of each `--max-...` flag."""
+
 
 def _check_ranges(args: argparse.Namespace) -> None:
     """A usage error (exit 2) for a numeric option out of range or an `-o` that names a folder."""
@@ -71,6 +81,11 @@ def _check_ranges(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and not fits(value):
             raise _usage_error(AxcError(f"--{name.replace('_', '-')} must be {words}, got {value}"))
+    for name in limits.OPTIONS:
+        value = getattr(args, name)
+        problem = None if value is None else limits.range_error(name, value)
+        if problem is not None:
+            raise _usage_error(AxcError(problem))
     if args.output and Path(args.output).is_dir():
         raise _usage_error(AxcError(f"-o names a folder ('{args.output}'): give a file name such as out.v"))
 
@@ -105,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-read", action="append", metavar="DIR",
                    help="folder whose files Yosys may read for `include and $readmemh/$readmemb "
                         "(--frontend yosys), besides the input's own folder; repeatable")
+    for name, text in _LIMIT_HELP.items():
+        default = getattr(limits, limits.OPTIONS[name])
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, metavar="N",
+                       help=f"{text} (default {default}); a larger input is a located error")
     p.add_argument("--multiplier-path", action="append", metavar="DIR",
                    help="folder searched for named multiplier circuits (EvoApproxLib's mul8u_FTA, ...), "
                         "before $AXC_MULTIPLIER_PATH; repeatable")
@@ -314,6 +333,7 @@ def _run(args: argparse.Namespace) -> int:
         io_options["frontend"] = args.frontend
     if args.allow_read:
         io_options["allow_read"] = args.allow_read
+    io_options.update({n: getattr(args, n) for n in limits.OPTIONS if getattr(args, n) is not None})
     if args.plot:
         io_options["plot"] = args.plot
     for item in args.sim:
