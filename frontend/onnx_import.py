@@ -37,7 +37,10 @@ from axc.ir import (
 from axc.ir.dialects import nn
 from google.protobuf.message import DecodeError
 from onnx import GraphProto, ModelProto, NodeProto, TensorProto
+from onnx.external_data_helper import load_external_data_for_model
 
+from .limits import Limits
+from .onnx_sizes import check_model_sizes, shape_problem
 from .onnx_values import array_from_tensor, attr_from_onnx, tensor_type_from_proto
 
 __all__ = ["MIN_OPSET", "NN_OP_OF_ONNX", "import_model", "load_onnx", "read_model"]
@@ -54,23 +57,38 @@ _DEFAULT_DOMAINS = ("", "ai.onnx")
 
 
 def load_onnx(path: str, options: dict[str, Any] | None = None) -> Module:
-    """Read an ONNX model file into a Module (the `onnx` format loader)."""
-    return import_model(read_model(path), filename=str(path))
+    """Read an ONNX model file into a Module (the `onnx` format loader); `options` may set the
+    size limits (`max_tensor_elements`, `max_nodes`, `max_depth`: `axc.frontend.limits`)."""
+    limits = Limits.of(options)
+    return import_model(read_model(path, limits), filename=str(path), limits=limits)
 
 
-def read_model(path: str) -> ModelProto:
-    """Parse an ONNX file; one-line `InputError`/`ParseError` when it is missing or corrupt."""
+def _invalid(exc: Exception, where: FileLoc) -> ParseError:
+    """The one-line error for a model file onnx cannot read."""
+    return ParseError(f"not a valid ONNX model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", where)
+
+
+def read_model(path: str, limits: Limits | None = None) -> ModelProto:
+    """Parse an ONNX file; one-line `InputError`/`ParseError` when it is missing, corrupt or over
+    a size limit. External data is read only after every declared size is checked (onnx refuses
+    locations outside the model's folder and symlinks)."""
     where = FileLoc(str(path), 1, 1)
     p = Path(path)
     if not p.is_file():
         raise InputError(f"cannot read '{path}': no such file", where)
+    errors = (DecodeError, RuntimeError, ValueError, OSError, onnx.checker.ValidationError)
     try:
-        model = onnx.load(str(p))
-    except (DecodeError, RuntimeError, ValueError, OSError, onnx.checker.ValidationError) as exc:
-        raise ParseError(f"not a valid ONNX model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", where) from None
+        model = onnx.load(str(p), load_external_data=False)
+    except errors as exc:
+        raise _invalid(exc, where) from None
     if not model.opset_import and not model.graph.node and not model.graph.output:
         raise ParseError("not a valid ONNX model: no graph and no opset imports", where)
     _check_text(model, where)
+    check_model_sizes(model, limits or Limits.of(), where, str(p.parent))
+    try:
+        load_external_data_for_model(model, str(p.parent))
+    except errors as exc:
+        raise _invalid(exc, where) from None
     return model
 
 
@@ -118,8 +136,9 @@ def _symbol(name: str) -> str:
     return cleaned if cleaned and not cleaned[0].isdigit() else "main"
 
 
-def _infer_types(model: ModelProto) -> tuple[dict[str, TensorType], dict[str, str]]:
-    """The inferred type of each value, and why a value has none (a negative dimension, ...)."""
+def _infer_types(model: ModelProto, limits: Limits) -> tuple[dict[str, TensorType], dict[str, str]]:
+    """The inferred type of each value, and why a value has none (a negative dimension, more
+    elements than `max_tensor_elements`, ...)."""
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
     except Exception:  # inference is advisory: an op it cannot type keeps the fallback type
@@ -133,7 +152,10 @@ def _infer_types(model: ModelProto) -> tuple[dict[str, TensorType], dict[str, st
         except ValueError as exc:
             impossible[vi.name] = str(exc)
             continue
-        if t is not None:
+        problem = None if t is None else shape_problem(t.shape, limits)
+        if problem is not None:
+            impossible[vi.name] = problem
+        elif t is not None:
             types[vi.name] = t
     return types, impossible
 
@@ -195,11 +217,11 @@ def _constant_value(node: NodeProto, base_dir: str | None) -> tuple[np.ndarray, 
 
 
 class _Importer:
-    def __init__(self, model: ModelProto, filename: str) -> None:
+    def __init__(self, model: ModelProto, filename: str, limits: Limits) -> None:
         self.model = model
         self.filename = filename
         self.base_dir = str(Path(filename).parent) if filename else None
-        self.types, self.impossible = _infer_types(model)
+        self.types, self.impossible = _infer_types(model, limits)
         self.env: dict[str, Value] = {}
 
     def where(self) -> FileLoc:
@@ -307,9 +329,12 @@ class _Importer:
                 self.env[x] = r
 
 
-def import_model(model: ModelProto, filename: str = "<model>") -> Module:
-    """Translate an in-memory ONNX model (see the module docstring)."""
+def import_model(model: ModelProto, filename: str = "<model>", limits: Limits | None = None) -> Module:
+    """Translate an in-memory ONNX model (see the module docstring) within `limits` (default:
+    `Limits.of()`)."""
     where = FileLoc(filename, 1, 1)
+    limits = limits or Limits.of()
+    check_model_sizes(model, limits, where)
     if not model.opset_import:
         raise ParseError("the model imports no opset", where)
     opset = _default_opset(model)
@@ -321,4 +346,4 @@ def import_model(model: ModelProto, filename: str = "<model>") -> Module:
             model = onnx.version_converter.convert_version(model, MIN_OPSET)
         except Exception as exc:
             raise InputError(f"opset {opset} is older than {MIN_OPSET} and could not be converted: {exc}", where) from None
-    return _Importer(model, filename).run()
+    return _Importer(model, filename, limits).run()
