@@ -249,7 +249,7 @@ def _assert_not_self_contained(path: Path) -> None:
 BAD = {
     "syntax": ("module t(a, y); input a; output y; assign y = a +; endmodule", ParseError, 1, 50, "unexpected"),
     "sequential": ("module t(c, d, q);\n input c, d; output reg q;\n always @(posedge c) q = d;\nendmodule",
-                   InputError, 3, 11, "sequential"),
+                   InputError, 3, 22, "block-local temporaries"),
     "latch": ("module t(e, d, q);\n input e, d; output reg q;\n always @* if (e) q = d;\nendmodule",
               InputError, 3, 2, "latch"),
     "division": ("module t(a, b, y);\n input [3:0] a, b; output [3:0] y;\n assign y = a / b;\nendmodule",

@@ -61,6 +61,12 @@ class Builder:
         self.created.append(op)
         return op
 
+    def discard(self, op: Op) -> None:
+        """Erase `op` (whose results nothing reads) and forget what the caches hold of it."""
+        if isinstance(op, hw.SplitOp):
+            self._split.pop(op.operand(0), None)
+        self.graph.erase(op)
+
     # -- gates -------------------------------------------------------------------------------
     def gate(self, cls: type[Op], args: Sequence[Value], loc: Location | None) -> Value:
         """One gate exactly as asked (gate primitives keep the netlist's structure)."""

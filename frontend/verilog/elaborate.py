@@ -18,12 +18,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from axc.ir import FileLoc, Graph, InputError, IntType, Module, Value, VerifyError
-from axc.ir.dialects import hw, logic, word
+from axc.ir.dialects import hw, logic, seq, word
 
 from . import ast
+from .clocked import elaborate_always
 from .expr import ExprEval
 from .parser import YOSYS_HINT
-from .procedural import run_always
 from .scope import Design, Net, Param, Scope
 
 __all__ = ["elaborate"]
@@ -33,6 +33,8 @@ _GATES = {"and": logic.AndOp, "nand": logic.NandOp, "or": logic.OrOp, "nor": log
 _SINGLE_INPUT = {"and": logic.BufOp, "or": logic.BufOp, "xor": logic.BufOp, "nand": logic.NotOp,
                  "nor": logic.NotOp, "xnor": logic.NotOp}
 _WIRING = (logic.ConstOp, word.ConstOp, hw.SplitOp, hw.JoinOp)
+_VARIABLES = ("reg", "logic", "integer")
+"""Declared kinds whose `= value` is an initial value, not a continuous assignment."""
 MAX_DEPTH = 64
 
 
@@ -101,6 +103,33 @@ def _port_groups(ports: list[str], scope: Scope, group: bool) -> list[tuple[str,
     return out
 
 
+def _initial_statements(stmt: ast.Stmt | None, at: ast.Node,
+                        elab: _Elaborator) -> Iterator[ast.ProcAssign]:
+    """The assignments of an `initial` block (a `begin ... end` of assignments, nothing else)."""
+    if stmt is None:
+        return
+    if isinstance(stmt, ast.Block):
+        for s in stmt.body:
+            yield from _initial_statements(s, at, elab)
+    elif isinstance(stmt, ast.ProcAssign):
+        yield stmt
+    else:
+        raise elab.error("an initial block may only assign constants to variables (their power-up "
+                         f"values); {YOSYS_HINT}", stmt)
+
+
+def _identifiers(e: object) -> Iterator[ast.Ident]:
+    """The identifiers an expression reads."""
+    if isinstance(e, ast.Ident):
+        yield e
+    elif isinstance(e, list):
+        for x in e:
+            yield from _identifiers(x)
+    elif isinstance(e, ast.Expr):
+        for name in e.__slots__:
+            yield from _identifiers(getattr(e, name))
+
+
 def _instances(items: Sequence[ast.Item]) -> Iterator[ast.ModuleInst]:
     for item in items:
         if isinstance(item, ast.ModuleInst):
@@ -154,18 +183,68 @@ class _Elaborator:
 
     def finish(self) -> None:
         design, graph = self.design, self.design.graph
+        self.constant_initials()
         if design.placeholders:
             net, pos, loc = min(design.placeholders.values(), key=lambda x: (x[2].line, x[2].col))
             what = net.path if net.width == 1 else net.bit_name(pos)
+            temp = design.clocked_temps.get(net)
+            if temp is not None:
+                raise InputError(f"'{what}' is assigned with '=' in a clocked always block and read outside "
+                                 f"it (line {loc.line}): '=' there is for block-local temporaries; assign a "
+                                 "register with '<='", temp, source=design.source)
             raise InputError(f"'{what}' is read but never driven", loc, source=design.source)
         try:
             order = graph.topo_order()
         except VerifyError as err:
             raise InputError(f"combinational loop: {err.message}", err.loc,
                              source=design.source) from None
+        try:
+            seq.check_clocking(graph)
+        except VerifyError as err:
+            raise InputError(err.message, err.loc, source=design.source) from None
         for op in reversed(order):
             if isinstance(op, _WIRING) and not any(r.has_uses for r in op.results):
                 graph.erase(op)
+
+    def constant_initials(self) -> None:
+        """Variables with an initial value that no clocked block made a register keep it as a
+        constant (nothing else may drive them)."""
+        design = self.design
+        for net, (value, loc) in design.initial.items():
+            driven = next((p for p in range(net.width) if net.drivers[p] is not None), None)
+            if driven is not None:
+                raise InputError(f"'{net.path}' has an initial value but is not a register (it is driven at "
+                                 f"line {net.drivers[driven].line}): only variables assigned in an "
+                                 "'always @(posedge ...)' block keep an initial value", loc,
+                                 source=design.source)
+            for pos in range(net.width):
+                design.drive(net, pos, self.b.one if (value >> pos) & 1 else self.b.zero, loc)
+        design.initial.clear()
+
+    def initials(self, scope: Scope, items: Sequence[ast.Item]) -> None:
+        """Collect the constant initial values of variables (`reg r = 3;`, `initial r = 3;`)."""
+        ev = ExprEval(scope)
+        for item in items:
+            if isinstance(item, ast.Decl) and item.init is not None and item.kind in _VARIABLES:
+                net = scope.nets.get(item.name)
+                constant = net is not None and not any(
+                    isinstance(scope.lookup(x.name), Net) for x in _identifiers(item.init))
+                value = self.b.const_value(ev.eval(item.init, net.width, net.signed)) if constant else None
+                if value is not None:
+                    self.design.initial[net] = (value, self.design.loc(item.line, item.col))
+            elif isinstance(item, ast.Initial):
+                for stmt in _initial_statements(item.body, item, self):
+                    targets = ev.lvalue(stmt.target)
+                    width, signed = ev.size(stmt.value)
+                    bits = ev.eval(stmt.value, max(width, len(targets)), signed)
+                    loc = self.design.loc(stmt.line, stmt.col)
+                    for (net, pos), bit in zip(targets, bits):
+                        if not self.b.is_const(bit):
+                            raise self.error("an initial block may only assign constants (the power-up "
+                                             "values of registers)", stmt.value)
+                        value, _ = self.design.initial.get(net, (0, loc))
+                        value = value | (1 << pos) if bit is self.b.one else value & ~(1 << pos)
+                        self.design.initial[net] = (value, loc)
 
     # -- module set-up ---------------------------------------------------------------------
     def setup(self, scope: Scope, decl: ast.ModuleDecl,
@@ -270,6 +349,7 @@ class _Elaborator:
 
     # -- module items ----------------------------------------------------------------------
     def items(self, scope: Scope, items: Sequence[ast.Item]) -> None:
+        self.initials(scope, items)
         for item in items:
             self.design.begin_statement()
             try:
@@ -286,9 +366,10 @@ class _Elaborator:
         elif isinstance(item, ast.ModuleInst):
             self.instance(scope, item)
         elif isinstance(item, ast.Always):
-            run_always(scope, item)
+            elaborate_always(scope, item)
         elif isinstance(item, ast.Decl):
-            if item.init is not None:
+            net = scope.nets.get(item.name)
+            if item.init is not None and not (item.kind in _VARIABLES and net in self.design.initial):
                 self.assign(scope, ast.Ident(item.line, item.col, item.name), item.init, item)
         elif isinstance(item, ast.ParamDecl):
             if item.name not in scope.params:
@@ -298,8 +379,7 @@ class _Elaborator:
         elif isinstance(item, ast.GenIf):
             self.generate_if(scope, item)
         elif isinstance(item, ast.Initial):
-            raise self.error("initial blocks are not supported: axc-opt reads combinational "
-                             "circuits", item)
+            pass  # initial values, collected by `initials`
         else:
             raise self.error(f"unsupported module item; {YOSYS_HINT}", item)
 

@@ -3,8 +3,9 @@
 The block runs once over an environment that maps each assigned variable to its current bits.
 `if` and `case` run every branch on a copy of the environment and merge the copies with
 multiplexers; `for` loops with constant bounds unroll. A variable bit that some path leaves
-unassigned would keep its old value, i.e. a latch: that is refused. Edge-triggered blocks
-(sequential logic) are refused too.
+unassigned would keep its old value, i.e. a level-sensitive latch: that is refused.
+Edge-triggered blocks (`always @(posedge clk ...)`) go to `clocked.run_clocked`, which reuses
+this executor with other slots in the environment (see `_Procedure.merge_slot`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from .scope import Net, Param, Scope
 
 __all__ = ["run_always"]
 
-Env = dict[Net, list[Value | None]]
+Env = dict[Net, list]
+"""Per assigned net, one slot per bit: here its value (None = not assigned on this path)."""
 MAX_LOOP_ITERATIONS = 1 << 16
 
 
 def run_always(scope: Scope, block: ast.Always) -> None:
-    """Elaborate one `always` block of `scope` and drive the nets it assigns."""
+    """Elaborate one combinational `always` block of `scope` and drive the nets it assigns."""
     _Procedure(scope, block).run()
 
 
@@ -50,14 +52,7 @@ class _Procedure:
 
     def run(self) -> None:
         body = self.block.body
-        if not isinstance(body, ast.Timed):
-            raise self.error("an always block without an event control (@*) never settles; "
-                             "write 'always @*'", self.block)
-        for edge, _ in body.events or []:
-            if edge is not None:
-                raise self.design.error(f"sequential logic (always @({edge} ...)) is not "
-                                        "supported: axc-opt reads combinational circuits",
-                                        edge.line, edge.column, len(edge))
+        assert isinstance(body, ast.Timed)
         self.exec(body.body, self.scope)
         for net, positions in self.touched.items():
             bits = self.env[net]
@@ -113,9 +108,17 @@ class _Procedure:
         for net in {**then, **other}:
             t = then.get(net) or [None] * net.width
             f = other.get(net) or [None] * net.width
-            out[net] = [None if p is None or q is None else self.b.mux(cond, p, q, loc)
-                        for p, q in zip(t, f)]
+            out[net] = [self.merge_slot(net, cond, p, q, loc) for p, q in zip(t, f)]
         return out
+
+    def merge_slot(self, net: Net, cond: Value, then, other, loc: FileLoc):  # noqa: ANN001, ANN201
+        """One bit's slot after `if (cond)`: a mux, or None when a path leaves it unassigned."""
+        if then is None or other is None:
+            return None
+        return self.b.mux(cond, then, other, loc)
+
+    def branches(self, stmt: ast.If, cond: Value, then: Env, other: Env) -> None:
+        """Called with both branches' environments before an `if` merges them (a hook)."""
 
     def if_(self, stmt: ast.If, scope: Scope) -> None:
         ev = self.evaluator(scope)
@@ -129,6 +132,7 @@ class _Procedure:
         then = self.env
         self.env = entry
         self.exec(stmt.other, scope)
+        self.branches(stmt, cond, then, self.env)
         self.env = self.merge(cond, then, self.env, loc)
 
     def case(self, stmt: ast.Case, scope: Scope) -> None:

@@ -107,6 +107,10 @@ class Design:
         """Bits of all nets declared so far (at most `limits.MAX_TOTAL_BITS`)."""
         """Index into `builder.created` where the statement being elaborated began."""
         self._line_starts: list[int] | None = None
+        self.initial: dict[Net, tuple[int, FileLoc]] = {}
+        """Initial values of variables (`reg r = 3;`, `initial r = 3;`) not yet used as a register's init."""
+        self.clocked_temps: dict[Net, FileLoc] = {}
+        """Variables assigned with `=` in a clocked block (block-local: never driven), where."""
 
     def begin_statement(self) -> int:
         """Mark the start of a statement; returns the previous mark (to restore)."""

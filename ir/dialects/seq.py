@@ -10,7 +10,8 @@ through a register by construction:
     seq.next %q, %d, %en, %srst {enable = true, srst_value = 0}  // synchronous reset first
 
 `seq.reg` takes the clock (an `i1`, rising edge) and optionally an active-high asynchronous
-reset; while that reset is 1 the register reads `arst_value`. `seq.next` names the register
+reset; while that reset is 1 the register reads `arst_value`. An active-low reset port
+(`negedge rst_n`) is the `logic.not` of that port. `seq.next` names the register
 (its `seq.reg` result), the next value `d`, then, when present, the enable and the synchronous
 reset. Per rising clock edge: asynchronous reset, else synchronous reset, else (enable or no
 enable) load `d`, else hold. `init` is the value before the first edge (0 when absent). Every
@@ -26,7 +27,7 @@ from ..diagnostics import VerifyError
 from ..dialect import AttrDef, Dialect
 from ..types import IntType
 
-__all__ = ["SEQ", "NextOp", "RegOp", "check_clocking", "next_of", "registers"]
+__all__ = ["SEQ", "NextOp", "RegOp", "async_reset_port", "check_clocking", "next_of", "registers"]
 
 
 def _fits(value: int, width: int) -> bool:
@@ -155,10 +156,23 @@ def check_clocking(graph: Graph) -> Value | None:
                               f"by '{clk.name}', register '{first.reg_name}' by '{clock.name}' "
                               "(axc-opt handles one clock per design)", reg.loc)
         arst = reg.async_reset
-        if arst is not None and arst.owner is not None:
-            raise VerifyError(f"register '{reg.reg_name}': its asynchronous reset must come from a port, "
-                              f"not from '{arst.owner.name}' logic", reg.loc)
+        if arst is not None and async_reset_port(reg) is None:
+            raise VerifyError(f"register '{reg.reg_name}': its asynchronous reset must come from a port "
+                              f"(or its inverse), not from '{arst.owner.name}' logic", reg.loc)
     return clock
+
+
+def async_reset_port(reg: RegOp) -> tuple[Value, bool] | None:
+    """The port that resets `reg` asynchronously and whether it is active low (the reset is
+    the `logic.not` of the port); None without a reset or when logic drives it."""
+    arst = reg.async_reset
+    if arst is None:
+        return None
+    if arst.owner is None:
+        return arst, False
+    if arst.owner.name == "logic.not" and arst.owner.operand(0).owner is None:
+        return arst.owner.operand(0), True
+    return None
 
 
 def _rule(op: Op) -> None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import Graph, Module, Value
+from ..core import Graph, Module, Op, Value
 from ..diagnostics import InputError, Location
-from ..dialects.seq import NextOp, RegOp, check_clocking, next_of, registers
+from ..dialects import logic
+from ..dialects.seq import NextOp, RegOp, async_reset_port, check_clocking, next_of, registers
 from ..types import IntType
 
 __all__ = ["ClockedCore", "RegisterSlot", "is_clocked"]
@@ -47,6 +48,8 @@ class RegisterSlot:
     arst_port: str | None = None
     """The primary input (a core input) that resets it asynchronously."""
     arst_value: int | None = None
+    arst_active_low: bool = False
+    """The reset is active while `arst_port` is 0 (`negedge rst_n`)."""
     loc: Location | None = None
 
 
@@ -91,7 +94,7 @@ class ClockedCore:
         for reg in regs:
             vmap[reg.result] = core.add_input(f"{names[reg]}@q", reg.result.type)
         for op in graph.topo_order():
-            if isinstance(op, RegOp | NextOp):
+            if isinstance(op, RegOp | NextOp) or _only_resets(op):
                 continue
             new = core.create(type(op), [vmap[v] for v in op.operands], [r.type for r in op.results],
                               op.attributes, op.loc, [r.name for r in op.results])
@@ -113,10 +116,11 @@ class ClockedCore:
                 srst_port = f"{name}@srst"
                 outputs.append(vmap[nxt.sync_reset])
                 out_names.append(srst_port)
-            arst = reg.async_reset
+            arst = async_reset_port(reg)
             slots.append(RegisterSlot(
                 name, reg.width, reg.init, f"{name}@q", f"{name}@d", en_port, srst_port,
-                nxt.attr("srst_value"), arst.name if arst is not None else None, reg.attr("arst_value"), reg.loc))
+                nxt.attr("srst_value"), arst[0].name if arst is not None else None, reg.attr("arst_value"),
+                arst is not None and arst[1], reg.loc))
         core.set_outputs(outputs, out_names)
         result = Module(dict(module.attributes))
         result.add_graph(core, top=True)
@@ -136,8 +140,16 @@ class ClockedCore:
                 vmap[core.input(name)] = port
         clock = graph.input(self.clock)
         regs = {}
+        inverted: dict[Value, Value] = {}
         for slot in self.registers:
-            operands = [clock] + ([graph.input(slot.arst_port)] if slot.arst_port else [])
+            operands = [clock]
+            if slot.arst_port:
+                arst = graph.input(slot.arst_port)
+                if slot.arst_active_low:
+                    if arst not in inverted:
+                        inverted[arst] = graph.create(logic.NotOp, [arst], [IntType(1)], loc=slot.loc).result
+                    arst = inverted[arst]
+                operands.append(arst)
             attrs: dict = {"name": slot.name}
             if slot.init:
                 attrs["init"] = slot.init
@@ -165,6 +177,12 @@ class ClockedCore:
         module = Module(dict((core_module or self.core).attributes))
         module.add_graph(graph, top=True)
         return module
+
+
+def _only_resets(op: Op) -> bool:
+    """Whether `op` is an active-low reset's inverter read by registers only (not core logic)."""
+    return isinstance(op, logic.NotOp) and op.operand(0).owner is None and op.result.has_uses \
+        and all(isinstance(u.op, RegOp) and u.index == 1 for u in op.result.uses)
 
 
 def _register_names(regs: list[RegOp]) -> dict[RegOp, str]:
