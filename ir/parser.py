@@ -4,6 +4,14 @@ Ops may appear in any order inside a graph (it is a dataflow region); every use 
 value defined somewhere in the same graph. Errors are `ParseError`s located at `file:line:col`
 with the source line and a caret. Attribute values nest at most `MAX_ATTR_DEPTH` lists or
 dictionaries deep; integers are decimal or hexadecimal (`0x...`, as the printer writes large ones).
+
+Size limits come as loader options (`load_ir(path, {"max_bus_width": ...})`, filled in by
+`axc.load` from `axc.frontend.limits`): `max_bus_width` (widest `iN` type; else
+`IntType.MAX_WIDTH`), `max_depth` (attribute nesting; else `MAX_ATTR_DEPTH`),
+`max_tensor_elements` (elements of a tensor type, dense or sidecar tensor) and `max_nodes` (ops);
+each refusal is located at the token. A sidecar's arrays are checked (no objects, at most
+`MAX_SIDECAR_BYTES` in all, then dtype and shape against the `dense_resource` that names them)
+before any is decompressed.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import base64
 import json
 import re
 import zipfile
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,12 +42,15 @@ from .core import Graph, Module, Value
 from .diagnostics import AxcError, FileLoc, InputError, NameLoc, ParseError
 from .dialect import lookup_op
 from .printer import sidecar_path
-from .types import parse_type_text
+from .types import IntType, TensorType, parse_type_text
 
-__all__ = ["MAX_ATTR_DEPTH", "load_ir", "parse_module"]
+__all__ = ["MAX_ATTR_DEPTH", "Tensors", "load_ir", "parse_module"]
 
 MAX_ATTR_DEPTH = 64
 """The deepest nesting of lists and dictionaries in one attribute value."""
+
+_LIMIT_OPTIONS = frozenset({"max_bus_width", "max_depth", "max_tensor_elements", "max_nodes"})
+"""The loader options `load_ir` passes on as size limits."""
 
 _MAX_DECIMAL_DIGITS = 4000
 """Longest decimal integer read (Python refuses longer ones); larger values are written in hex."""
@@ -69,20 +81,44 @@ def _nesting(value: Any, limit: int) -> int:
     return 1 + max((_nesting(c, limit - 1) for c in children), default=0)
 
 
-def _too_deep(filename: str, text: str) -> ParseError:
-    """The error for attributes nested deeper than MAX_ATTR_DEPTH, at the bracket that goes too deep."""
+def _too_deep(filename: str, text: str, limit: int = MAX_ATTR_DEPTH) -> ParseError:
+    """The error for attributes nested deeper than `limit`, at the bracket that goes too deep."""
     depth = 0
     pos = 0
     for m in re.finditer(r'"(?:\\.|[^"\\])*"|[\[\]{}]', text):
         mark = m.group()
         depth += 1 if mark in "[{" else -1 if mark in "]}" else 0
-        if depth > MAX_ATTR_DEPTH:
+        if depth > limit:
             pos = m.start()
             break
     line = text.count("\n", 0, pos) + 1
     col = pos - text.rfind("\n", 0, pos)
-    return ParseError(f"attribute values nest more than {MAX_ATTR_DEPTH} lists or dictionaries deep",
+    return ParseError(f"attribute values nest more than {limit} lists or dictionaries deep (--max-depth)",
                       FileLoc(filename, line, col), source=text)
+
+
+class Tensors:
+    """The tensors `dense_resource` attributes name: each one's shape and dtype known up front,
+    its data read (for a sidecar: decompressed) only when an attribute that matches it asks."""
+
+    def __init__(self, headers: Mapping[str, tuple[tuple[int, ...], np.dtype]],
+                 read: Callable[[str], np.ndarray]) -> None:
+        self.headers = dict(headers)
+        self.read = read
+
+    @classmethod
+    def of_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Tensors:
+        """Tensors already in memory."""
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        return cls({k: (tuple(a.shape), a.dtype) for k, a in arrays.items()}, arrays.__getitem__)
+
+
+def _elements(shape: Any) -> int:
+    """Elements of a shape (symbolic dimensions count as 1)."""
+    count = 1
+    for d in shape:
+        count *= d if isinstance(d, int) and d > 0 else 1
+    return count
 
 
 def _name_of(tok: Token) -> str:
@@ -93,11 +129,16 @@ def _name_of(tok: Token) -> str:
 class _Build(Transformer):
     """Turns the parse tree into plain records; `_Assembler` builds the IR from them."""
 
-    def __init__(self, filename: str, source: str, resources: dict[str, np.ndarray]):
+    def __init__(self, filename: str, source: str, resources: Tensors, limits: Mapping[str, int]):
         super().__init__()
         self.filename = filename
         self.source = source
         self.resources = resources
+        self.max_width = limits.get("max_bus_width", IntType.MAX_WIDTH)
+        self.max_depth = limits.get("max_depth", MAX_ATTR_DEPTH)
+        self.max_elements = limits.get("max_tensor_elements")
+        self.max_ops = limits.get("max_nodes")
+        self.ops = 0
 
     def _loc(self, tok: Any) -> FileLoc:
         return FileLoc(self.filename, getattr(tok, "line", 1) or 1, getattr(tok, "column", 1) or 1)
@@ -117,10 +158,24 @@ class _Build(Transformer):
         return _unquote(str(tok)) if tok.type == "STRING" else str(tok)
 
     def type(self, items: list[Token]) -> Any:
+        text = str(items[0])
+        if text.startswith("i") and text[1:].isdigit() and int(text[1:]) > self.max_width:
+            self._fail(f"bit-vector width {text[1:]} is above the limit of {self.max_width} bits "
+                       "(--max-bus-width)", items[0])
         try:
-            return parse_type_text(str(items[0]))
+            found = parse_type_text(text)
         except ValueError as exc:
             self._fail(str(exc), items[0])
+        if isinstance(found, TensorType):
+            self._check_elements(found.shape, items[0])
+        return found
+
+    def _check_elements(self, shape: Any, tok: Any) -> None:
+        """A ParseError at `tok` for a shape of more than `max_tensor_elements` elements."""
+        count = _elements(shape)
+        if self.max_elements is not None and count > self.max_elements:
+            self._fail(f"a tensor of {count} elements: above the limit of {self.max_elements} "
+                       "(--max-tensor-elements)", tok)
 
     def shape(self, items: list[Token | None]) -> tuple[int, ...]:
         return tuple(int(t) for t in items if t is not None)
@@ -154,10 +209,10 @@ class _Build(Transformer):
         return self._shallow(tuple(items), meta)
 
     def _shallow(self, value: Any, meta: Any) -> Any:
-        """`value`, or a ParseError at `meta` when it nests deeper than MAX_ATTR_DEPTH."""
-        if _nesting(value, MAX_ATTR_DEPTH + 1) > MAX_ATTR_DEPTH:
-            raise ParseError(f"attribute values nest more than {MAX_ATTR_DEPTH} lists or dictionaries deep",
-                             FileLoc(self.filename, meta.line, meta.column), source=self.source)
+        """`value`, or a ParseError at `meta` when it nests deeper than `max_depth`."""
+        if _nesting(value, self.max_depth + 1) > self.max_depth:
+            raise ParseError(f"attribute values nest more than {self.max_depth} lists or dictionaries deep "
+                             "(--max-depth)", FileLoc(self.filename, meta.line, meta.column), source=self.source)
         return value
 
     def empty_list(self, _: list) -> tuple:
@@ -187,8 +242,9 @@ class _Build(Transformer):
         dtype = _DTYPE_TO_NUMPY.get(str(dtype_tok))
         if dtype is None:
             self._fail(f"unknown tensor element type '{dtype_tok}'", dtype_tok)
+        self._check_elements(shape, dtype_tok)
         values = [v for v in values if v is not None]
-        count = int(np.prod(shape)) if shape else 1
+        count = _elements(shape)
         if len(values) != count:
             self._fail(f"dense tensor of shape {list(shape)} needs {count} values, got {len(values)}", dtype_tok)
         return DenseArray(np.array(values, dtype=dtype).reshape(shape))
@@ -196,13 +252,14 @@ class _Build(Transformer):
     def resource_attr(self, items: list) -> DenseArray:
         name_tok, dtype_tok, shape = items
         name = _unquote(str(name_tok))
-        if name not in self.resources:
+        self._check_elements(shape, name_tok)
+        if name not in self.resources.headers:
             self._fail(f"tensor resource '{name}' is not in the sidecar .npz", name_tok)
-        arr = np.asarray(self.resources[name])
+        found_shape, found_dtype = self.resources.headers[name]
         want = _DTYPE_TO_NUMPY.get(str(dtype_tok))
-        if want is None or arr.dtype != np.dtype(want) or tuple(arr.shape) != tuple(shape):
-            self._fail(f"tensor resource '{name}' is {arr.dtype}{list(arr.shape)} in the sidecar", name_tok)
-        return DenseArray(arr)
+        if want is None or found_dtype != np.dtype(want) or tuple(found_shape) != tuple(shape):
+            self._fail(f"tensor resource '{name}' is {found_dtype}{list(found_shape)} in the sidecar", name_tok)
+        return DenseArray(np.asarray(self.resources.read(name)))
 
     def bytes_attr(self, items: list[Token]) -> bytes:
         return base64.b64decode(_unquote(str(items[0])))
@@ -228,6 +285,10 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def op(self, meta: Any, items: list) -> dict:
+        self.ops += 1
+        if self.max_ops is not None and self.ops > self.max_ops:
+            raise ParseError(f"more than {self.max_ops} ops (--max-nodes)",
+                             FileLoc(self.filename, meta.line, meta.column), source=self.source)
         results: list = []
         rest = list(items)
         while rest and isinstance(rest[0], tuple | type(None)) and not isinstance(rest[0], Token):
@@ -372,12 +433,17 @@ class _Assembler:
 
 
 def parse_module(
-    text: str, filename: str = "<string>", resources: dict[str, np.ndarray] | None = None
+    text: str, filename: str = "<string>", resources: Mapping[str, np.ndarray] | Tensors | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Module:
-    """Parse IR text into a Module (tensors named by `dense_resource` come from `resources`)."""
+    """Parse IR text into a Module (tensors named by `dense_resource` come from `resources`),
+    within the size `limits` (see the module docstring)."""
+    limits = limits or {}
+    if not isinstance(resources, Tensors):
+        resources = Tensors.of_arrays(resources or {})
     try:
         tree = _parser().parse(text)
-        rec = _Build(filename, text, resources or {}).transform(tree)
+        rec = _Build(filename, text, resources, limits).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, AxcError):
             raise exc.orig_exc from None
@@ -387,7 +453,7 @@ def parse_module(
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, filename) from None
     except RecursionError:
-        raise _too_deep(filename, text) from None
+        raise _too_deep(filename, text, limits.get("max_depth", MAX_ATTR_DEPTH)) from None
     return _Assembler(filename, text).module(rec)
 
 
@@ -457,22 +523,36 @@ def load_ir(path: str, options: dict[str, Any] | None = None) -> Module:
         text = Path(path).read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"cannot read IR file: {exc}", FileLoc(path, 1, 1)) from None
-    resources: dict[str, np.ndarray] = {}
+    limits = {k: v for k, v in (options or {}).items() if k in _LIMIT_OPTIONS and v is not None}
     side = sidecar_path(path)
-    if side.exists():
-        _check_sidecar(side)
-        with np.load(side, allow_pickle=False) as data:
-            resources = {k: data[k] for k in data.files}
-    return parse_module(text, path, resources)
+    if not side.exists():
+        return parse_module(text, path, None, limits)
+    headers = _check_sidecar(side)
+    with np.load(side, allow_pickle=False) as data:
+        return parse_module(text, path, Tensors(headers, _member_reader(data, side)), limits)
+
+
+def _member_reader(data: Any, side: Path) -> Callable[[str], np.ndarray]:
+    """Reads one array of an open `.npz`; a located InputError when its data is broken."""
+    def read(name: str) -> np.ndarray:
+        try:
+            return data[name]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise InputError(f"cannot read '{name}' from the sidecar {side}: {str(exc).splitlines()[0]}",
+                             FileLoc(str(side), 1, 1)) from None
+    return read
 
 
 MAX_SIDECAR_BYTES = 1 << 30
 """The most the tensors of one `.npz` sidecar may take in memory (1 GiB)."""
 
 
-def _check_sidecar(side: Path) -> None:
+def _check_sidecar(side: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """Read every array header of the sidecar and refuse it, before decompressing anything, when
-    it is not a plain `.npz`, holds objects, or would take more than `MAX_SIDECAR_BYTES`."""
+    it is not a plain `.npz`, holds objects, or would take more than `MAX_SIDECAR_BYTES`; the
+    (shape, dtype) of each array, by name."""
+    where = FileLoc(str(side), 1, 1)
+    headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     total = 0
     try:
         with zipfile.ZipFile(side) as archive:
@@ -483,9 +563,11 @@ def _check_sidecar(side: Path) -> None:
                             else np.lib.format.read_array_header_2_0)
                     shape, _, dtype = read(member)
                 if dtype.hasobject:
-                    raise InputError(f"sidecar {side}: array '{info.filename}' holds Python objects")
-                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                    raise InputError(f"sidecar {side}: array '{info.filename}' holds Python objects", where)
+                total += _elements(shape) * dtype.itemsize
+                headers[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InputError(f"cannot read the sidecar {side}: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"cannot read the sidecar {side}: {str(exc).splitlines()[0]}", where) from None
     if total > MAX_SIDECAR_BYTES:
-        raise InputError(f"sidecar {side}: its tensors would take {total} bytes (limit {MAX_SIDECAR_BYTES})")
+        raise InputError(f"sidecar {side}: its tensors would take {total} bytes (limit {MAX_SIDECAR_BYTES})", where)
+    return headers
