@@ -5,7 +5,10 @@ legal Verilog identifiers and are sanitised deterministically otherwise (`f[0]` 
 net becomes `f_0_`; names stay unique). Gates print as expressions (`assign n5 = ~(a & b);`);
 LUTs as an irredundant sum of products (or, above 8 inputs, an indexed constant table);
 `word` ops print as Verilog operators (`assign y = a + b;`), so unlowered graphs emit too;
-`hw.instance` as a module instance with named ports. The output compiles cleanly with Icarus
+`hw.instance` as a module instance with named ports. Registers (`seq.reg`/`seq.next`) print as
+a `reg` (an `output reg` when it drives a port), an `initial` line when it has an init, and one
+`always @(posedge clk[ or posedge/negedge rst])` block each: asynchronous reset, then
+synchronous reset, then enable, as `seq` orders them. The output compiles cleanly with Icarus
 (`iverilog -Wall`) and Yosys.
 """
 
@@ -15,7 +18,7 @@ import re
 from typing import Any
 
 from axc.ir import Graph, InputError, IntType, Module, Op, Value
-from axc.ir.dialects import hw, logic, word
+from axc.ir.dialects import hw, logic, seq, word
 
 from .cover import smallest_cover
 from .net_naming import Namer, NetNames, bit_ref, source_label
@@ -114,7 +117,10 @@ class _ModuleWriter:
         self.names = names
         g = self.graph
         body: list[str] = []
+        regs = self.name_registers()
         for op in g.topo_order():
+            if isinstance(op, seq.RegOp | seq.NextOp):
+                continue
             if isinstance(op, hw.SplitOp) or (isinstance(op, logic.ConstOp) and self.r(op.result)[0].isdigit()):
                 continue
             if isinstance(op, hw.InstanceOp):
@@ -128,12 +134,53 @@ class _ModuleWriter:
         ports = [n for n, _ in names.inputs] + [n for n, _ in names.outputs]
         out = _wrap(f"module {self.module_names[g.name]}(", ports, ");")
         out += [f"  {_decl('input', n, w)};" for n, w in names.inputs]
-        out += [f"  {_decl('output', n, w)};" for n, w in names.outputs]
-        out += [f"  {_decl('wire', self.r(v), self.width(v))};" for v in names.wires]
+        reg_ports = {self.r(reg.result) for reg in regs}
+        out += [f"  {_decl('output reg' if n in reg_ports else 'output', n, w)};" for n, w in names.outputs]
+        out += [f"  {_decl('reg' if isinstance(v.owner, seq.RegOp) else 'wire', self.r(v), self.width(v))};"
+                for v in names.wires]
         out += self.params
         out += body
+        for reg in regs:
+            out += self.register(reg)
         out.append("endmodule")
         return "\n".join(out) + "\n"
+
+    def name_registers(self) -> list[seq.RegOp]:
+        """The registers; one named as a bit of a port gets a name of its own and an assign."""
+        regs = seq.registers(self.graph)
+        for reg in regs:
+            q = reg.result
+            if "[" in self.r(q) and q not in self.names.wires:
+                self.names.extra.append((self.r(q), q))
+                self.names.ref[q] = self.namer.take(q.name or "r")
+                self.names.wires.append(q)
+        return regs
+
+    def register(self, reg: seq.RegOp) -> list[str]:
+        """The `initial` line and the `always` block of one register."""
+        q, width = self.r(reg.result), reg.width
+        nxt = seq.next_of(reg)
+        lines = [f"  initial {q} = {_const(width, reg.init)};"] if "init" in reg.attributes else []
+        events = f"posedge {self.r(reg.operand(0))}"
+        steps: list[tuple[str, str]] = []
+        arst = seq.async_reset_port(reg)
+        if reg.async_reset is not None:
+            port, low = arst if arst is not None else (reg.async_reset, False)
+            events += f" or {'negedge' if low else 'posedge'} {self.r(port)}"
+            steps.append((f"!{self.r(port)}" if low else self.r(port), _const(width, reg.attr("arst_value"))))
+        if nxt.sync_reset is not None:
+            steps.append((self.r(nxt.sync_reset), _const(width, nxt.attr("srst_value"))))
+        if nxt.enable is not None:
+            steps.append((self.r(nxt.enable), self.r(nxt.data)))
+        elif nxt.data is not reg.result:
+            steps.append(("", self.r(nxt.data)))
+        lines.append(f"  always @({events})")
+        if not steps:
+            steps.append(("", q))
+        for k, (cond, value) in enumerate(steps):
+            head = ("if" if k == 0 else "else if") + f" ({cond}) " if cond else ("else " if k else "")
+            lines.append(f"    {head}{q} <= {value};")
+        return lines
 
     def instance(self, op: Op) -> str:
         callee = op.attr("callee")

@@ -2,6 +2,8 @@
 
 After it, each circuit graph holds only `logic` gates, `hw.split` of input ports and `hw.join`
 of output ports, which is what `LogicView`, the simulator, `bmf` and the emitters take.
+Registers stay word-wide: a `seq.reg` is split like an input port, and the next value, enable
+and reset of its `seq.next` are joined from their bits like an output port.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from axc.ir import Graph, Module, Op, Value
-from axc.ir.dialects import hw, word
+from axc.ir.dialects import hw, seq, word
 
 from ..infra.base import ModulePass, PassContext, PassResult
 from .bitblast import BitBlaster, Bits
@@ -48,7 +50,7 @@ def lower_graph(graph: Graph) -> tuple[int, int]:
     bits_of: dict[Value, Bits] = {}
     input_split: dict[Value, Op] = {}
     for op in order:
-        if isinstance(op, hw.SplitOp) and op.operand(0).owner is None:
+        if isinstance(op, hw.SplitOp) and _is_source(op.operand(0)):
             source = op.operand(0)
             if source in input_split:
                 for old, new in zip(op.results, input_split[source].results):
@@ -62,7 +64,7 @@ def lower_graph(graph: Graph) -> tuple[int, int]:
             return [v]
         found = bits_of.get(v)
         if found is None:
-            if v.owner is not None:
+            if not _is_source(v):
                 raise AssertionError(f"value %{v.name} has no bits yet")
             split = graph.create(hw.SplitOp, [v], [v.type.__class__(1)] * v.type.width)
             found = bits_of[v] = list(split.results)
@@ -74,7 +76,7 @@ def lower_graph(graph: Graph) -> tuple[int, int]:
             bits_of[op.result] = list(op.operands)
         elif isinstance(op, hw.SplitOp):
             source_bits = bits(op.operand(0))
-            if op.operand(0).owner is not None:
+            if not _is_source(op.operand(0)):
                 for r, b in zip(op.results, source_bits):
                     r.replace_all_uses_with(b)
         elif op.dialect == "word":
@@ -95,18 +97,23 @@ def lower_graph(graph: Graph) -> tuple[int, int]:
     return lowered, blaster.gates
 
 
+def _is_source(v: Value) -> bool:
+    """A port or a register's value: split into bits, never lowered."""
+    return v.owner is None or isinstance(v.owner, seq.RegOp)
+
+
 def _needs_lowering(op: Op) -> bool:
     if op.dialect == "word":
         return True
-    return isinstance(op, hw.SplitOp) and op.operand(0).owner is not None
+    return isinstance(op, hw.SplitOp) and not _is_source(op.operand(0))
 
 
 def _rebuild_boundaries(graph: Graph, bits_of: dict[Value, Bits]) -> None:
-    """Outputs and instance operands that were words get joins of their new bits."""
+    """Outputs, instance operands and register inputs that were words get joins of their new bits."""
     joined: dict[Value, Value] = {}
 
     def as_join(v: Value) -> Value:
-        if v.type.width == 1 or v.owner is None or isinstance(v.owner, hw.JoinOp):
+        if v.type.width == 1 or _is_source(v) or isinstance(v.owner, hw.JoinOp):
             return v
         if v not in joined:
             joined[v] = graph.create(hw.JoinOp, bits_of[v], [v.type], loc=v.owner.loc).result
@@ -116,6 +123,8 @@ def _rebuild_boundaries(graph: Graph, bits_of: dict[Value, Bits]) -> None:
     graph.set_outputs(outputs, graph.output_names)
     for op in graph.ops_of(hw.InstanceOp):
         op.set_operands([as_join(v) for v in op.operands])
+    for op in graph.ops_of(seq.NextOp):
+        op.set_operands([op.operand(0), *(as_join(v) for v in op.operands[1:])])
 
 
 def _name_bits(result: Value, bits: Bits) -> None:
