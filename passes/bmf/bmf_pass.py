@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from axc.ir import InputError, Module
-from axc.ir.views import LogicView
+from axc.ir.views import LogicView, is_clocked
 from axc.runtime.logicsim import Simulator, VectorSet
 from axc.runtime.metrics import NUMERIC_METRICS, compare_rows
 
@@ -38,6 +38,7 @@ from ..circuit.logic_checks import (
     prepare_logic,
 )
 from ..circuit.resynth import exact_rewrite, resynthesized
+from ..clocked.driver import approximate_clocked
 from ..infra.base import PassContext, PassResult
 from ..infra.budget import RunBudget, SearchLimit
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
@@ -137,6 +138,8 @@ class BmfPass(ErrorBudgetOptions):
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         threshold = self._check()
+        if is_clocked(module):
+            return approximate_clocked(self, ctx, module, threshold)
         started = time.perf_counter()
         view = prepare_logic(ctx, module, self.name)
         metric = default_metric(self.metric, view, self.name)

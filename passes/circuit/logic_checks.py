@@ -15,6 +15,7 @@ from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
 from axc.runtime.metrics import metric_name
 
+from ..clocked.options import ClockedOptions
 from ..infra.base import CellLibraryOptions, PassContext
 from .lower_word import LowerWordPass
 
@@ -69,8 +70,9 @@ def bit_level(module: Module) -> Module:
 
 
 @dataclass(frozen=True)
-class ErrorBudgetOptions(CellLibraryOptions):
-    """Base of the approximation passes that search within an error budget (`bmf`, `prune`)."""
+class ErrorBudgetOptions(CellLibraryOptions, ClockedOptions):
+    """Base of the approximation passes that search within an error budget (`bmf`, `prune`);
+    on a clocked design they approximate every combinational cone (`axc.passes.clocked`)."""
 
     err: float | None = None
     """Error threshold in (0, 1] for the chosen metric (normalised: 0.01 = 1 %)."""

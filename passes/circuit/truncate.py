@@ -16,13 +16,16 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from axc.ir import Graph, InputError, IntType, Module, Value, i1
 from axc.ir.dialects import hw, logic, word
+from axc.ir.views import is_clocked
 from axc.runtime.equiv import prove_error_within
 from axc.runtime.interp import evaluate
 from axc.runtime.logicsim import VectorSet, pack_ints
 from axc.runtime.metrics import compare_rows, metric_name
 from axc.runtime.simvectors import unpack_ints
 
-from ..infra.base import ModulePass, PassContext, PassResult
+from ..clocked.driver import approximate_clocked
+from ..clocked.options import ClockedOptions
+from ..infra.base import PassContext, PassResult
 from .error_bound import (
     FRESH_VECTORS,
     PROOF_SECONDS,
@@ -129,7 +132,7 @@ def _vectors(graph: Graph, count: int, seed: int) -> tuple[dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
-class TruncatePass(ModulePass):
+class TruncatePass(ClockedOptions):
     """Precision scaling: drop the low bits of multiplier/adder operands or of port bits
     (with `err`: the deepest truncation within the error threshold)."""
 
@@ -164,6 +167,11 @@ class TruncatePass(ModulePass):
         if self.bits is not None and self.bits < 1:
             raise InputError(f"truncate: bits must be at least 1, got {self.bits}")
         threshold = None if self.err is None else check_threshold(self.err, self.name)
+        if is_clocked(module):
+            if threshold is None:
+                raise InputError("truncate: on a clocked design give err (the depth is chosen per cone, "
+                                 "error measured over cycles)")
+            return approximate_clocked(self, ctx, module, threshold)
         target = self.target
         if target == "auto":
             target = "operands" if graph.ops_of(word.MulOp, word.AddOp) else "inputs"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from axc.ir import InputError, Module
+from axc.ir.views import is_clocked
 from axc.runtime.logicsim import VectorSet
 
 from ..circuit.als_report import (
@@ -37,6 +38,7 @@ from ..circuit.logic_checks import (
     prepare_logic,
 )
 from ..circuit.resynth import exact_rewrite
+from ..clocked.driver import approximate_clocked
 from ..infra.base import PassContext, PassResult
 from ..infra.budget import RunBudget, SearchLimit
 from .search import GateSearch, Step
@@ -92,6 +94,8 @@ class PrunePass(ErrorBudgetOptions):
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         threshold = self._check()
+        if is_clocked(module):
+            return approximate_clocked(self, ctx, module, threshold)
         started = time.perf_counter()
         view = prepare_logic(ctx, module, self.name)
         metric = default_metric(self.metric, view, self.name)

@@ -1,0 +1,202 @@
+"""Approximating a clocked design: every combinational cone, registers fixed, error over cycles.
+
+`bmf`, `prune` and `truncate` hand a module with registers to `approximate_clocked`:
+
+1. the design is cut at its registers (`axc.ir.views.ClockedCore`); each word the core
+   computes (a primary output or a register's next value, 2 bits or wider, with logic) is a
+   cone, a combinational circuit of its own;
+2. the pass approximates each cone alone, with `err` as the cone's own budget (its metric on
+   its own word, on its own random vectors); each changed cone is put back in the exact design
+   and the whole clocked design is simulated (`cycles` × `traces`, bit-parallel) to measure its
+   error at the primary outputs, through every register, feedback included;
+3. cones are combined greedily, most area saved per unit of measured error first, while the
+   combination stays within `err` at the primary outputs; a cone whose solo error exceeds `err`
+   is approximated once more with its budget scaled down by the excess;
+4. the combination is measured again on fresh stimulus (another seed stream, `cycles` ×
+   `traces`): accepted when the one-sided 99 % upper bound is within `err`, else the last cone
+   added is dropped and the rest measured again.
+
+Registers (clock, resets, enable, init) are never changed. The report lists every cone: what
+the pass did to it, its area before and after, its solo error at the outputs, and whether it is
+in the written design; the error profile over the cycles shows error accumulating through
+feedback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from axc.ir import AxcError, Module
+from axc.ir.views import ClockedCore, LogicView
+from axc.runtime.cost import estimate_cost, register_area
+from axc.runtime.metrics import metric_name
+
+from ..circuit.lower_word import LowerWordPass
+from ..infra.base import PassContext, PassResult
+from .cones import cone_of, gate_count, splice
+from .measure import ClockedError, ClockedReference
+
+__all__ = ["approximate_clocked", "lowered"]
+
+_FRESH_STREAM = 0xC10C  # mixed into the seed: fresh stimulus the search never saw
+_RETRY_MARGIN = 0.8
+
+
+@dataclass
+class _Cone:
+    port: str
+    width: int
+    exact: Module
+    approx: Module | None = None
+    note: str = ""
+    local_err: float = 0.0
+    area_before: float = 0.0
+    area_after: float = 0.0
+    solo: ClockedError | None = None
+    chosen: bool = False
+
+    @property
+    def saved(self) -> float:
+        return self.area_before - self.area_after
+
+    def row(self) -> dict[str, Any]:
+        return {"port": self.port, "bits": self.width, "gates": gate_count(self.exact), "note": self.note,
+                "cone_err_budget": self.local_err, "area_before": round(self.area_before, 3),
+                "area_after": round(self.area_after, 3), "saved": round(self.saved, 3),
+                "solo_error_at_outputs": None if self.solo is None else self.solo.estimate,
+                "in_written_design": self.chosen}
+
+
+def lowered(cut: ClockedCore, core: Module | None = None) -> ClockedCore:
+    """`cut` with its core (or `core`) lowered to gates, for the cycle simulator."""
+    work = (core or cut.core).clone()
+    LowerWordPass().apply(PassContext(quiet=True), work)
+    return dataclasses.replace(cut, core=work)
+
+
+def _area(module: Module, library: dict[str, str | None]) -> float:
+    work = module.clone()
+    LowerWordPass().apply(PassContext(quiet=True), work)
+    if not any(op.name.startswith("logic.") for op in work.top_graph.ops):
+        return 0.0
+    return estimate_cost(LogicView.from_graph(work.top_graph), power=False, **library).area_um2
+
+
+def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold: float) -> PassResult:
+    """Run `pass_` (a circuit pass with `err`, `metric`, `cycles`, `traces`) on the cones of
+    clocked `module` (see the module docstring)."""
+    pass_.check_cycles()
+    cut = ClockedCore.cut(module)
+    metric = metric_name(pass_.metric, any(w > 1 for _, w in cut.output_ports), pass_.name)
+    seed = getattr(pass_, "seed", ctx.seed)
+    library = pass_.cost_library() if hasattr(pass_, "cost_library") else {}
+    reference = ClockedReference(lowered(cut), pass_.cycles, min(pass_.traces, 256), seed)
+    ctx.log(f"{pass_.name}: clocked design, {len(cut.registers)} registers ({cut.n_state_bits} bits) on clock "
+            f"'{cut.clock}'; {metric} ≤ {threshold:g} at the outputs over {reference.cycles} cycles × "
+            f"{reference.traces} traces")
+    cones = _cones(cut)
+    sub = PassContext(seed=ctx.seed, jobs=ctx.jobs, quiet=True, options=ctx.options, reader=ctx.reader)
+    for cone in ctx.progress(cones, f"{pass_.name}: cones", total=len(cones)):
+        _approximate(pass_, sub, cone, threshold, library)
+        if cone.approx is not None:
+            cone.solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx})), metric, threshold)
+            if cone.solo.estimate > threshold:
+                retry = threshold * threshold / max(cone.solo.estimate, 1e-300) * _RETRY_MARGIN
+                _approximate(pass_, sub, cone, retry, library)
+                if cone.approx is not None:
+                    cone.solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx})),
+                                                  metric, threshold)
+    chosen = _combine(cut, cones, reference, metric, threshold)
+    fresh = ClockedReference(lowered(cut), pass_.cycles, pass_.traces, seed ^ _FRESH_STREAM)
+    final, refused = _certify(cut, chosen, fresh, metric, threshold)
+    for cone in cones:
+        cone.chosen = cone in final
+    core = splice(cut.core, {c.port: c.approx for c in final})
+    result = cut.rebuild(core)
+    before = _clocked_area(cut, cut.core, library)
+    after = _clocked_area(cut, core, library)
+    measured = fresh.measure(lowered(cut, core), metric, threshold)
+    module.graphs = {}
+    for graph in result.graphs.values():
+        module.add_graph(graph)
+    module.top = result.top
+    ctx.report[pass_.name] = {
+        "clocked": True, "clock": cut.clock, "registers": len(cut.registers), "register_bits": cut.n_state_bits,
+        "metric": metric, "threshold": threshold, "area_before": before, "area_after": after,
+        "error": measured.to_dict(), "cones": [c.row() for c in cones],
+        "refused_on_fresh_stimulus": [e.to_dict() for e in refused],
+    }
+    changed = [c.port for c in final]
+    ctx.log(f"{pass_.name}: {len(changed)} of {len(cones)} cones changed ({', '.join(changed) or 'none'}); area "
+            f"{before['total']:.1f} → {after['total']:.1f} µm² (registers {after['registers']:.1f})")
+    ctx.log(f"{pass_.name}: written design: {measured.describe()}")
+    return PassResult(modified=bool(final), stats={"cones": len(cones), "cones_changed": len(final),
+                                                   "area_before": before["total"], "area_after": after["total"]},
+                      errors={metric: measured.estimate})
+
+
+def _cones(cut: ClockedCore) -> list[_Cone]:
+    ports = [n for n, _ in cut.output_ports] + [r.d_port for r in cut.registers]
+    widths = dict(cut.output_ports) | {r.d_port: r.width for r in cut.registers}
+    cones = []
+    for port in ports:
+        cone = cone_of(cut.core, port)
+        if widths[port] > 1 and gate_count(cone) > 0:
+            cones.append(_Cone(port, widths[port], cone))
+    return cones
+
+
+def _approximate(pass_: Any, sub: PassContext, cone: _Cone, err: float, library: dict[str, str | None]) -> None:
+    work = cone.exact.clone()
+    local = dataclasses.replace(pass_, err=err)
+    cone.local_err = err
+    try:
+        outcome = local.apply(sub, work)
+    except AxcError as exc:
+        cone.approx, cone.note = None, f"left exact: {exc}"
+        return
+    if not outcome.modified:
+        cone.approx, cone.note = None, "left exact: the pass found nothing within the budget"
+        return
+    cone.area_before = _area(cone.exact, library)
+    cone.area_after = _area(work, library)
+    if cone.area_after >= cone.area_before:
+        cone.approx, cone.note = None, "left exact: no smaller"
+        return
+    cone.approx, cone.note = work, f"{pass_.name}{{err={err:.4g}}}"
+
+
+def _combine(cut: ClockedCore, cones: list[_Cone], reference: ClockedReference, metric: str,
+             threshold: float) -> list[_Cone]:
+    """Cones in the order they were added, the combination within the threshold on the search stimulus."""
+    usable = [c for c in cones if c.approx is not None and c.solo is not None and c.solo.estimate <= threshold]
+    usable.sort(key=lambda c: -c.saved / max(c.solo.estimate, threshold * 1e-6))
+    chosen: list[_Cone] = []
+    for cone in usable:
+        trial = [*chosen, cone]
+        error = reference.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in trial})), metric, threshold)
+        if error.estimate <= threshold:
+            chosen = trial
+    return chosen
+
+
+def _certify(cut: ClockedCore, chosen: list[_Cone], fresh: ClockedReference, metric: str, threshold: float
+             ) -> tuple[list[_Cone], list[ClockedError]]:
+    refused = []
+    while chosen:
+        error = fresh.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in chosen})), metric, threshold)
+        if error.holds:
+            break
+        refused.append(error)
+        chosen = chosen[:-1]
+    return chosen, refused
+
+
+def _clocked_area(cut: ClockedCore, core: Module, library: dict[str, str | None]) -> dict[str, float]:
+    logic = _area(core, library)
+    registers = sum(register_area(slot) for slot in cut.registers)
+    return {"logic": round(logic, 3), "registers": round(registers, 3), "total": round(logic + registers, 3)}
+
+
