@@ -58,13 +58,14 @@ OPTIONS: dict[str, str] = {
 """Each limit option and the module default it overrides."""
 
 RANGES: dict[str, tuple[int, int]] = {
-    "max_bus_width": (1, IntType.MAX_WIDTH),
+    "max_bus_width": (32, IntType.MAX_WIDTH),
     "max_total_bits": (1, 1 << 40),
     "max_depth": (1, 256),
     "max_tensor_elements": (1, 1 << 40),
     "max_nodes": (1, 1 << 40),
 }
-"""The values each option accepts, inclusive (the depth stays well inside Python's recursion)."""
+"""The values each option accepts, inclusive: a bus may always be as wide as an unsized Verilog
+constant (32 bits, as in every `[7:0]`), and the depth stays well inside Python's recursion."""
 
 
 def range_error(option: str, value: Any) -> str | None:

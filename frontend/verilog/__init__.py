@@ -8,7 +8,9 @@ outside the subset raise `ParseError`/`InputError` with the file position and a 
 `--frontend yosys` (`options["frontend"] == "yosys"` delegates to `axc.frontend.yosys_route`).
 
 Options: `top` (module name), `group_ports` (regroup escaped `\\a[0]`.. scalar ports into vector
-ports), `frontend` ("yosys"). Semantics worth knowing: values are two-state, so `x`/`z` literal
+ports), `frontend` ("yosys"), and the size limits `max_bus_width`, `max_total_bits`, `max_depth`
+(instance nesting; see `axc.frontend.limits`).
+Semantics worth knowing: values are two-state, so `x`/`z` literal
 bits read as 0 (in `casez`/`casex` labels they are wildcards as usual); an `always` block's
 sensitivity list is taken as `@*` (a combinational block that misses a signal in it would
 simulate differently in an event-driven simulator); procedural assignments to nets declared
@@ -22,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from axc.frontend import limits
 from axc.frontend.yosys_route import load_verilog_via_yosys
 from axc.ir import FileLoc, InputError, Module
 
@@ -50,8 +53,9 @@ def read_verilog(text: str, file: str = "<string>", options: dict[str, Any] | No
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))  # elaboration recurses along nested expressions
     try:
-        modules = parse_verilog(text, file)
-        return elaborate(modules, file, text, dict(options or {}))
+        with limits.using(limits.Limits.of(options)):
+            modules = parse_verilog(text, file)
+            return elaborate(modules, file, text, dict(options or {}))
     except RecursionError:
         raise InputError("expressions or instances nested too deeply to elaborate",
                          FileLoc(file, 1, 1)) from None

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from axc.frontend import limits
 from axc.ir import FileLoc, Graph, InputError, IntType, Module, Value, VerifyError
 from axc.ir.dialects import hw, logic, seq, word
 
@@ -35,7 +36,6 @@ _SINGLE_INPUT = {"and": logic.BufOp, "or": logic.BufOp, "xor": logic.BufOp, "nan
 _WIRING = (logic.ConstOp, word.ConstOp, hw.SplitOp, hw.JoinOp)
 _VARIABLES = ("reg", "logic", "integer")
 """Declared kinds whose `= value` is an initial value, not a continuous assignment."""
-MAX_DEPTH = 64
 
 
 def elaborate(modules: Sequence[ast.ModuleDecl], file: str, source: str,
@@ -421,8 +421,9 @@ class _Elaborator:
                              "in this file: the file is not self-contained", inst)
         if inst.array:
             raise self.error(f"arrays of instances are not supported; {YOSYS_HINT}", inst)
-        if scope.depth >= MAX_DEPTH:
-            raise self.error(f"instances nested deeper than {MAX_DEPTH} (recursive module?)", inst)
+        deepest = limits.current().max_depth
+        if scope.depth >= deepest:
+            raise self.error(f"instances nested deeper than {deepest} (recursive module?) (--max-depth)", inst)
         ev = ExprEval(scope)
         overrides = []
         for name, expr in inst.params:

@@ -95,8 +95,9 @@ class ExprEval:
     def size(self, e: ast.Expr) -> tuple[int, bool]:
         """The self-determined (width, signed) of `e`; an error when wider than the bus limit."""
         width, signed = self._size(e)
-        if width > limits.MAX_BUS_WIDTH:
-            raise self.error(f"expression is {width} bits wide: above the limit of {limits.MAX_BUS_WIDTH} bits", e)
+        widest = limits.current().max_bus_width
+        if width > widest:
+            raise self.error(f"expression is {width} bits wide: above the limit of {widest} bits (--max-bus-width)", e)
         return width, signed
 
     def _size(self, e: ast.Expr) -> tuple[int, bool]:

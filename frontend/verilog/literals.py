@@ -1,6 +1,6 @@
 """Verilog number literals: sized, unsized, based, signed, with x/z/? digits.
 
-A literal wider than `limits.MAX_BUS_WIDTH` bits (by its size or by its digits) is refused.
+A literal wider than `limits.current().max_bus_width` bits (by its size or by its digits) is refused.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ def _marks(digits: str, chars: str, replacement: str) -> str:
 
 
 def _check_width(bits: float, text: str, loc: FileLoc) -> None:
-    if bits > limits.MAX_BUS_WIDTH:
+    widest = limits.current().max_bus_width
+    if bits > widest:
         shown = text if len(text) <= 40 else text[:20] + "..." + text[-8:]
-        raise ParseError(f"literal '{shown}' is wider than the limit of {limits.MAX_BUS_WIDTH} bits", loc)
+        raise ParseError(f"literal '{shown}' is wider than the limit of {widest} bits (--max-bus-width)", loc)
 
 
 def parse_number(text: str, line: int = 0, col: int = 0, file: str = "<string>") -> ast.Number:

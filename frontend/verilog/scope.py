@@ -38,9 +38,10 @@ class Net:
     drivers: list[FileLoc | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.width > limits.MAX_BUS_WIDTH:
+        widest = limits.current().max_bus_width
+        if self.width > widest:
             raise InputError(f"'{self.name}' is {self.width} bits wide: above the limit of "
-                             f"{limits.MAX_BUS_WIDTH} bits", self.loc)
+                             f"{widest} bits (--max-bus-width)", self.loc)
         self.bits = [None] * self.width
         self.drivers = [None] * self.width
 
@@ -104,7 +105,7 @@ class Design:
         self.name_depth: dict[Value, int] = {}
         self.mark = 0
         self.declared_bits = 0
-        """Bits of all nets declared so far (at most `limits.MAX_TOTAL_BITS`)."""
+        """Bits of all nets declared so far (at most `limits.current().max_total_bits`)."""
         """Index into `builder.created` where the statement being elaborated began."""
         self._line_starts: list[int] | None = None
         self.initial: dict[Net, tuple[int, FileLoc]] = {}
@@ -122,10 +123,11 @@ class Design:
         return FileLoc(self.file, line, col)
 
     def count_bits(self, net: Net) -> None:
-        """Add a declared net to `declared_bits`; an error at it past `limits.MAX_TOTAL_BITS`."""
+        """Add a declared net to `declared_bits`; an error at it past `max_total_bits`."""
         self.declared_bits += net.width
-        if self.declared_bits > limits.MAX_TOTAL_BITS:
-            raise InputError(f"the design declares more than {limits.MAX_TOTAL_BITS} bits of nets "
+        most = limits.current().max_total_bits
+        if self.declared_bits > most:
+            raise InputError(f"the design declares more than {most} bits of nets (--max-total-bits) "
                              f"(at '{net.path}')", net.loc, source=self.source)
 
     def error(self, message: str, line: int, col: int, span: int = 1) -> InputError:
