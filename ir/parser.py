@@ -283,17 +283,21 @@ class _Build(Transformer):
     def outport(self, items: list) -> tuple:
         return items[0], items[1]
 
+    def count_op(self, tok: Token) -> None:
+        """Count an op (not `output`); a ParseError at it past `max_nodes`."""
+        if str(tok) != "output":
+            self.ops += 1
+            if self.max_ops is not None and self.ops > self.max_ops:
+                self._fail(f"more than {self.max_ops} ops (--max-nodes)", tok)
+
     @v_args(meta=True)
     def op(self, meta: Any, items: list) -> dict:
-        self.ops += 1
-        if self.max_ops is not None and self.ops > self.max_ops:
-            raise ParseError(f"more than {self.max_ops} ops (--max-nodes)",
-                             FileLoc(self.filename, meta.line, meta.column), source=self.source)
         results: list = []
         rest = list(items)
         while rest and isinstance(rest[0], tuple | type(None)) and not isinstance(rest[0], Token):
             results.append(rest.pop(0))
         op_tok = rest.pop(0)
+        self.count_op(op_tok)
         operands, attrs, types, loc = [], None, [], None
         for item in rest:
             if isinstance(item, tuple):
