@@ -1,8 +1,13 @@
 """The ISCAS `.bench` frontend: `INPUT(x)`, `OUTPUT(y)`, `y = NAND(a, b)` into a "hw" graph.
 
-Gates: AND OR NAND NOR XOR XNOR (two or more inputs), NOT, BUF/BUFF. Flip-flops (`DFF`) are
-refused: axc-opt works on combinational logic. Vector ports are restored from `x[i]` names as
-for BLIF (see `frontend.netlist`).
+Gates: AND OR NAND NOR XOR XNOR (two or more inputs), NOT, BUF/BUFF. Vector ports are restored
+from `x[i]` names as for BLIF (see `frontend.netlist`).
+
+Flip-flops (ISCAS'89): `G5 = DFF(G10)` is a rising-edge D flip-flop that starts at 0, a one-bit
+register named `G5`. `.bench` has no clock net: all flip-flops run on one implicit clock, for
+which an input port `clk` is added as the last input (`clk_1`, `clk_2`, ... when a net of the
+file already has that name, as in BLIF). Other sequential cells (`DFFR`, `DFFS`, `LATCH`, `FF`)
+are refused with their location.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ from axc.ir.dialects import logic
 from lark import Lark
 
 from .limits import Limits
-from .netlist import FlatCell, build_graph, check_port_buses, parse_text, read_source
+from .netlist import (
+    FlatCell,
+    build_graph,
+    check_port_buses,
+    implicit_clock,
+    parse_text,
+    read_source,
+)
 
 __all__ = ["load_bench", "parse_bench"]
 
@@ -25,7 +37,12 @@ _GATES: dict[str, type] = {
     "XOR": logic.XorOp, "XNOR": logic.XnorOp, "NOT": logic.NotOp, "INV": logic.NotOp,
     "BUF": logic.BufOp, "BUFF": logic.BufOp,
 }
-_SEQUENTIAL = frozenset({"DFF", "DFFR", "DFFS", "LATCH", "FF"})
+_SEQUENTIAL = {
+    "DFFR": "flip-flops with a reset (DFFR) are not supported: write the reset as logic before a DFF",
+    "DFFS": "flip-flops with a set (DFFS) are not supported: write the set as logic before a DFF",
+    "LATCH": "level-sensitive latches (LATCH) are not supported: only DFF (rising-edge flip-flops)",
+    "FF": "'FF' cells are not supported: write DFF (a rising-edge D flip-flop)",
+}
 
 
 @cache
@@ -65,10 +82,13 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
             kind_loc = FileLoc(filename, kind_tok.line, kind_tok.column)
             _check_size(0, len(args), limits, kind_loc, text)
             if kind in _SEQUENTIAL:
-                raise InputError(
-                    f"sequential elements ({kind}) are not supported: axc-opt works on combinational logic",
-                    kind_loc, source=text, span=len(kind),
-                )
+                raise InputError(_SEQUENTIAL[kind], kind_loc, source=text, span=len(kind))
+            if kind == "DFF":
+                if len(args) != 1:
+                    raise InputError(f"DFF takes one input, got {len(args)}", kind_loc, source=text)
+                cells.append(FlatCell("latch", args, str(out), False, loc))
+                _check_size(len(inputs) + len(cells), 0, limits, loc, text)
+                continue
             cls = _GATES.get(kind)
             if cls is None:
                 raise InputError(f"unknown .bench gate '{kind_tok}'", kind_loc, source=text, span=len(kind))
@@ -86,7 +106,10 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
     check_port_buses(inputs, limits.max_bus_width, text)
     check_port_buses(outputs, limits.max_bus_width, text)
     name = Path(filename).stem if filename != "<string>" else "top"
-    graph = build_graph(name, inputs, outputs, cells, source=text)
+    clock = None
+    if any(c.kind == "latch" for c in cells):
+        clock = implicit_clock([n for n, _ in inputs] + [n for n, _ in outputs] + [c.out for c in cells])
+    graph = build_graph(name, inputs, outputs, cells, source=text, clock=clock)
     module = Module({"source": filename, "format": "bench"})
     module.add_graph(graph, top=True)
     return module

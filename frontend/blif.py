@@ -5,8 +5,17 @@ each one and elaborates the top model. Covers may list the ON-set (`01 1`) or th
 don't-cares; a `.names` without rows is constant 0. `.gate` cells take their functions from a
 cell library (`options["genlib"]`, genlib or Liberty). `.subckt` instances of models in the same
 file are flattened (internal nets are named `<model>_<k>.<net>`). The top model is `options["top"]`, else the first
-model that no other model instantiates. Sequential elements (`.latch`) are refused.
-Vector ports are restored from `name[i]` bit names (see `frontend.netlist`).
+model that no other model instantiates. Vector ports are restored from `name[i]` bit names (see
+`frontend.netlist`).
+
+Flip-flops: `.latch input output [type control] [init]` becomes a one-bit register named after
+its output. Type `re` (rising edge) takes `control` as the clock, which must be a primary input;
+without a type and control (or with control `NIL`) the latch runs on the implicit global clock of
+SIS, for which a clock input port `clk` is added (`clk_1`, `clk_2`, ... when a net already has
+that name). `init` 0 or 1 is the value before the first edge; 2 (don't care), 3 (unknown) and no
+init read as 0. Refused with the latch's location: falling-edge (`fe`) flip-flops, level-sensitive
+latches (`ah`, `al`), asynchronous latches (`as`), `.mlatch`, and latches on two different clocks
+(one clock per design).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from axc.runtime.cost import CellLibrary, load_library
 
 from .limits import Limits
 from .logic_builder import MAX_LUT_INPUTS
-from .netlist import FlatCell, build_graph, check_port_buses, read_source
+from .netlist import FlatCell, build_graph, check_port_buses, implicit_clock, read_source
 
 __all__ = ["load_blif", "parse_blif"]
 
@@ -30,6 +39,19 @@ _IGNORED_DIRECTIVES = frozenset({
     ".output_load", ".default_output_load", ".max_input_load", ".default_max_input_load",
     ".attr", ".param", ".cname", ".search", ".blackbox", ".spec",
 })
+
+
+_INITS = ("0", "1", "2", "3")
+_LATCH_TYPES = {
+    "fe": "falling-edge flip-flops ('fe') are not supported: axc-opt registers load on the rising "
+          "clock edge ('re')",
+    "ah": "level-sensitive latches ('ah', transparent while the control is 1) are not supported: only "
+          "rising-edge flip-flops ('re')",
+    "al": "level-sensitive latches ('al', transparent while the control is 0) are not supported: only "
+          "rising-edge flip-flops ('re')",
+    "as": "asynchronous latches ('as') are not supported: only rising-edge flip-flops ('re')",
+}
+"""The latch types refused, with their messages."""
 
 
 @dataclass
@@ -79,14 +101,37 @@ class _Reader:
                 if len(stmt.words) != 2:
                     raise self.error(f"'{keyword}' takes an input and an output net", stmt)
                 model.cells.append(FlatCell("buf", (stmt.words[0],), stmt.words[1], None, self.loc(stmt)))
-            elif keyword in (".latch", ".mlatch"):
-                raise self.error(
-                    "sequential elements (.latch) are not supported: axc-opt works on combinational logic",
-                    stmt,
-                )
+            elif keyword == ".latch":
+                model.cells.append(self.latch(stmt))
+            elif keyword == ".mlatch":
+                raise self.error("'.mlatch' (master-slave latches of a cell library) is not supported: write "
+                                 "'.latch input output re clock init'", stmt)
             elif keyword not in _IGNORED_DIRECTIVES:
                 raise self.error(f"unsupported BLIF construct '{keyword}'", stmt)
         return model
+
+    def latch(self, stmt: BlifStatement) -> FlatCell:
+        """A "latch" cell: fan-in the data net (and the clock net when named), payload the init bit."""
+        words = stmt.words
+        if not 2 <= len(words) <= 5:
+            raise self.error("'.latch' takes an input, an output, then optionally a type and a control, "
+                             "then optionally an init value", stmt)
+        data, out, rest = words[0], words[1], words[2:]
+        init = rest.pop() if len(rest) in (1, 3) else "0"
+        if init not in _INITS:
+            raise self.error(f"latch init value '{init}' must be 0, 1, 2 (don't care) or 3 (unknown)",
+                             stmt, init)
+        ins = (data,)
+        if rest:
+            kind, control = rest
+            refused = _LATCH_TYPES.get(kind)
+            if refused is not None:
+                raise self.error(refused, stmt, kind)
+            if kind != "re":
+                raise self.error(f"unknown latch type '{kind}' (re, fe, ah, al or as)", stmt, kind)
+            if control != "NIL":
+                ins = (data, control)
+        return FlatCell("latch", ins, out, init == "1", self.loc(stmt))
 
     def names(self, model: _Model, stmt: BlifStatement) -> None:
         if not stmt.words:
@@ -242,6 +287,36 @@ class _Hierarchy:
         return cells, levels
 
 
+def _clock(cells: list[FlatCell], top: _Model, source: str) -> str | None:
+    """The one clock net of the flattened latches (a new implicit clock port's name when they
+    have none); None without latches. Two clocks, or a clock that is not a primary input, are
+    located errors."""
+    latches = [c for c in cells if c.kind == "latch"]
+    if not latches:
+        return None
+    first = latches[0]
+
+    def clock_of(c: FlatCell) -> str | None:
+        return c.ins[1] if len(c.ins) > 1 else None
+
+    def said(clock: str | None) -> str:
+        return f"'{clock}'" if clock is not None else "the implicit global clock"
+
+    for c in latches[1:]:
+        if clock_of(c) != clock_of(first):
+            raise InputError(f"multiple clock domains are not supported: latch '{c.out}' is clocked by "
+                             f"{said(clock_of(c))}, latch '{first.out}' by {said(clock_of(first))} (axc-opt "
+                             "handles one clock per design)", c.loc, source=source)
+    clock = clock_of(first)
+    if clock is None:
+        nets = [n for n, _ in top.inputs] + [n for n, _ in top.outputs] + [c.out for c in cells]
+        return implicit_clock(nets)
+    if clock not in {n for n, _ in top.inputs}:
+        raise InputError(f"the clock '{clock}' of latch '{first.out}' is not a primary input (gated or "
+                         "derived clocks are not supported)", first.loc, source=source)
+    return clock
+
+
 def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | None = None) -> Module:
     """Parse BLIF `text` into a Module with one flattened "hw" graph."""
     options = options or {}
@@ -270,7 +345,8 @@ def parse_blif(text: str, filename: str = "<string>", options: dict[str, Any] | 
     check_port_buses(top.outputs, limits.max_bus_width, text)
     _Hierarchy(by_name, limits, text).check(top)
     cells = _flatten(by_name, top, text)
-    graph = build_graph(top.name, top.inputs, top.outputs, cells, source=text)
+    clock = _clock(cells, top, text)
+    graph = build_graph(top.name, top.inputs, top.outputs, cells, source=text, clock=clock)
     graph.loc = top.loc
     module = Module({"source": filename, "format": "blif"})
     module.add_graph(graph, top=True)

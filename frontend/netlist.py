@@ -6,6 +6,12 @@ BLIF and `.bench` importers reduce a file to primary input names, primary output
 dependency order, and restores vector ports: bits named `a[0] a[1] ...` (all indices 0..N-1, no
 clash with a scalar port) become one `iN` port `a`, reached through `hw.split` / built with
 `hw.join`; each bit keeps its name as the value name.
+
+A flip-flop is a `FlatCell` of kind "latch" (fan-in: its data net; payload: its init bit): it
+becomes a one-bit register (`seq.reg` named after its output net, `seq.next` of its data) on the
+clock `build_graph` is given, so loops through flip-flops are not combinational cycles. A clock
+that is not a primary input is added as the last input port (the implicit clock of SIS BLIF and
+`.bench`, named by `implicit_clock`).
 """
 
 from __future__ import annotations
@@ -17,15 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from axc.ir import FileLoc, Graph, InputError, IntType, ParseError, Value, i1
-from axc.ir.dialects import hw, logic
+from axc.ir.dialects import hw, logic, seq
 from lark import Lark, Tree
 from lark.exceptions import UnexpectedInput
 
 from .logic_builder import FunctionBuilder
 
 __all__ = [
-    "FlatCell", "PortBits", "build_graph", "check_port_buses", "group_ports", "parse_text", "read_source",
+    "IMPLICIT_CLOCK", "FlatCell", "PortBits", "build_graph", "check_port_buses", "group_ports", "implicit_clock",
+    "parse_text", "read_source",
 ]
+
+IMPLICIT_CLOCK = "clk"
+"""The name of the clock port added to a netlist whose flip-flops have no clock of their own
+(`.latch in out` in BLIF, `DFF` in `.bench`): `clk`, else `clk_1`, `clk_2`, ... whichever no net
+of the file uses."""
 
 _BIT_NAME = re.compile(r"^(.+)\[(\d+)\]$")
 
@@ -35,7 +47,8 @@ class FlatCell:
     """The driver of net `out`.
 
     `kind` is "cover" (payload `(cubes, on_set)`), "table" (payload: truth-table int),
-    "gate" (payload: a logic op class applied to the fan-ins as they are) or "buf".
+    "gate" (payload: a logic op class applied to the fan-ins as they are), "buf", or "latch"
+    (a rising-edge flip-flop: fan-in its data net, payload its init bit).
     """
 
     kind: str
@@ -114,6 +127,15 @@ def group_ports(names: Sequence[str]) -> list[PortBits]:
     return ports
 
 
+def implicit_clock(nets: Sequence[str]) -> str:
+    """A clock port name no net in `nets` uses, neither as a scalar nor as a vector (`clk[0]`)."""
+    taken = set(nets) | {m.group(1) for n in nets if (m := _BIT_NAME.match(n))}
+    name, k = IMPLICIT_CLOCK, 1
+    while name in taken:
+        name, k = f"{IMPLICIT_CLOCK}_{k}", k + 1
+    return name
+
+
 def check_port_buses(ports: Sequence[tuple[str, FileLoc]], max_width: int, source: str | None = None) -> None:
     """A located error (at the bus's first bit) when bit names `a[0] .. a[N-1]` form a port wider
     than `max_width` bits (`--max-bus-width`)."""
@@ -130,8 +152,11 @@ def build_graph(
     outputs: Sequence[tuple[str, FileLoc]],
     cells: Sequence[FlatCell],
     source: str | None = None,
+    clock: str | None = None,
 ) -> Graph:
-    """A "hw" graph for the netlist (see the module docstring); `InputError` on a broken one."""
+    """A "hw" graph for the netlist (see the module docstring); `InputError` on a broken one.
+    Flip-flops ("latch" cells) are clocked by net `clock`, a primary input or, when no input has
+    that name, a new last input port."""
     graph = Graph(name, "hw")
     values: dict[str, Value] = {}
     input_locs: dict[str, FileLoc] = {}
@@ -147,6 +172,20 @@ def build_graph(
         else:
             values[port.name] = value
 
+    latches = [i for i, c in enumerate(cells) if c.kind == "latch"]
+    if latches and clock is None:
+        raise ValueError("flip-flops need a clock net")
+    if latches and clock not in values:
+        values[clock] = graph.add_input(clock, i1)
+    if latches and values[clock].owner is not None:
+        raise InputError(f"the clock '{clock}' is a bit of a vector port: a clock must be a one-bit port",
+                         cells[latches[0]].loc, source=source)
+    registers: dict[int, seq.RegOp] = {}
+    for index in latches:
+        cell = cells[index]
+        attrs = {"name": cell.out, "init": 1} if cell.payload else {"name": cell.out}
+        registers[index] = graph.create(seq.RegOp, [values[clock]], [i1], attrs, cell.loc, [cell.out])
+
     driver: dict[str, int] = {}
     for index, cell in enumerate(cells):
         if cell.out in input_locs:
@@ -160,6 +199,9 @@ def build_graph(
 
     builder = FunctionBuilder(graph)
     state = bytearray(len(cells))
+    for index, reg in registers.items():
+        values[cells[index].out] = reg.result
+        state[index] = 2
     for start in range(len(cells)):
         if state[start]:
             continue
@@ -183,6 +225,13 @@ def build_graph(
             if state[c] == 1:
                 values[cells[c].out] = _build_cell(builder, cells[c], values)
                 state[c] = 2
+
+    for index, reg in registers.items():
+        cell = cells[index]
+        data = values.get(cell.ins[0])
+        if data is None:
+            raise InputError(f"signal '{cell.ins[0]}' is used but never driven", cell.loc, source=source)
+        graph.create(seq.NextOp, [reg.result, data], [], {}, cell.loc)
 
     out_values: list[Value] = []
     out_names: list[str] = []

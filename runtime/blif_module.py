@@ -6,6 +6,10 @@ unique). Each gate becomes one `.names` cover, the smaller of the ON- and OFF-se
 truth table (`blif_text.gate_cover`); and/or/xor gates wider than `MAX_NAMES_INPUTS` become a
 tree of such covers. Word-level ops must be lowered first (`lower-word`). The BLIF backend
 writes files with it, and `resynth` hands circuits to ABC with it.
+
+Registers become one `.latch D Q re CLOCK INIT` per bit on the graph's clock port, with an
+enable and a synchronous reset folded into D as covers (`D = srst ? value : en ? d : q`); a
+register with an asynchronous reset is refused (see `register_nets`).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import re
 
 from axc.ir import Graph, InputError, Module, Op, Value
-from axc.ir.dialects import hw, logic
+from axc.ir.dialects import hw, logic, seq
 
 from .blif_text import BlifWriter, gate_cover
 from .cover import smallest_cover
 from .net_naming import Namer, NetNames, source_label
+from .register_nets import RegisterBit, bit_nets, register_bits, writable_clock
 
 __all__ = ["MAX_NAMES_INPUTS", "legal_net", "module_blif", "op_cover"]
 
@@ -71,22 +76,44 @@ def _chunks(blif: BlifWriter, namer: Namer, name: str, nets: list[str], core_gat
     return nets
 
 
+def _next_net(blif: BlifWriter, namer: Namer, flop: RegisterBit) -> str:
+    """The net a flip-flop loads: its data with the enable and synchronous reset folded in."""
+    net = flop.d
+    if flop.enable is not None:
+        held = namer.take(f"{flop.q}_en")
+        blif.gate("logic.mux", [flop.enable, net, flop.q], held)
+        net = held
+    if flop.srst is not None:
+        reset = namer.take(f"{flop.q}_srst")
+        if flop.srst_value:
+            blif.gate("logic.or", [flop.srst, net], reset)
+        else:
+            blif.names([flop.srst, net, reset], ["01"])
+        net = reset
+    return net
+
+
 def _graph(blif: BlifWriter, graph: Graph) -> None:
+    clock = writable_clock(graph, "BLIF")
     namer = Namer(legal_net)
     port_namer = Namer(legal_port)
     port_namer.taken = namer.taken
     names = NetNames.of(graph, namer, lambda v: None, port_namer)
     ref = names.ref
+    flops, q_bits = register_bits(graph, names, namer)
 
     def bits(ports: list[tuple[str, int]]) -> list[str]:
         return [p if w == 1 else f"{p}[{i}]" for p, w in ports for i in range(w)]
 
     blif.model(legal_net(graph.name), bits(names.inputs), bits(names.outputs))
     for op in graph.topo_order():
+        if isinstance(op, seq.RegOp | seq.NextOp):
+            continue
         if isinstance(op, hw.SplitOp | hw.JoinOp):
-            if isinstance(op, hw.SplitOp) and op.operand(0).owner is not None:
+            if isinstance(op, hw.SplitOp) and not isinstance(op.operand(0).owner, seq.RegOp | None):
                 raise InputError("hw.split of an internal word: lower word-level ops first", op.loc)
-            if isinstance(op, hw.JoinOp) and ref[op.result] not in dict(names.outputs):
+            if isinstance(op, hw.JoinOp) and ref[op.result] not in dict(names.outputs) \
+                    and not all(u.op is graph.output_op or isinstance(u.op, seq.NextOp) for u in op.result.uses):
                 raise InputError("hw.join outside an output port: lower word-level ops first", op.loc)
             continue
         operands = [ref[v] for v in op.operands]
@@ -97,8 +124,14 @@ def _graph(blif: BlifWriter, graph: Graph) -> None:
             continue
         blif.names([*operands, ref[op.result]], *op_cover(op))
     for target, v in names.extra:
+        if v.type.width > 1 and (v in q_bits or v.owner is None):
+            for i, bit in enumerate(bit_nets(v, names, q_bits)):
+                blif.names([bit, f"{target}[{i}]"], ["1"])
+            continue
         _check_bit(v)
         blif.names([ref[v], target], ["1"])
+    for flop in flops:
+        blif.statement(".latch", [_next_net(blif, namer, flop), flop.q, "re", ref[clock], str(flop.init)])
     blif.end()
 
 

@@ -92,9 +92,9 @@ def test_c17_bench_differs_from_a_mutant() -> None:
     assert not result.equivalent and result.outputs["N22"][0] != result.outputs["N22"][1]
 
 
-def test_dff_is_refused_with_location() -> None:
-    with pytest.raises(InputError, match=r"sequential elements \(DFF\)") as exc:
-        parse_bench("INPUT(a)\nOUTPUT(q)\nq = DFF(a)\n", "s27.bench")
+def test_latch_cell_is_refused_with_location() -> None:
+    with pytest.raises(InputError, match=r"level-sensitive latches \(LATCH\)") as exc:
+        parse_bench("INPUT(a)\nOUTPUT(q)\nq = LATCH(a)\n", "s27.bench")
     assert exc.value.render().startswith("s27.bench:3:5: error:")
 
 

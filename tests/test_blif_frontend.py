@@ -167,11 +167,11 @@ def located(exc: pytest.ExceptionInfo, line: int) -> str:
     return exc.value.message
 
 
-def test_latch_is_refused_with_location() -> None:
+def test_latch_on_a_derived_clock_is_refused_with_location() -> None:
     text = ".model s\n.inputs d\n.outputs q\n.latch d q re clk 0\n.end\n"
     with pytest.raises(InputError) as exc:
         parse_blif(text, "seq.blif")
-    assert "sequential elements (.latch) are not supported" in located(exc, 4)
+    assert "the clock 'clk' of latch 'q' is not a primary input" in located(exc, 4)
     assert exc.value.render().startswith("seq.blif:4:1: error:")
 
 
