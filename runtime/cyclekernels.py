@@ -2,8 +2,9 @@
 
 `run_cycles` runs the whole cycle loop of one clocked design on a range of trace words: per
 cycle it loads the data inputs, applies asynchronous resets to the register state, evaluates the
-combinational core with `simkernels.eval_gates`, samples the primary outputs and computes every
-register's next value (asynchronous reset, else synchronous reset, else enable, else `d`).
+program (the combinational core, then every register's next value: `axc.runtime.cycleprogram`)
+with `simkernels.eval_gates_with`, samples the primary outputs, and copies the next values onto
+the state (the clock edge).
 `run_cycles_parallel` gives each thread its own words: traces are independent, so threads never
 meet inside the cycle loop. `pack_cycles`/`gather_cycles` convert integers per (cycle, trace)
 to packed rows per cycle and back.
@@ -14,101 +15,70 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .simkernels import ONES, eval_gates
+from .simkernels import ONES, eval_gates_with, lut_scratch
 
 __all__ = ["gather_cycles", "pack_cycles", "run_cycles", "run_cycles_parallel"]
 
 
 @njit(cache=True)
-def run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, regs, reg_masks,
-               out_sigs, out_masks, out, w0, w1):
+def run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
+               init, arst, arst_value, out_sigs, out_masks, out, w0, w1):
     """Simulate every cycle of `stim` (cycles × n_data_bits × n_words) on words [w0, w1).
 
-    The program is NOT/BUF-free (`simgraph.compile_fast`): signals 0/1 are constants, then the
-    data input bits, then one bit per register (its value this cycle), then the gates in order.
-    `regs[j]` = (d, enable, sync reset, async reset) signals of state bit j (-1: absent) and
-    `reg_masks[j]` = (d inversion, enable inversion, sync reset inversion, sync reset value,
-    async reset value, init), each 0 or all ones. Writes out[t, o, w] = output bit o in cycle t,
-    sampled after the logic settles and before the clock edge.
+    The program (`axc.runtime.cycleprogram`): signals 0/1 are constants, then the data input
+    bits, then `n_state` state bits, then the gates; the next value of state bit j is signal
+    `next_first + j`. `init[j]` is state bit j before the first edge; row k of `arst` names a
+    state bit and its asynchronous reset input, which forces it to `arst_value[k]` while 1.
+    Writes out[t, o, w] = output bit o in cycle t, sampled after the logic settles and before
+    the clock edge.
     """
     n_cycles = stim.shape[0]
     n_data = stim.shape[1]
-    n_state = regs.shape[0]
     width = w1 - w0
-    base = 2 + n_data + n_state
+    q0 = 2 + n_data
+    base = q0 + n_state
     order = np.arange(codes.size)
+    scratch = lut_scratch(order, codes, fanin_ptr, lut_ptr, width)
     sig = np.empty((n_signals, width), dtype=np.uint64)
-    nxt = np.empty((n_state, width), dtype=np.uint64)
     for w in range(width):
         sig[0, w] = 0
         sig[1, w] = ONES
     for j in range(n_state):
         for w in range(width):
-            sig[2 + n_data + j, w] = reg_masks[j, 5]
+            sig[q0 + j, w] = init[j]
     for t in range(n_cycles):
         for i in range(n_data):
             for w in range(width):
                 sig[2 + i, w] = stim[t, i, w0 + w]
-        for j in range(n_state):
-            a = regs[j, 3]
-            if a >= 0:
-                q = 2 + n_data + j
-                v = reg_masks[j, 4]
-                for w in range(width):
-                    r = sig[a, w]
-                    sig[q, w] = (sig[q, w] & ~r) | (v & r)
-        eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width)
+        for k in range(arst.shape[0]):
+            q = q0 + arst[k, 0]
+            a = arst[k, 1]
+            v = arst_value[k]
+            for w in range(width):
+                r = sig[a, w]
+                sig[q, w] = (sig[q, w] & ~r) | (v & r)
+        eval_gates_with(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width, scratch)
         for o in range(out_sigs.size):
             s = out_sigs[o]
             m = out_masks[o]
             for w in range(width):
                 out[t, o, w0 + w] = sig[s, w] ^ m
         for j in range(n_state):
-            _next_state(sig, nxt, j, 2 + n_data + j, regs, reg_masks, width)
-        for j in range(n_state):
             for w in range(width):
-                sig[2 + n_data + j, w] = nxt[j, w]
-
-
-@njit(cache=True, inline="always")
-def _next_state(sig, nxt, j, q, regs, reg_masks, width):
-    """Register bit j after the edge: async reset, else sync reset, else enable ? d : q."""
-    d = regs[j, 0]
-    dm = reg_masks[j, 0]
-    for w in range(width):
-        nxt[j, w] = sig[d, w] ^ dm
-    e = regs[j, 1]
-    if e >= 0:
-        em = reg_masks[j, 1]
-        for w in range(width):
-            x = sig[e, w] ^ em
-            nxt[j, w] = (nxt[j, w] & x) | (sig[q, w] & ~x)
-    s = regs[j, 2]
-    if s >= 0:
-        sm = reg_masks[j, 2]
-        sv = reg_masks[j, 3]
-        for w in range(width):
-            x = sig[s, w] ^ sm
-            nxt[j, w] = (nxt[j, w] & ~x) | (sv & x)
-    a = regs[j, 3]
-    if a >= 0:
-        av = reg_masks[j, 4]
-        for w in range(width):
-            x = sig[a, w]
-            nxt[j, w] = (nxt[j, w] & ~x) | (av & x)
+                sig[q0 + j, w] = sig[next_first + j, w]
 
 
 @njit(cache=True, parallel=True)
-def run_cycles_parallel(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, regs,
-                        reg_masks, out_sigs, out_masks, out, n_chunks):
+def run_cycles_parallel(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
+                        init, arst, arst_value, out_sigs, out_masks, out, n_chunks):
     """`run_cycles` with the words split into `n_chunks` contiguous ranges, one per task."""
     n_words = stim.shape[2]
     for c in prange(n_chunks):
         w0 = c * n_words // n_chunks
         w1 = (c + 1) * n_words // n_chunks
         if w1 > w0:
-            run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, regs,
-                       reg_masks, out_sigs, out_masks, out, w0, w1)
+            run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
+                       init, arst, arst_value, out_sigs, out_masks, out, w0, w1)
 
 
 @njit(cache=True)

@@ -15,7 +15,8 @@ and the primary outputs are sampled (what a testbench sees just before the risin
 edge every register loads `arst_value` while its asynchronous reset is 1, else `srst_value`
 while its synchronous reset is 1, else `d` when enabled (or without enable), else holds. The
 whole cycle loop runs in one numba kernel (`axc.runtime.cyclekernels`) on the NOT/BUF-free
-gate program of the logic simulator.
+gate program of the logic simulator, extended by the registers' next-state gates
+(`axc.runtime.cycleprogram`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from axc.ir import InputError
 from axc.ir.views import ClockedCore, LogicView
 
 from . import cyclekernels as CK
-from . import simgraph as G
+from .cycleprogram import CycleProgram
 from .cyclestim import Stimulus, data_ports, reset_levels, unpack_port
-from .simkernels import ONES
 from .simvectors import tail_mask
 
 __all__ = ["CycleSimulator", "CycleTrace", "Stimulus", "reset_levels"]
@@ -81,52 +81,8 @@ class CycleSimulator:
         if tuple(view.input_ports) != self.data_ports + q_ports:
             raise InputError(f"the core's inputs {view.input_ports} are not the design's data inputs "
                              f"followed by the register values {list(self.data_ports + q_ports)}")
-        order = np.arange(view.n_gates, dtype=np.int64)
-        (self.codes, self.fanin_ptr, self.fanin, self.fmask, self.lut_ptr, self.lut_bits, outs, omask,
-         self.n_signals) = G.compile_fast(order, np.ascontiguousarray(view.codes, dtype=np.int8),
-                                          np.ascontiguousarray(view.fanin_ptr, dtype=np.int64),
-                                          np.ascontiguousarray(view.fanin, dtype=np.int64),
-                                          np.ascontiguousarray(view.lut_ptr, dtype=np.int64),
-                                          np.ascontiguousarray(view.lut_bits, dtype=np.uint8),
-                                          view.first_gate_signal, view.n_signals,
-                                          np.ascontiguousarray(view.outputs, dtype=np.int64))
-        rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        lo = 0
-        for name, width in view.output_ports:
-            rows[name] = (outs[lo:lo + width], omask[lo:lo + width])
-            lo += width
+        self.program = CycleProgram.build(cut, view, sum(w for _, w in self.data_ports))
         self.output_ports = tuple(cut.output_ports)
-        n_out = sum(w for _, w in self.output_ports)
-        self.out_sigs = np.ascontiguousarray(outs[:n_out])
-        self.out_masks = np.ascontiguousarray(omask[:n_out])
-        self.regs, self.reg_masks = self._register_tables(rows)
-
-    def _register_tables(self, rows: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        """Per state bit: (d, enable, sync reset, async reset) signals and their masks/values."""
-        n_state = self.cut.n_state_bits
-        regs = np.full((n_state, 4), -1, dtype=np.int64)
-        masks = np.zeros((n_state, 6), dtype=np.uint64)
-        input_bit = {}
-        lo = 2
-        for name, width in self.data_ports:
-            input_bit[name] = lo
-            lo += width
-        j = 0
-        for slot in self.cut.registers:
-            d_sigs, d_masks = rows[slot.d_port]
-            for b in range(slot.width):
-                regs[j, 0], masks[j, 0] = d_sigs[b], d_masks[b]
-                if slot.en_port:
-                    regs[j, 1], masks[j, 1] = rows[slot.en_port][0][0], rows[slot.en_port][1][0]
-                if slot.srst_port:
-                    regs[j, 2], masks[j, 2] = rows[slot.srst_port][0][0], rows[slot.srst_port][1][0]
-                    masks[j, 3] = ONES if (slot.srst_value or 0) >> b & 1 else 0
-                if slot.arst_port:
-                    regs[j, 3] = input_bit[slot.arst_port]
-                    masks[j, 4] = ONES if (slot.arst_value or 0) >> b & 1 else 0
-                masks[j, 5] = ONES if slot.init >> b & 1 else 0
-                j += 1
-        return regs, masks
 
     def run(self, stimulus: Stimulus, threads: int = 1) -> CycleTrace:
         """Simulate every cycle of every trace of `stimulus`; `threads` > 1 (0: every core numba
@@ -136,9 +92,10 @@ class CycleSimulator:
                              f"{list(self.data_ports)}")
         stim = np.ascontiguousarray(stimulus.words, dtype=np.uint64)
         n_words = stim.shape[2]
-        out = np.empty((stim.shape[0], self.out_sigs.size, n_words), dtype=np.uint64)
-        args = (self.codes, self.fanin_ptr, self.fanin, self.fmask, self.lut_ptr, self.lut_bits,
-                self.n_signals, stim, self.regs, self.reg_masks, self.out_sigs, self.out_masks, out)
+        out = np.empty((stim.shape[0], self.program.out_sigs.size, n_words), dtype=np.uint64)
+        p = self.program
+        args = (p.codes, p.fanin_ptr, p.fanin, p.fmask, p.lut_ptr, p.lut_bits, p.n_signals, stim, p.n_state,
+                p.next_first, p.init, p.arst, p.arst_value, p.out_sigs, p.out_masks, out)
         limit = numba.config.NUMBA_NUM_THREADS
         n_threads = min(limit if threads <= 0 else min(threads, limit), n_words)
         if n_threads <= 1:

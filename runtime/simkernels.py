@@ -18,7 +18,9 @@ __all__ = [
     "INVERTED_CODE",
     "eval_blocked",
     "eval_gates",
+    "eval_gates_with",
     "gather_ints",
+    "lut_scratch",
     "run_blocked",
     "run_parallel",
     "toggle_counts",
@@ -127,22 +129,58 @@ def _lut(sig, out, fanin, p, q, table, w0, w1, scratch):
 
 
 @njit(cache=True)
+def lut_scratch(order, codes, fanin_ptr, lut_ptr, width):
+    """The scratch words `eval_gates_with` needs for the LUTs among gates `order` over `width`
+    words (one row when there are none)."""
+    rows = 1
+    for g in order:
+        if CORE_OF_CODE[codes[g]] == K_LUT and fanin_ptr[g + 1] - fanin_ptr[g] <= MUX_TREE_MAX_INPUTS:
+            rows = max(rows, (lut_ptr[g + 1] - lut_ptr[g]) >> 1)
+    return np.empty((rows, max(width, 1)), dtype=np.uint64)
+
+
+@njit(cache=True)
 def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, w0, w1):
     """Evaluate gates `order` (topologically sorted) on words [w0, w1) of `sig`.
 
     `fmask[k]` (0 or all ones) inverts fan-in `k` as it is read (LUT fan-ins are never inverted
     this way: `compile_fast` folds their inversions into the table). Kernels that evaluate all
     words of an array call `eval_blocked` instead: a literal `0` for `w0` would compile a second
-    specialisation of this function.
+    specialisation of this function. Kernels that call it again and again on few words allocate
+    the LUT scratch once (`lut_scratch`) and call `eval_gates_with`.
     """
-    scratch = np.empty((0, 0), dtype=np.uint64)
+    if lut_bits.size:
+        scratch = lut_scratch(order, codes, fanin_ptr, lut_ptr, w1 - w0)
+    else:
+        scratch = np.empty((1, 1), dtype=np.uint64)
+    eval_gates_with(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, w0, w1, scratch)
+
+
+@njit(cache=True)
+def eval_gates_with(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, w0, w1, scratch):
+    """`eval_gates` with the LUT scratch given (from `lut_scratch`, at least w1 − w0 words)."""
     for g in order:
         code = codes[g]
         core = CORE_OF_CODE[code]
         p = fanin_ptr[g]
         q = fanin_ptr[g + 1]
         out = base + g
-        if core == K_BUF:
+        if q - p == 2 and K_AND <= core <= K_XOR:  # the common case first, without the n-ary loop
+            a = fanin[p]
+            b = fanin[p + 1]
+            ma = fmask[p]
+            mb = fmask[p + 1]
+            m = ONES if INVERTED_CODE[code] else np.uint64(0)
+            if core == K_AND:
+                for w in range(w0, w1):
+                    sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
+            elif core == K_OR:
+                for w in range(w0, w1):
+                    sig[out, w] = ((sig[a, w] ^ ma) | (sig[b, w] ^ mb)) ^ m
+            else:
+                for w in range(w0, w1):
+                    sig[out, w] = sig[a, w] ^ sig[b, w] ^ (ma ^ mb ^ m)
+        elif core == K_BUF:
             a = fanin[p]
             m = ~fmask[p] if INVERTED_CODE[code] else fmask[p]
             for w in range(w0, w1):
@@ -167,9 +205,6 @@ def eval_gates(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, s
                     z = sig[c, w] ^ mc
                     sig[out, w] = (x & y) | (z & (x | y))
         elif core == K_LUT:
-            rows = max(1, (lut_ptr[g + 1] - lut_ptr[g]) >> 1) if q - p <= MUX_TREE_MAX_INPUTS else 1
-            if scratch.shape[0] < rows or scratch.shape[1] < w1 - w0:
-                scratch = np.empty((rows, w1 - w0), dtype=np.uint64)
             _lut(sig, out, fanin, p, q, lut_bits[lut_ptr[g]:lut_ptr[g + 1]], w0, w1, scratch)
         else:
             for w in range(w0, w1):

@@ -26,6 +26,7 @@ __all__ = ["read_vcd"]
 _REF = re.compile(r"^(?P<name>[^\[\s]+)\s*(?:\[\s*(?P<msb>-?\d+)\s*(?::\s*(?P<lsb>-?\d+)\s*)?\])?$")
 _SKIPPED = {"$date", "$version", "$timescale", "$comment"}
 _BODY_KEYWORDS = {"$dumpvars", "$dumpall", "$dumpon", "$dumpoff", "$end"}
+_KEYWORDS = _SKIPPED | _BODY_KEYWORDS | {"$var", "$scope", "$upscope", "$enddefinitions"}
 _SCALAR = set("01xXzZ")
 _TO_BINARY = str.maketrans("xXzZ", "0000")
 
@@ -64,7 +65,7 @@ class _Tokens:
         """The tokens of a `$keyword ... $end` section (the keyword already read)."""
         start, body = self.line, []
         while (tok := self.next()) != "$end":
-            if tok is None:
+            if tok is None or (tok in _KEYWORDS and keyword not in _SKIPPED):
                 raise self.error(f"{keyword} without $end", start)
             body.append(tok)
         return body
@@ -203,7 +204,7 @@ def _body(toks: _Tokens, slots: dict[str, list[tuple[int, int, int]]], clock_cod
                 raise toks.error(f"value change '{tok}' has no identifier code")
         elif kind in "bBrR":
             code = toks.next()
-            if code is None or code.startswith(("$", "#")):
+            if code is None:
                 raise toks.error(f"value change '{tok}' has no identifier code")
             bits = tok[1:]
             if kind in "rR":
