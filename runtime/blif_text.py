@@ -75,6 +75,24 @@ def _malformed(what: str, filename: str, line: int, col: int, text: str) -> Pars
     return ParseError(f"malformed BLIF: {what}", FileLoc(filename, line, col), source=text)
 
 
+def _continued(lines: list[str], i: int, raw: str) -> tuple[str, list[str], int]:
+    """The code of the statement that starts with line `raw` (comments dropped, `\\` continuations
+    joined with a space), its physical lines, and the index of the line after it. Linear in the
+    statement's length, however many lines it continues over."""
+    parts = [raw.split("#", 1)[0] if "#" in raw else raw]
+    source = [raw]
+    last = 0  # the last part with text: the one whose end says whether the statement continues
+    while parts[last].rstrip().endswith("\\"):
+        parts[last] = parts[last].rstrip()[:-1] + " "
+        if i < len(lines):
+            source.append(lines[i])
+            parts.append(lines[i].split("#", 1)[0])
+            i += 1
+            if parts[-1].strip():
+                last = len(parts) - 1
+    return "".join(parts), source, i
+
+
 def read_blif_models(text: str, filename: str = "<string>") -> list[BlifModel]:
     """The models of a BLIF text, statement by statement (see the module docstring)."""
     lines = text.splitlines()
@@ -87,14 +105,7 @@ def read_blif_models(text: str, filename: str = "<string>") -> list[BlifModel]:
         first = i
         raw = lines[i]
         i += 1
-        code = raw.split("#", 1)[0] if "#" in raw else raw
-        source = [raw]
-        while code.rstrip().endswith("\\"):
-            code = code.rstrip()[:-1] + " "
-            if i < len(lines):
-                source.append(lines[i])
-                code += lines[i].split("#", 1)[0]
-                i += 1
+        code, source, i = _continued(lines, i, raw)
         words = code.split()
         if not words:
             continue
