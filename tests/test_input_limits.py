@@ -18,6 +18,7 @@ import onnx
 import pytest
 from axc.frontend import limits
 from axc.ir import InputError
+from axc.runtime.blif_text import read_blif_models
 from onnx import TensorProto, helper, numpy_helper
 
 from axc.cli import main
@@ -104,6 +105,14 @@ def test_blif_flattened_nets_are_counted_before_flattening(tmp_path: Path,
     started = time.perf_counter()
     _refused(huge, capsys, "4:9", "--max-total-bits")
     assert time.perf_counter() - started < 2
+
+
+def test_blif_continued_statement_is_read_in_linear_time(tmp_path: Path) -> None:
+    names = " \\\n".join(f"a{i}" for i in range(200_000))
+    started = time.perf_counter()
+    models = read_blif_models(f".model m\n.inputs {names}\n.outputs y\n.names a0 y\n1 1\n.end\n")
+    assert len(models[0].statements[0].words) == 200_000
+    assert time.perf_counter() - started < 5  # was quadratic: minutes
 
 
 # -- .bench ----------------------------------------------------------------------------------
@@ -266,6 +275,19 @@ def test_ir_sidecar_shape_is_checked_before_decompressing(network_ir: Path,
     assert f"tensor resource '{name}' is float32[100000000] in the sidecar" in headline
     assert headline.startswith(f"{network_ir}:3:"), headline
     assert time.perf_counter() - started < 1
+
+
+def test_ir_sidecar_without_the_data_its_header_declares(network_ir: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    name = network_ir.read_text().split('dense_resource<"', 1)[1].split('"', 1)[0]
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (1000,)})
+    with zipfile.ZipFile(network_ir.with_name("net.ir.npz"), "w") as side:
+        side.writestr(f"{name}.npy", header.getvalue())
+    capsys.readouterr()
+    assert main([str(network_ir), "-q", "-o", str(network_ir.with_name("again.ir"))]) == 1
+    headline = capsys.readouterr().err.splitlines()[0]
+    assert headline.startswith(f"{network_ir.with_name('net.ir.npz')}:1:1: error: cannot read '{name}'"), headline
 
 
 # -- Verilog ---------------------------------------------------------------------------------
