@@ -7,7 +7,7 @@ the file declares, before the thing it declares is built.
 | `MAX_BUS_WIDTH` 2^20 | `max_bus_width` / `--max-bus-width N` | the widest Verilog port, net, expression or literal; a BLIF/`.bench` port bus formed from indexed names `a[0] .. a[N-1]`; the fan-in of one `.bench` gate; an `iN` type of the IR text |
 | `MAX_TOTAL_BITS` 2^24 | `max_total_bits` / `--max-total-bits N` | the bits of all nets one Verilog design declares; the nets of a BLIF netlist once its `.subckt` instances are flattened (counted before flattening); rows x inputs of one BLIF cover; the nets of a `.bench` file |
 | `MAX_DEPTH` 64 | `max_depth` / `--max-depth N` | Verilog instance nesting; BLIF `.subckt` nesting; ONNX subgraph nesting (If/Loop/Scan bodies); lists and dictionaries nested in one IR attribute value |
-| `MAX_TENSOR_ELEMENTS` 2^28 | `max_tensor_elements` / `--max-tensor-elements N` | the elements of one tensor: ONNX initializers, `Constant` values, declared and inferred shapes (a Reshape target, a kernel_shape that infers a huge output); IR tensor types, dense and sidecar tensors |
+| `MAX_TENSOR_ELEMENTS` 2^28 | `max_tensor_elements` / `--max-tensor-elements N` | the elements of one tensor: ONNX initializers, `Constant` values, declared and inferred shapes (a Reshape target, a kernel_shape that infers a huge output); the bytes ONNX external data may supply (8 per element); IR tensor types, dense and sidecar tensors |
 | `MAX_NODES` 2^24 | `max_nodes` / `--max-nodes N` | the nodes of an ONNX model (subgraphs included); the ops of an IR file |
 
 An option given to `load` (or its flag) wins over the default. The defaults are read when a file
@@ -16,6 +16,13 @@ is loaded, so a program may also raise them for every later load:
 (`IntType.MAX_WIDTH`, the top of the `max_bus_width` range); these bound what text from outside
 may ask for. `RANGES` gives the values each option accepts; the command line checks them before
 anything runs (exit 2).
+
+Frontends call `Limits.of(options)`. The Verilog frontend, whose checks sit far from its options,
+runs under `using(...)` and reads `current()`. The IR text reader lives in `axc.ir`, which imports
+nothing of the frontends: it takes the values as loader options, which `axc.load` fills in from
+here (called directly, it falls back to `IntType.MAX_WIDTH` and `MAX_ATTR_DEPTH`). With
+`--frontend yosys` the limits bound the netlist Yosys writes (read back by the BLIF frontend), not
+Yosys' own work.
 """
 
 from __future__ import annotations
