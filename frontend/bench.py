@@ -86,7 +86,7 @@ def parse_bench(text: str, filename: str = "<string>", options: dict[str, Any] |
             if kind == "DFF":
                 if len(args) != 1:
                     raise InputError(f"DFF takes one input, got {len(args)}", kind_loc, source=text)
-                cells.append(FlatCell("latch", args, str(out), False, loc))
+                cells.append(FlatCell("latch", args, str(out), (False, None, False), loc))
                 _check_size(len(inputs) + len(cells), 0, limits, loc, text)
                 continue
             cls = _GATES.get(kind)

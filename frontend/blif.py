@@ -13,13 +13,17 @@ its output. Type `re` (rising edge) takes `control` as the clock, which must be 
 without a type and control (or with control `NIL`) the latch runs on the implicit global clock of
 SIS, for which a clock input port `clk` is added (`clk_1`, `clk_2`, ... when a net already has
 that name). `init` 0 or 1 is the value before the first edge; 2 (don't care), 3 (unknown) and no
-init read as 0. Refused with the latch's location: falling-edge (`fe`) flip-flops, level-sensitive
-latches (`ah`, `al`), asynchronous latches (`as`), `.mlatch`, and latches on two different clocks
-(one clock per design).
+init read as 0. Yosys' flip-flop cells as `write_blif` writes them are read too: `.subckt
+$_DFF_P_ C= D= Q=` and, with an asynchronous reset `R` to 0 or 1 (active high `$_DFF_PP0_`
+`$_DFF_PP1_`, active low `$_DFF_PN0_` `$_DFF_PN1_`), a register with that reset. Refused with the
+latch's location: falling-edge (`fe`, `$_DFF_N..._`) flip-flops, level-sensitive latches (`ah`,
+`al`, `$_DLATCH_..._`), asynchronous latches (`as`), `.mlatch`, other Yosys flip-flop cells, and
+latches on two different clocks (one clock per design).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +46,9 @@ _IGNORED_DIRECTIVES = frozenset({
 
 
 _INITS = ("0", "1", "2", "3")
+_YOSYS_FLOP = re.compile(r"\$_DFF_P_|\$_DFF_P([PN])([01])_")
+"""Yosys' rising-edge flip-flop cells the reader takes: plain, or with an asynchronous reset
+(polarity, value)."""
 _LATCH_TYPES = {
     "fe": "falling-edge flip-flops ('fe') are not supported: axc-opt registers load on the rising "
           "clock edge ('re')",
@@ -96,6 +103,9 @@ class _Reader:
                 if not stmt.words:
                     raise self.error("'.subckt' needs a model name", stmt, cls=ParseError)
                 callee = stmt.words[0]
+                if callee.startswith(("$_DFF", "$_DLATCH", "$_SDFF", "$_ALDFF", "$_SR_")):
+                    model.cells.append(self.yosys_flop(stmt, callee))
+                    continue
                 model.instances.append((callee, self.pins(stmt, stmt.words[1:]), self.loc(stmt, callee)))
             elif keyword in (".barbuf", ".conn"):
                 if len(stmt.words) != 2:
@@ -131,7 +141,33 @@ class _Reader:
                 raise self.error(f"unknown latch type '{kind}' (re, fe, ah, al or as)", stmt, kind)
             if control != "NIL":
                 ins = (data, control)
-        return FlatCell("latch", ins, out, init == "1", self.loc(stmt))
+        return FlatCell("latch", ins, out, (init == "1", None, False), self.loc(stmt))
+
+    def yosys_flop(self, stmt: BlifStatement, cell: str) -> FlatCell:
+        """A "latch" cell for Yosys' `$_DFF_P_` / `$_DFF_P[PN][01]_` (clock C, data D, output Q,
+        asynchronous reset R); other Yosys flip-flop and latch cells are refused."""
+        match = _YOSYS_FLOP.fullmatch(cell)
+        if match is None:
+            if cell.startswith("$_DLATCH") or cell.startswith("$_SR_"):
+                raise self.error(f"'{cell}' is a level-sensitive latch: only rising-edge flip-flops are supported",
+                                 stmt, cell)
+            if re.match(r"\$_(DFF|DFFE|SDFF|SDFFE|SDFFCE|DFFSR|DFFSRE|ALDFF|ALDFFE)_N", cell):
+                raise self.error(f"'{cell}' is a falling-edge flip-flop: axc-opt registers load on the rising "
+                                 "clock edge", stmt, cell)
+            raise self.error(f"Yosys cell '{cell}' is not supported: map flip-flops with 'dfflegalize -cell "
+                             "$_DFF_P_ 01 -cell $_DFF_P??_ 0'", stmt, cell)
+        pins = dict(self.pins(stmt, stmt.words[1:]))
+        needed = ("C", "D", "Q", "R") if match.group(1) else ("C", "D", "Q")
+        for pin in pins:
+            if pin not in needed:
+                raise self.error(f"'{cell}' has no pin '{pin}'", stmt, f"{pin}=")
+        missing = [p for p in needed if p not in pins]
+        if missing:
+            raise self.error(f"pin '{missing[0]}' of '{cell}' is not connected", stmt, cell)
+        if not match.group(1):
+            return FlatCell("latch", (pins["D"], pins["C"]), pins["Q"], (False, None, False), self.loc(stmt))
+        return FlatCell("latch", (pins["D"], pins["C"], pins["R"]), pins["Q"],
+                        (False, int(match.group(2)), match.group(1) == "N"), self.loc(stmt))
 
     def names(self, model: _Model, stmt: BlifStatement) -> None:
         if not stmt.words:

@@ -7,7 +7,9 @@ dependency order, and restores vector ports: bits named `a[0] a[1] ...` (all ind
 clash with a scalar port) become one `iN` port `a`, reached through `hw.split` / built with
 `hw.join`; each bit keeps its name as the value name.
 
-A flip-flop is a `FlatCell` of kind "latch" (fan-in: its data net; payload: its init bit): it
+A flip-flop is a `FlatCell` of kind "latch" (fan-in: its data net, then its clock net when
+named, then an asynchronous reset net; payload: its init bit, the value the reset sets and
+whether the reset is active low): it
 becomes a one-bit register (`seq.reg` named after its output net, `seq.next` of its data) on the
 clock `build_graph` is given, so loops through flip-flops are not combinational cycles. A clock
 that is not a primary input is added as the last input port (the implicit clock of SIS BLIF and
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axc.ir import FileLoc, Graph, InputError, IntType, ParseError, Value, i1
+from axc.ir import FileLoc, Graph, InputError, IntType, ParseError, Value, VerifyError, i1
 from axc.ir.dialects import hw, logic, seq
 from lark import Lark, Tree
 from lark.exceptions import UnexpectedInput
@@ -48,7 +50,8 @@ class FlatCell:
 
     `kind` is "cover" (payload `(cubes, on_set)`), "table" (payload: truth-table int),
     "gate" (payload: a logic op class applied to the fan-ins as they are), "buf", or "latch"
-    (a rising-edge flip-flop: fan-in its data net, payload its init bit).
+    (a rising-edge flip-flop: fan-in its data net, its clock net when named and an active-high
+    asynchronous reset; payload `(init, reset value or None, reset active low)`).
     """
 
     kind: str
@@ -183,7 +186,7 @@ def build_graph(
     registers: dict[int, seq.RegOp] = {}
     for index in latches:
         cell = cells[index]
-        attrs = {"name": cell.out, "init": 1} if cell.payload else {"name": cell.out}
+        attrs = {"name": cell.out, "init": 1} if cell.payload[0] else {"name": cell.out}
         registers[index] = graph.create(seq.RegOp, [values[clock]], [i1], attrs, cell.loc, [cell.out])
 
     driver: dict[str, int] = {}
@@ -232,6 +235,19 @@ def build_graph(
         if data is None:
             raise InputError(f"signal '{cell.ins[0]}' is used but never driven", cell.loc, source=source)
         graph.create(seq.NextOp, [reg.result, data], [], {}, cell.loc)
+        if len(cell.ins) > 2:
+            reset = values.get(cell.ins[2])
+            if reset is None:
+                raise InputError(f"signal '{cell.ins[2]}' is used but never driven", cell.loc, source=source)
+            if cell.payload[2]:
+                reset = builder.invert(reset, cell.loc)
+            reg.set_operands([values[clock], reset])
+            reg.set_attr("arst_value", int(cell.payload[1]))
+    if registers:
+        try:
+            seq.check_clocking(graph)
+        except VerifyError as exc:
+            raise InputError(exc.message, exc.loc, source=source) from None
 
     out_values: list[Value] = []
     out_names: list[str] = []

@@ -4,7 +4,14 @@ Yosys reads the file, flattens the hierarchy from the top module (`options["top"
 one Yosys finds), synthesises it to simple gates, ties undriven bits to 0 and writes BLIF,
 which `axc.frontend.blif` imports (vector ports come back as `iN` ports). What the built-in
 frontend refuses (division, functions, memories read combinationally, SystemVerilog, ...)
-loads this way. Sequential designs are refused: the BLIF would hold latches.
+loads this way.
+
+Clocked designs: `dfflegalize` maps every flip-flop Yosys infers (`$dff`, `$dffe`, `$sdff`,
+`$sdffe`, `$adff`, ...) onto `$_DFF_P_` (written as `.latch D Q re C INIT`, enables and
+synchronous resets turned into logic in front of it) or `$_DFF_P[PN][01]_` (written as a
+`.subckt`), which keeps an asynchronous reset as a reset of the register. The BLIF reader
+refuses what is left with a precise message, located at the user's line where Yosys names it:
+falling-edge clocks (`fe`, `$_DFF_N..._`), level-sensitive latches (`ah`/`al`) and several clocks.
 
 Yosys sees only copies: the files the input reads (`` `include ``, `$readmemh`/`$readmemb`)
 are checked and copied by `yosys_confine.confined_sources` (inside the input's folder, or under
@@ -39,8 +46,9 @@ def yosys_script(source: str, top: str | None) -> str:
         "proc",
         f"synth -flatten {select_top}",
         "setundef -undriven -zero",
+        "dfflegalize -cell $_DFF_?_ 01 -cell $_DFF_???_ 0 -cell $_DLATCH_?_ 01",
         "opt_clean -purge",
-        "write_blif out.blif",
+        "write_blif -attr out.blif",
         "",
     ])
 
@@ -63,19 +71,32 @@ def load_verilog_via_yosys(path: str, options: dict[str, Any] | None = None) -> 
     except InputError as err:
         raise _located(err, str(path), text) from None
     blif = result.outputs["out.blif"]
-    cells = sorted(set(re.findall(r"^\.subckt\s+(\S+)", blif, re.MULTILINE)))
-    if re.search(r"^\.latch\b", blif, re.MULTILINE) or any(
-            re.search(r"DFF|LATCH|_SR_", c) for c in cells):
-        raise InputError("sequential logic (flip-flops or latches) is not supported: axc-opt "
-                         "reads combinational circuits", FileLoc(str(path), 1, 1), source=text)
+    cells = sorted(c for c in set(re.findall(r"^\.subckt\s+(\S+)", blif, re.MULTILINE))
+                   if not c.startswith(("$_DFF", "$_DLATCH")))
     if cells:
         raise InputError(f"Yosys left cells that are not logic: {', '.join(cells[:4])}",
                          FileLoc(str(path), 1, 1), source=text)
     blif_options = {k: v for k, v in options.items() if k not in ("frontend", "top", "genlib", "allow_read")}
-    module = parse_blif(blif, f"{path} (via Yosys)", blif_options)
+    try:
+        module = parse_blif(blif, f"{path} (via Yosys)", blif_options)
+    except InputError as err:
+        line = _user_line(blif, err.loc.line if err.loc is not None else 0, source)
+        raise InputError(err.message, FileLoc(str(path), line, 1), source=text) from None
     module.attributes["source"] = str(path)
     module.attributes["frontend"] = "yosys"
     return module
+
+
+def _user_line(blif: str, line: int, source: str) -> int:
+    """The line of the user's file that Yosys names (`.attr src "input.v:L.C-..."`) for the BLIF
+    statement at `line`; 1 when it names none."""
+    for text in blif.splitlines()[line:line + 8]:
+        if text.startswith(".attr src"):
+            match = re.search(rf'"{re.escape(source)}:(\d+)', text)
+            return int(match.group(1)) if match else 1
+        if text.startswith(".") and not text.startswith((".attr", ".param")):
+            break
+    return 1
 
 
 def _located(err: InputError, path: str, text: str) -> InputError:
