@@ -3,7 +3,7 @@
 `run_cycles` runs the whole cycle loop of one clocked design on a range of trace words: per
 cycle it loads the data inputs, applies asynchronous resets to the register state, evaluates the
 program (the combinational core, then every register's next value: `axc.runtime.cycleprogram`)
-with `simkernels.eval_gates_with`, samples the primary outputs, and copies the next values onto
+as flat instructions (`axc.runtime.simflat.eval_flat`), samples the primary outputs, and copies the next values onto
 the state (the clock edge).
 `run_cycles_parallel` gives each thread its own words: traces are independent, so threads never
 meet inside the cycle loop. `pack_cycles`/`gather_cycles` convert integers per (cycle, trace)
@@ -15,17 +15,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .simkernels import ONES, eval_gates_with, lut_scratch
+from .simflat import eval_flat
+from .simkernels import ONES, lut_scratch
 
 __all__ = ["gather_cycles", "pack_cycles", "run_cycles", "run_cycles_parallel"]
 
 
 @njit(cache=True)
-def run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
+def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
                init, arst, arst_value, out_sigs, out_masks, out, w0, w1):
     """Simulate every cycle of `stim` (cycles × n_data_bits × n_words) on words [w0, w1).
 
-    The program (`axc.runtime.cycleprogram`): signals 0/1 are constants, then the data input
+    The program (`axc.runtime.cycleprogram`), run as flat instructions `ins`/`msk`
+    (`axc.runtime.simflat`) with the gate arrays for the gates they leave generic: signals 0/1 are constants, then the data input
     bits, then `n_state` state bits, then the gates; the next value of state bit j is signal
     `next_first + j`. `init[j]` is state bit j before the first edge; row k of `arst` names a
     state bit and its asynchronous reset input, which forces it to `arst_value[k]` while 1.
@@ -57,7 +59,7 @@ def run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, sti
             for w in range(width):
                 r = sig[a, w]
                 sig[q, w] = (sig[q, w] & ~r) | (v & r)
-        eval_gates_with(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width, scratch)
+        eval_flat(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width, scratch)
         for o in range(out_sigs.size):
             s = out_sigs[o]
             m = out_masks[o]
@@ -69,7 +71,7 @@ def run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, sti
 
 
 @njit(cache=True, parallel=True)
-def run_cycles_parallel(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
+def run_cycles_parallel(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
                         init, arst, arst_value, out_sigs, out_masks, out, n_chunks):
     """`run_cycles` with the words split into `n_chunks` contiguous ranges, one per task."""
     n_words = stim.shape[2]
@@ -77,7 +79,7 @@ def run_cycles_parallel(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_sig
         w0 = c * n_words // n_chunks
         w1 = (c + 1) * n_words // n_chunks
         if w1 > w0:
-            run_cycles(codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
+            run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
                        init, arst, arst_value, out_sigs, out_masks, out, w0, w1)
 
 

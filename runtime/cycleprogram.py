@@ -17,6 +17,7 @@ import numpy as np
 from axc.ir.views import GATE_CODES, ClockedCore, LogicView
 
 from . import simgraph as G
+from .simflat import flatten
 from .simkernels import ONES
 
 __all__ = ["CycleProgram"]
@@ -65,6 +66,9 @@ class CycleProgram:
     out_sigs: np.ndarray
     out_masks: np.ndarray
     """The primary output bits: signal and inversion mask."""
+    ins: np.ndarray
+    msk: np.ndarray
+    """The gates as flat instructions (`axc.runtime.simflat`)."""
 
     @property
     def n_core_gates(self) -> int:
@@ -95,9 +99,10 @@ class CycleProgram:
         all_fanin = np.concatenate([fanin, np.array([s for _, f, _ in extra for s in f], dtype=np.int64)])
         all_fmask = np.concatenate([fmask, np.array([m for _, _, ms in extra for m in ms], dtype=np.uint64)])
         all_lut_ptr = np.concatenate([lut_ptr, np.full(len(extra), lut_ptr[-1], dtype=np.int64)])
+        ins, msk = flatten(all_codes, all_ptr, all_fanin, all_fmask, 2 + n_data + n_state)
         return cls(all_codes, all_ptr, all_fanin, all_fmask, all_lut_ptr, lut_bits,
                    n_signals + len(extra), n_data, n_state, final.first, init, arst, arst_value,
-                   np.ascontiguousarray(outs[:n_out]), np.ascontiguousarray(omask[:n_out]))
+                   np.ascontiguousarray(outs[:n_out]), np.ascontiguousarray(omask[:n_out]), ins, msk)
 
     @staticmethod
     def _next_state(cut: ClockedCore, rows: dict[str, tuple[np.ndarray, np.ndarray]], n_data: int,
