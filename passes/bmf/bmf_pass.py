@@ -142,6 +142,9 @@ class BmfPass(ErrorBudgetOptions):
             return approximate_clocked(self, ctx, module, threshold)
         started = time.perf_counter()
         view = prepare_logic(ctx, module, self.name)
+        if view.n_gates == 0:
+            ctx.log(f"{self.name}: the circuit has no gates, nothing to approximate")
+            return PassResult(modified=False)
         metric = default_metric(self.metric, view, self.name)
         original = module.clone()
         vectors = VectorSet.auto(view, self.vectors, self.seed)
@@ -174,6 +177,9 @@ class BmfPass(ErrorBudgetOptions):
                 runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
         finally:
             executor.close()
+        if all(run.explorer.area0 <= 0 for run in runs):
+            ctx.log(f"{self.name}: the circuit has only wires and inverters, nothing to approximate")
+            return PassResult(modified=False)
         final_candidates = self.final_candidates if budget.remaining() > reserve else 1
         chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts, final_candidates)
         refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,

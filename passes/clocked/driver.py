@@ -143,9 +143,15 @@ def _cones(cut: ClockedCore) -> list[_Cone]:
     cones = []
     for port in ports:
         cone = cone_of(cut.core, port)
-        if widths[port] > 1 and gate_count(cone) > 0:
+        if widths[port] > 1 and _logic_gates(cone) > 0:
             cones.append(_Cone(port, widths[port], cone))
     return cones
+
+
+def _logic_gates(cone: Module) -> int:
+    work = cone.clone()
+    LowerWordPass().apply(PassContext(quiet=True), work)
+    return sum(1 for op in work.top_graph.ops if op.name.startswith("logic.") and op.name != "logic.const")
 
 
 def _approximate(pass_: Any, sub: PassContext, cone: _Cone, err: float, library: dict[str, str | None]) -> None:

@@ -5,6 +5,7 @@ is an independent trace, registers start at their init values, reset inputs are 
 the first cycle). Every (cycle, trace) pair is one sample of the metric, read from all primary
 output bits as one number (first port least significant, as for combinational circuits):
 
+* a single output port declared signed is read in two's complement, others as unsigned;
 * the estimate is the mean over all samples: per-cycle metrics averaged over cycles;
 * the bound is a one-sided 99 % upper confidence bound from the per-trace means (traces are
   independent; cycles of one trace are not): mean + z·s/√traces;
@@ -82,6 +83,8 @@ class ClockedReference:
         if width == 0:
             raise InputError("the clocked design has no primary outputs to measure")
         self.width = width
+        signed_ports = exact.core.top_graph.attributes.get("signed_ports", ())
+        self.signed = len(self.outputs) == 1 and self.outputs[0][0] in signed_ports
         self.gold = CycleSimulator(exact).run(self.stimulus)
 
     def measure(self, design: ClockedCore, metric: str, threshold: float) -> ClockedError:
@@ -103,6 +106,12 @@ class ClockedReference:
         return ClockedError(metric, estimate, bound, worst, float(per_cycle.max()), self.cycles, self.traces,
                             self.seed, threshold, tuple(float(w.mean()) for w in windows))
 
+    def _numbers(self, trace: CycleTrace) -> np.ndarray:
+        """The output as numbers (a single signed port is read in two's complement)."""
+        if self.signed:
+            return trace.port_values(self.outputs[0][0], signed=True).astype(np.float64)
+        return self._values(trace).astype(np.float64)
+
     def _values(self, trace: CycleTrace) -> np.ndarray:
         total = np.zeros((self.cycles, self.traces), dtype=np.uint64)
         shift = 0
@@ -123,17 +132,18 @@ class ClockedReference:
             return np.bitwise_count(exact ^ approx).astype(np.float64) / self.width
         if metric == "er":
             return (exact != approx).astype(np.float64)
-        diff = np.abs(exact.astype(np.float64) - approx.astype(np.float64))
+        exact, approx = self._numbers(self.gold), self._numbers(trace)
+        diff = np.abs(exact - approx)
         scale = 2.0 ** self.width
         if metric == "mse":
             return (diff / scale) ** 2
         if metric == "mre":
-            return np.where(exact != 0, diff / np.maximum(exact.astype(np.float64), 1.0), 0.0)
+            return np.where(exact != 0, diff / np.maximum(np.abs(exact), 1.0), 0.0)
         return diff / scale
 
     def _relative_mean(self, trace: CycleTrace) -> tuple[float, np.ndarray]:
-        exact = self._values(self.gold).astype(np.float64)
-        rel = np.abs(exact - self._values(trace).astype(np.float64)) / np.maximum(exact, 1.0)
+        exact = self._numbers(self.gold)
+        rel = np.abs(exact - self._numbers(trace)) / np.maximum(np.abs(exact), 1.0)
         nonzero = exact != 0
         count = nonzero.sum(axis=0)
         per_trace = np.where(count > 0, (rel * nonzero).sum(axis=0) / np.maximum(count, 1), 0.0)

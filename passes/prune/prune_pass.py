@@ -98,6 +98,9 @@ class PrunePass(ErrorBudgetOptions):
             return approximate_clocked(self, ctx, module, threshold)
         started = time.perf_counter()
         view = prepare_logic(ctx, module, self.name)
+        if view.n_gates == 0:
+            ctx.log(f"{self.name}: the circuit has no gates, nothing to approximate")
+            return PassResult(modified=False)
         metric = default_metric(self.metric, view, self.name)
         vectors = VectorSet.auto(view, self.vectors, self.seed)
         original = module.clone()
