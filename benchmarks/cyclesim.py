@@ -4,7 +4,8 @@ Both simulate the same clocked design on the same seeded random stimulus (reset 
 cycle 0 only) and their outputs are compared bit for bit over every cycle of every trace. The
 unit of work is one cycle of one trace: cycles × traces / seconds. Ours: `CycleSimulator.run`
 after JIT warm-up (word-level design cut at its registers, core lowered to gates and cleaned of
-dead gates), best of `--repeat`. Verilator 5 (`-O3`, C++ -O3) runs a fresh model per trace,
+dead gates; `instrs` is what the kernel runs per cycle: the core's gates and the registers'
+next-state gates, full adders fused), best of `--repeat`. Verilator 5 (`-O3`, C++ -O3) runs a fresh model per trace,
 per cycle: inputs set, eval with clk=0, outputs sampled, clk=1, eval; timed inside the harness
 around the trace loop, best of `--repeat`; its compile time is reported separately and counted
 nowhere. Both single-threaded runs are timed in process CPU time (the machine is shared, wall
@@ -155,7 +156,7 @@ def measure(name: str, module: Module, verilog: str, top: str, args: argparse.Na
     tv = min(r.run_seconds for r in runs)
     tv_wall = min(r.wall_seconds for r in runs)
     same = all(np.array_equal(r.outputs, ours.outputs) for r in runs) and np.array_equal(ours.outputs, ours_n.outputs)
-    print(f"{name:8} {sim.view.n_gates:6d} {cut.n_state_bits:7d} {work / tv:16.4g} {work / t1:14.4g} "
+    print(f"{name:8} {sim.view.n_gates:6d} {sim.program.ins.shape[0]:6d} {cut.n_state_bits:7d} {work / tv:16.4g} {work / t1:14.4g} "
           f"{tv / t1:8.2f} {work / tn:14.4g} {tv_wall / tn:8.2f} {model.compile_seconds:9.1f} {same}", flush=True)
     return same
 
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if not HAVE_VERILATOR:
         print("Verilator is not installed", file=sys.stderr)
         return 1
-    header = (f"{'design':8} {'gates':>6} {'regbits':>7} {'verilator c·t/s':>16} {'ours 1T c·t/s':>14} "
+    header = (f"{'design':8} {'gates':>6} {'instrs':>6} {'regbits':>7} {'verilator c·t/s':>16} {'ours 1T c·t/s':>14} "
               f"{'ratio 1T':>8} {'ours nT c·t/s':>14} {'ratio nT':>8} {'compile s':>9} identical")
     print(f"{args.cycles} cycles × {args.traces} traces, seed {args.seed}")
     print(header, flush=True)

@@ -5,7 +5,8 @@ the logic simulator (`simgraph.compile_fast`) and appends, per register bit, the
 next value: `mux(en, d, q)` for an enable, then an AND/OR with the synchronous reset, then one
 with the asynchronous reset (or a buffer of `d` for a plain register). The last gate of every
 bit sits in one contiguous block of rows, in state-bit order, so that the clock edge is a single
-block copy onto the state rows. Signals: 0/1 constants, the data input bits, the state bits
+block copy onto the state rows. The gates run as flat instructions (`axc.runtime.simflat`) with
+full adders fused (`axc.runtime.simfuse`). Signals: 0/1 constants, the data input bits, the state bits
 (each register's value this cycle, LSB first, registers in order), then the gates.
 """
 
@@ -18,6 +19,7 @@ from axc.ir.views import GATE_CODES, ClockedCore, LogicView
 
 from . import simgraph as G
 from .simflat import flatten
+from .simfuse import fuse_adders
 from .simkernels import ONES
 
 __all__ = ["CycleProgram"]
@@ -70,10 +72,6 @@ class CycleProgram:
     msk: np.ndarray
     """The gates as flat instructions (`axc.runtime.simflat`)."""
 
-    @property
-    def n_core_gates(self) -> int:
-        return int(self.codes.size) - self.n_state
-
     @classmethod
     def build(cls, cut: ClockedCore, view: LogicView, n_data: int) -> CycleProgram:
         """The program of `cut` whose core exports as `view` (its first `n_data` input bits are
@@ -100,8 +98,11 @@ class CycleProgram:
         all_fmask = np.concatenate([fmask, np.array([m for _, _, ms in extra for m in ms], dtype=np.uint64)])
         all_lut_ptr = np.concatenate([lut_ptr, np.full(len(extra), lut_ptr[-1], dtype=np.int64)])
         ins, msk = flatten(all_codes, all_ptr, all_fanin, all_fmask, 2 + n_data + n_state)
+        total = n_signals + len(extra)
+        roots = np.concatenate([outs[:n_out], np.arange(final.first, final.first + n_state)]).astype(np.int64)
+        ins, msk = fuse_adders(ins, msk, all_ptr, all_fanin, total, roots)
         return cls(all_codes, all_ptr, all_fanin, all_fmask, all_lut_ptr, lut_bits,
-                   n_signals + len(extra), n_data, n_state, final.first, init, arst, arst_value,
+                   total, n_data, n_state, final.first, init, arst, arst_value,
                    np.ascontiguousarray(outs[:n_out]), np.ascontiguousarray(omask[:n_out]), ins, msk)
 
     @staticmethod
