@@ -294,14 +294,17 @@ class _Hierarchy:
 
     def check(self, top: _Model) -> None:
         """Refuse `top` at the port, cell or instance that takes it past a limit."""
+        below = [(self.size(callee, loc, (top.name,))[0], loc) for callee, _, loc in top.instances]
+        most = self.limits.max_total_bits
+        if len(top.inputs) + len(top.cells) + sum(c for c, _ in below) <= most:
+            return
+        steps = [(1, loc) for _, loc in top.inputs] + [(1, c.loc) for c in top.cells] + below
         total = 0
-        steps = [(1, loc) for _, loc in top.inputs] + [(1, c.loc) for c in top.cells]
-        steps += [(self.size(callee, loc, (top.name,))[0], loc) for callee, _, loc in top.instances]
         for count, loc in steps:
             total += count
-            if total > self.limits.max_total_bits:
-                raise InputError(f"the flattened netlist has more than {self.limits.max_total_bits} nets "
-                                 "(--max-total-bits)", loc, source=self.source)
+            if total > most:
+                raise InputError(f"the flattened netlist has more than {most} nets (--max-total-bits)",
+                                 loc, source=self.source)
 
     def size(self, name: str, loc: FileLoc, path: tuple[str, ...]) -> tuple[int, int]:
         """(cells, levels) of model `name` instantiated at `loc` under `path`."""

@@ -142,6 +142,8 @@ def implicit_clock(nets: Sequence[str]) -> str:
 def check_port_buses(ports: Sequence[tuple[str, FileLoc]], max_width: int, source: str | None = None) -> None:
     """A located error (at the bus's first bit) when bit names `a[0] .. a[N-1]` form a port wider
     than `max_width` bits (`--max-bus-width`)."""
+    if len(ports) <= max_width:
+        return  # no bus can be wider than the names listed
     locs = dict(reversed(ports))
     for port in group_ports([n for n, _ in ports]):
         if len(port.bits) > max_width:
