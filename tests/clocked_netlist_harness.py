@@ -69,9 +69,10 @@ def bench_cycles(text: str, stimulus: list[dict[str, int]]) -> list[dict[str, in
 
 
 def icarus_cycles(verilog: str, top: str, inputs: list[str], outputs: list[str], clock: str,
-                  stimulus: list[dict[str, int]]) -> list[dict[str, int]]:
-    """The outputs of Verilog module `top` in each cycle of `stimulus`, registers starting at 0."""
-    regs = re.findall(r"\breg\s+(?:\[[^\]]*\]\s*)?([A-Za-z_][\w$]*)\s*[;=]", verilog)
+                  stimulus: list[dict[str, int]], zero: bool = True) -> list[dict[str, int]]:
+    """The outputs of Verilog module `top` in each cycle of `stimulus`, its registers set to 0
+    first when `zero` (one-bit ports only)."""
+    regs = re.findall(r"\breg\s+(?:\[[^\]]*\]\s*)?([A-Za-z_][\w$]*)\s*[;=]", verilog) if zero else []
     conns = [f".{n}(vin[{k}])" for k, n in enumerate(inputs)] + [f".{clock}(clk)"]
     conns += [f".{n}(vout[{k}])" for k, n in enumerate(outputs)]
     tb = ["module axc_tb;", "  integer i;", "  reg clk;", f"  reg [{len(inputs) - 1}:0] vin;",
@@ -95,10 +96,11 @@ def icarus_cycles(verilog: str, top: str, inputs: list[str], outputs: list[str],
 
 
 def yosys_equivalent(blif: str, verilog: str, top: str, seq: int = 5) -> int:
-    """Prove the BLIF and the Verilog module `top` sequentially equivalent (registers matched by
-    name, both from 0); the number of `$equiv` cells proven. `InputError` when Yosys cannot."""
+    """Prove the BLIF and the Verilog module `top` sequentially equivalent (registers and ports
+    matched by name, `name[i]` BLIF bits as vectors); the number of `$equiv` cells proven.
+    `InputError` when Yosys cannot."""
     script = "\n".join([
-        "read_blif gold.blif", "opt -purge", f"rename {top} gold",
+        "read_blif -wideports gold.blif", "opt -purge", f"rename {top} gold",
         "read_verilog gate.v", "proc", "opt -purge", f"rename {top} gate",
         "equiv_make gold gate equiv", "hierarchy -top equiv",
         f"equiv_simple -seq {seq}", f"equiv_induct -seq {seq}", "equiv_status -assert", "",
