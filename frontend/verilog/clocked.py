@@ -106,6 +106,7 @@ class _Clocked(_Procedure):
         self.candidates: dict[int, tuple[Value, Env, Env]] = {}
         self.regs: dict[Net, ast.ProcAssign] = {}
         self.temps: dict[Net, ast.ProcAssign] = {}
+        self.loads: dict[tuple[Value, Value, Value], Value] = {}
         self.clock, arst, reset_stmt = self.sensitivity(timed)
         self.classify(timed.body)
         self.registers = {net: self.make_register(net, arst) for net in self.regs}
@@ -246,7 +247,14 @@ class _Clocked(_Procedure):
         return load, self.b.mux(cond, then[1], other[1], loc)
 
     def either(self, c: Value, t: Value, f: Value, loc: FileLoc) -> Value:
-        """`c ? t : f` for load conditions, as and/or where one side is constant."""
+        """`c ? t : f` for load conditions, as and/or where one side is constant; one gate per
+        distinct condition, so the bits of a register share their load condition."""
+        key = (c, t, f)
+        if key not in self.loads:
+            self.loads[key] = self._either(c, t, f, loc)
+        return self.loads[key]
+
+    def _either(self, c: Value, t: Value, f: Value, loc: FileLoc) -> Value:
         b = self.b
         if f is b.zero:
             return b.and_([c, t], loc)
@@ -290,9 +298,11 @@ class _Clocked(_Procedure):
                                  "branch (every bit the block assigns): a flip-flop cannot load data "
                                  "at its reset", self.regs[net])
             reg.attributes["arst_value"] = value | keep
-        elif arst is not None:  # not reset: it holds while the reset is active
-            reg.attributes["arst_value"] = reg.init
-            slots = [self.merge_slot(net, reg.operand(1), None, s, loc) for s in slots]
+        elif arst is not None:  # not reset: an ordinary register that holds while the reset is active
+            active = reg.operand(1)
+            reg.set_operands([self.clock])
+            del reg.attributes["arst_value"]
+            slots = [self.merge_slot(net, active, None, s, loc) for s in slots]
         loads = {id(s[0]): s[0] for s in slots if s is not None}
         enable = None
         if len(loads) == 1 and next(iter(loads.values())) is not b.one:
