@@ -32,7 +32,6 @@ from axc.ir import FileLoc, IntType, Op, Value
 from axc.ir.dialects import hw, logic, seq
 
 from . import ast
-from .parser import YOSYS_HINT
 from .procedural import Env, _Procedure, run_always
 from .scope import Net, Scope
 
@@ -160,8 +159,8 @@ class _Clocked(_Procedure):
                                  f"write {want}...)' for it", first.cond)
             clocks = [e for e in events if e is not matched[0]]
             if len(clocks) > 1:
-                raise self.error("more than one asynchronous reset (or clock) in one sensitivity list is "
-                                 f"not supported; {YOSYS_HINT}", clocks[1][2])
+                raise self.error("more than one asynchronous reset in one sensitivity list is not "
+                                 "supported (a register has at most one)", clocks[1][2])
             reset_stmt, arst = first, (value, low)
         edge, clock, expr = clocks[0]
         if edge == "negedge":

@@ -189,7 +189,7 @@ class _Elaborator:
             what = net.path if net.width == 1 else net.bit_name(pos)
             temp = design.clocked_temps.get(net)
             if temp is not None:
-                raise InputError(f"'{what}' is assigned with '=' in a clocked always block and read outside "
+                raise InputError(f"'{net.path}' is assigned with '=' in a clocked always block and read outside "
                                  f"it (line {loc.line}): '=' there is for block-local temporaries; assign a "
                                  "register with '<='", temp, source=design.source)
             raise InputError(f"'{what}' is read but never driven", loc, source=design.source)

@@ -60,8 +60,8 @@ class _Procedure:
             if missing:
                 what = net.path if net.width == 1 else net.bit_name(missing[0])
                 raise self.error(f"'{what}' is not assigned on every path through this always "
-                                 "block: that describes a latch, which combinational logic "
-                                 "cannot have (assign it a default first)", self.block)
+                                 "block: that describes a level-sensitive latch, which axc-opt "
+                                 "does not support (assign it a default first)", self.block)
         loc = self.design.loc(self.block.line, self.block.col)
         for net, positions in self.touched.items():
             for p in sorted(positions):
