@@ -11,10 +11,12 @@ Options: `top` (module name), `group_ports` (regroup escaped `\\a[0]`.. scalar p
 ports), `frontend` ("yosys"), and the size limits `max_bus_width`, `max_total_bits`, `max_depth`
 (instance nesting; see `axc.frontend.limits`).
 Semantics worth knowing: values are two-state, so `x`/`z` literal
-bits read as 0 (in `casez`/`casex` labels they are wildcards as usual); an `always` block's
-sensitivity list is taken as `@*` (a combinational block that misses a signal in it would
+bits read as 0 (in `casez`/`casex` labels they are wildcards as usual); a combinational
+`always` block's sensitivity list is taken as `@*` (a block that misses a signal in it would
 simulate differently in an event-driven simulator); procedural assignments to nets declared
-`wire` are accepted; delays (`#5`) are ignored.
+`wire` are accepted; delays (`#5`) are ignored. `always @(posedge clk ...)` blocks become
+`seq` registers (`clocked`); initial values of variables (`reg r = 3;`, `initial r = 3;`) are
+their registers' init.
 """
 
 from __future__ import annotations
