@@ -18,6 +18,7 @@ import pytest
 from axc.backends.bench import emit_bench
 from axc.backends.blif import emit_blif
 from axc.backends.verilog import emit_verilog
+from axc.frontend.bench import parse_bench
 from axc.frontend.blif import parse_blif
 from axc.frontend.yosys_route import load_verilog_via_yosys
 from axc.ir.dialects import seq
@@ -178,3 +179,22 @@ def test_yosys_route_reads_enables_and_resets(tmp_path: Path) -> None:
     assert ours == run(ROUTED.replace("output reg [3:0] r, output reg [3:0] a, output reg "
                                                            "[3:0] s", "output reg [3:0] r = 0, output reg [3:0] "
                                                            "a = 0, output reg [3:0] s = 0"))
+
+
+ACCUMULATOR = """module acc(input clk, input rst, input en, input [3:0] a, input [3:0] b, output reg [7:0] s);
+  reg [3:0] a_r, b_r;
+  always @(posedge clk) begin a_r <= a; b_r <= b; end
+  always @(posedge clk) if (rst) s <= 8'd5; else if (en) s <= s + a_r * b_r;
+endmodule
+"""
+
+
+@pytest.mark.parametrize("suffix", [".blif", ".bench"])
+def test_word_registers_written_bit_by_bit_are_equivalent(tmp_path: Path, suffix: str) -> None:
+    src, out = tmp_path / "acc.v", tmp_path / f"acc{suffix}"
+    src.write_text(ACCUMULATOR)
+    assert main([str(src), "-p", "lower-word", "-o", str(out), "-q"]) == 0
+    text = out.read_text()
+    blif = text if suffix == ".blif" else emit_blif(parse_bench(text, "acc.bench"))
+    assert blif.count(".latch ") == 16
+    assert yosys_equivalent(blif, ACCUMULATOR, "acc") > 0
