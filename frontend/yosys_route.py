@@ -80,23 +80,47 @@ def load_verilog_via_yosys(path: str, options: dict[str, Any] | None = None) -> 
     try:
         module = parse_blif(blif, f"{path} (via Yosys)", blif_options)
     except InputError as err:
-        line = _user_line(blif, err.loc.line if err.loc is not None else 0, source)
-        raise InputError(err.message, FileLoc(str(path), line, 1), source=text) from None
+        line = _user_line(blif, err.loc.line if err.loc is not None else 0, source, text)
+        raise InputError(_in_verilog_terms(err.message), FileLoc(str(path), line, 1), source=text) from None
     module.attributes["source"] = str(path)
     module.attributes["frontend"] = "yosys"
     return module
 
 
-def _user_line(blif: str, line: int, source: str) -> int:
-    """The line of the user's file that Yosys names (`.attr src "input.v:L.C-..."`) for the BLIF
-    statement at `line`; 1 when it names none."""
-    for text in blif.splitlines()[line:line + 8]:
+def _user_line(blif: str, line: int, source: str, verilog: str) -> int:
+    """The line of the user's file for the BLIF statement at `line`: the one Yosys names
+    (`.attr src "input.v:L.C-..."`), else for a flip-flop the first `posedge`/`negedge` of its
+    clock; 1 when neither is found."""
+    lines = blif.splitlines()
+    for text in lines[line:line + 8]:
         if text.startswith(".attr src"):
             match = re.search(rf'"{re.escape(source)}:(\d+)', text)
             return int(match.group(1)) if match else 1
         if text.startswith(".") and not text.startswith((".attr", ".param")):
             break
+    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    if len(words) >= 5 and words[0] == ".latch" and words[3] in ("re", "fe"):
+        edge = "posedge" if words[3] == "re" else "negedge"
+        match = re.search(rf"\b{edge}\s+{re.escape(words[4])}\b", verilog)
+        if match:
+            return verilog.count("\n", 0, match.start()) + 1
     return 1
+
+
+_VERILOG_TERMS = {
+    "falling-edge flip-flops ('fe')": "falling-edge clocks (negedge) are not supported: axc-opt registers load "
+                                      "on the rising clock edge (posedge)",
+    "level-sensitive latches": "level-sensitive latches (a combinational always block that leaves a variable "
+                               "unassigned on some path) are not supported: only rising-edge flip-flops",
+}
+
+
+def _in_verilog_terms(message: str) -> str:
+    """A BLIF reader's message about flip-flops, worded for the Verilog the user wrote."""
+    for start, said in _VERILOG_TERMS.items():
+        if message.startswith(start):
+            return said
+    return message.replace("latch '", "register '")
 
 
 def _located(err: InputError, path: str, text: str) -> InputError:

@@ -198,3 +198,13 @@ def test_word_registers_written_bit_by_bit_are_equivalent(tmp_path: Path, suffix
     blif = text if suffix == ".blif" else emit_blif(parse_bench(text, "acc.bench"))
     assert blif.count(".latch ") == 16
     assert yosys_equivalent(blif, ACCUMULATOR, "acc") > 0
+
+
+def test_yosys_route_refuses_two_clocks_at_the_users_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, out = tmp_path / "two.v", tmp_path / "out.v"
+    src.write_text("module t(input c1, input c2, input d, output reg q, output reg p);\n"
+                   "  always @(posedge c1) q <= d;\n  always @(posedge c2) p <= d;\nendmodule\n")
+    assert main([str(src), "--frontend", "yosys", "-o", str(out)]) == 1
+    first = capsys.readouterr().err.splitlines()[0]
+    assert re.match(rf"{re.escape(str(src))}:[23]:1: error: multiple clock domains are not supported: "
+                    r"register '[qp]' is clocked by 'c[12]'", first) and not out.exists()
