@@ -131,7 +131,7 @@ def _graph(blif: BlifWriter, graph: Graph) -> None:
         _check_bit(v)
         blif.names([ref[v], target], ["1"])
     for flop in flops:
-        blif.statement(".latch", [_next_net(blif, namer, flop), flop.q, "re", ref[clock], str(flop.init)])
+        blif.latch(_next_net(blif, namer, flop), flop.q, ref[clock], flop.init)
     blif.end()
 
 

@@ -4,7 +4,8 @@
 continuations handled; the rows of a cover kept with their `.names`; statements after `.exdc`
 dropped) and checks the line structure, with file:line:col on every error. What the statements
 mean is the caller's business: the BLIF frontend elaborates them into IR, the cost model reads
-mapped cells, `bmf` reads ABC's gates. `BlifWriter` writes models; `gate_cover` gives the cover
+mapped cells, `bmf` reads ABC's gates. `BlifWriter` writes models (covers, rising-edge
+`.latch`es); `gate_cover` gives the cover
 of a `logic` gate from the dialect's truth table (`logic.gate_table`), so no writer spells gate
 functions out itself.
 """
@@ -203,6 +204,10 @@ class BlifWriter:
     def gate(self, name: str, inputs: list[str], output: str) -> None:
         """A `logic` gate (not const or lut) as its cover."""
         self.names([*inputs, output], *gate_cover(name, len(inputs)))
+
+    def latch(self, data: str, out: str, clock: str, init: int) -> None:
+        """A rising-edge flip-flop: `.latch DATA OUT re CLOCK INIT`."""
+        self.lines.append(f".latch {data} {out} re {clock} {init}")
 
     def end(self) -> None:
         self.lines.append(".end")
