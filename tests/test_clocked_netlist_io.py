@@ -208,3 +208,11 @@ def test_yosys_route_refuses_two_clocks_at_the_users_line(tmp_path: Path, capsys
     first = capsys.readouterr().err.splitlines()[0]
     assert re.match(rf"{re.escape(str(src))}:[23]:1: error: multiple clock domains are not supported: "
                     r"register '[qp]' is clocked by 'c[12]'", first) and not out.exists()
+
+
+def test_yosys_route_keeps_initial_values(tmp_path: Path) -> None:
+    src = tmp_path / "i.v"
+    src.write_text("module i(input clk, input [1:0] d, output reg [1:0] q = 2'b10);\n"
+                   "  always @(posedge clk) q <= d;\nendmodule\n")
+    regs = seq.registers(load_verilog_via_yosys(str(src), {}).top_graph)
+    assert {r.reg_name: r.init for r in regs} == {"q[0]": 0, "q[1]": 1}
