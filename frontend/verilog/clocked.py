@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from axc.ir import FileLoc, IntType, Op, Value
-from axc.ir.dialects import hw, logic, seq
+from axc.ir.dialects import hw, logic, seq, word
 
 from . import ast
 from .procedural import Env, _Procedure, run_always
@@ -235,6 +235,27 @@ class _Clocked(_Procedure):
         if self.depth == 1 and self.top_index >= 0:
             self.candidates[self.top_index] = (cond, then, other)
 
+    def merge(self, cond: Value, then: Env, other: Env, loc: FileLoc) -> Env:
+        """As for a combinational block; the bits of a register that both branches load (with
+        different values) go through one `word.mux`."""
+        out = super().merge(cond, then, other, loc)
+        for net in self.regs:
+            t, f = then.get(net), other.get(net)
+            if t is None or f is None:
+                continue
+            both = [p for p in range(net.width) if t[p] is not None and f[p] is not None
+                    and t[p][1] is not f[p][1]]
+            if not both:
+                continue
+            if len(both) == 1:
+                muxed = [self.b.mux(cond, t[both[0]][1], f[both[0]][1], loc)]
+            else:
+                muxed = self.b.word_op(word.MuxOp, [[cond], [t[p][1] for p in both], [f[p][1] for p in both]],
+                                       len(both), None, loc)
+            for p, bit in zip(both, muxed):
+                out[net][p] = (out[net][p][0], bit)
+        return out
+
     def merge_slot(self, net: Net, cond: Value, then, other, loc: FileLoc):  # noqa: ANN001, ANN201
         if net in self.temps:
             return super().merge_slot(net, cond, then, other, loc)
@@ -243,7 +264,7 @@ class _Clocked(_Procedure):
         load = self.either(cond, then[0] if then else self.b.zero, other[0] if other else self.b.zero, loc)
         if then is None or other is None:
             return load, (then or other)[1]
-        return load, self.b.mux(cond, then[1], other[1], loc)
+        return load, then[1] if then[1] is other[1] else None  # the data: `merge` muxes it
 
     def either(self, c: Value, t: Value, f: Value, loc: FileLoc) -> Value:
         """`c ? t : f` for load conditions, as and/or where one side is constant; one gate per

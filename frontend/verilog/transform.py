@@ -142,10 +142,11 @@ class Build(Transformer):
 
     # -- statements -------------------------------------------------------------------------
     def blocking_assignment(self, c: list) -> ast.ProcAssign:
-        return ast.ProcAssign(*_pos(c[0]), c[0], c[1], True)
+        return ast.ProcAssign(*_pos(c[0]), c[0], c[-1], True)
 
     def nonblocking_assignment(self, c: list) -> ast.ProcAssign:
-        return ast.ProcAssign(*_pos(c[1]), c[0], c[2], False)
+        """`q <= d;` (an intra-assignment delay, `q <= #1 d;`, is ignored like every delay)."""
+        return ast.ProcAssign(*_pos(c[1]), c[0], c[-1], False)
 
     def null_statement(self, c: list) -> None:
         return None
