@@ -3,8 +3,8 @@
 `run_cycles` runs the whole cycle loop of one clocked design on a range of trace words: per
 cycle it loads the data inputs, applies asynchronous resets to the register state, evaluates the
 program (the combinational core, then every register's next value: `axc.runtime.cycleprogram`)
-as flat instructions (`axc.runtime.simflat.eval_flat`), samples the primary outputs, and copies the next values onto
-the state (the clock edge).
+as flat instructions (`axc.runtime.simflat.eval_flat`), samples the primary outputs, and runs
+the clock edge (instructions that write the state).
 `run_cycles_parallel` gives each thread its own words: traces are independent, so threads never
 meet inside the cycle loop. `pack_cycles`/`gather_cycles` convert integers per (cycle, trace)
 to packed rows per cycle and back.
@@ -22,15 +22,16 @@ __all__ = ["gather_cycles", "pack_cycles", "run_cycles", "run_cycles_parallel"]
 
 
 @njit(cache=True)
-def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
-               init, arst, arst_value, out_sigs, out_masks, out, w0, w1):
+def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state,
+               edge_ins, edge_msk, init, arst, arst_value, out_sigs, out_masks, out, w0, w1):
     """Simulate every cycle of `stim` (cycles × n_data_bits × n_words) on words [w0, w1).
 
-    The program (`axc.runtime.cycleprogram`), run as flat instructions `ins`/`msk`
-    (`axc.runtime.simflat`) with the gate arrays for the gates they leave generic: signals 0/1 are constants, then the data input
-    bits, then `n_state` state bits, then the gates; the next value of state bit j is signal
-    `next_first + j`. `init[j]` is state bit j before the first edge; row k of `arst` names a
-    state bit and its asynchronous reset input, which forces it to `arst_value[k]` while 1.
+    The program (`axc.runtime.cycleprogram`) runs as flat instructions `ins`/`msk`
+    (`axc.runtime.simflat`), with the gate arrays for the gates they leave generic. Signals:
+    0/1 are constants, then the data input bits, then `n_state` state bits, then the gates. The
+    clock edge runs the instructions `edge_ins`/`edge_msk`, which write the state rows.
+    `init[j]` is state bit j before the first edge; row k of `arst` names a state bit
+    and its asynchronous reset input, which forces it to `arst_value[k]` while 1.
     Writes out[t, o, w] = output bit o in cycle t, sampled after the logic settles and before
     the clock edge.
     """
@@ -65,22 +66,21 @@ def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_si
             m = out_masks[o]
             for w in range(width):
                 out[t, o, w0 + w] = sig[s, w] ^ m
-        for j in range(n_state):
-            for w in range(width):
-                sig[q0 + j, w] = sig[next_first + j, w]
+        eval_flat(edge_ins, edge_msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width,
+                  scratch)
 
 
 @njit(cache=True, parallel=True)
-def run_cycles_parallel(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
-                        init, arst, arst_value, out_sigs, out_masks, out, n_chunks):
+def run_cycles_parallel(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state,
+                        edge_ins, edge_msk, init, arst, arst_value, out_sigs, out_masks, out, n_chunks):
     """`run_cycles` with the words split into `n_chunks` contiguous ranges, one per task."""
     n_words = stim.shape[2]
     for c in prange(n_chunks):
         w0 = c * n_words // n_chunks
         w1 = (c + 1) * n_words // n_chunks
         if w1 > w0:
-            run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state, next_first,
-                       init, arst, arst_value, out_sigs, out_masks, out, w0, w1)
+            run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_signals, stim, n_state,
+                       edge_ins, edge_msk, init, arst, arst_value, out_sigs, out_masks, out, w0, w1)
 
 
 @njit(cache=True)

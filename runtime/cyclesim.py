@@ -95,7 +95,7 @@ class CycleSimulator:
         out = np.empty((stim.shape[0], self.program.out_sigs.size, n_words), dtype=np.uint64)
         p = self.program
         args = (p.ins, p.msk, p.codes, p.fanin_ptr, p.fanin, p.fmask, p.lut_ptr, p.lut_bits, p.n_signals, stim, p.n_state,
-                p.next_first, p.init, p.arst, p.arst_value, p.out_sigs, p.out_masks, out)
+                p.edge_ins, p.edge_msk, p.init, p.arst, p.arst_value, p.out_sigs, p.out_masks, out)
         limit = numba.config.NUMBA_NUM_THREADS
         n_threads = min(limit if threads <= 0 else min(threads, limit), n_words)
         if n_threads <= 1:

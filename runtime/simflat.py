@@ -9,7 +9,8 @@ instruction per gate, its fan-in inversions and output inversion folded into mas
 
 kinds: AND2 (OR by De Morgan), XOR2, MUX (a ? b : c), MAJ, XOR3, AND3 (OR3 by De Morgan), and
 GENERIC for any other gate (wider gates, LUTs), evaluated by `simkernels.eval_gates_with` from
-the original arrays (`b` holds the gate index). `eval_flat` runs the instructions in order.
+the original arrays (`b` holds the gate index). `eval_flat` runs the instructions in order; an
+instruction should not read the row it writes (the word loop then runs several times slower).
 """
 
 from __future__ import annotations
