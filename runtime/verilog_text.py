@@ -97,6 +97,13 @@ def _const(width: int, value: int) -> str:
     return f"{width}'h{value:x}" if width > 4 else f"{width}'b{value:0{width}b}"
 
 
+def _reset_inverter(reg: seq.RegOp) -> bool:
+    """Whether `reg`'s reset is the inverse of a port read by registers only (`negedge rst_n`
+    says it all)."""
+    arst = seq.async_reset_port(reg)
+    return arst is not None and arst[1] and all(isinstance(u.op, seq.RegOp) for u in reg.async_reset.uses)
+
+
 class _ModuleWriter:
     def __init__(self, graph: Graph, module_names: dict[str, str], port_names: dict[str, NetNames],
                  namer: Namer):
@@ -118,8 +125,10 @@ class _ModuleWriter:
         g = self.graph
         body: list[str] = []
         regs = self.name_registers()
+        edge_only = {reg.async_reset for reg in regs if _reset_inverter(reg)}
+        names.wires = [v for v in names.wires if v not in edge_only]
         for op in g.topo_order():
-            if isinstance(op, seq.RegOp | seq.NextOp):
+            if isinstance(op, seq.RegOp | seq.NextOp) or op.results and op.results[0] in edge_only:
                 continue
             if isinstance(op, hw.SplitOp) or (isinstance(op, logic.ConstOp) and self.r(op.result)[0].isdigit()):
                 continue
