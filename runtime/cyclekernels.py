@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .simflat import eval_flat
+from .simflat import AND2, XOR2, eval_flat
 from .simkernels import ONES, lut_scratch
 
 __all__ = ["gather_cycles", "pack_cycles", "run_cycles", "run_cycles_parallel"]
@@ -66,8 +66,31 @@ def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_si
             m = out_masks[o]
             for w in range(width):
                 out[t, o, w0 + w] = sig[s, w] ^ m
-        eval_flat(edge_ins, edge_msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width,
-                  scratch)
+        _edge(edge_ins, edge_msk, sig, width)
+
+
+@njit(cache=True)
+def _edge(ins, msk, sig, width):
+    """The clock edge: AND2, XOR2 and HOLD instructions (`cycleprogram.HOLD`: out = a ? b : out,
+    a register's enable) writing the state rows."""
+    for k in range(ins.shape[0]):
+        kind = ins[k, 0]
+        a = ins[k, 1]
+        b = ins[k, 2]
+        out = ins[k, 4]
+        ma = msk[k, 0]
+        mb = msk[k, 1]
+        m = msk[k, 3]
+        if kind == AND2:
+            for w in range(width):
+                sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
+        elif kind == XOR2:
+            for w in range(width):
+                sig[out, w] = sig[a, w] ^ sig[b, w] ^ m
+        else:
+            for w in range(width):
+                x = sig[a, w] ^ ma
+                sig[out, w] = (x & (sig[b, w] ^ mb)) | (~x & sig[out, w])
 
 
 @njit(cache=True, parallel=True)

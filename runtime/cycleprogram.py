@@ -3,8 +3,8 @@
 `CycleProgram.build(cut, view)` compiles the core's `LogicView` to the NOT/BUF-free program of
 the logic simulator (`simgraph.compile_fast`) and appends, per register bit, the gates of its
 next value: `mux(en, d, q)` for an enable, then an AND/OR with the synchronous reset, then one
-with the asynchronous reset. The last of them (a copy of `d` for a plain register, a copy of the
-mux for an enable only, as a mux writing the row it reads would be slow) is the clock edge: it writes the state row itself, after the outputs are sampled, in an order where a bit is
+with the asynchronous reset. The last of them (a copy of `d` for a plain register) is the clock
+edge: it writes the state row itself, after the outputs are sampled, in an order where a bit is
 written only after every bit that reads its old value (a shift register updates its last stage
 first; registers that swap values read buffered copies). The gates run as flat instructions
 (`axc.runtime.simflat`) with full adders fused (`axc.runtime.simfuse`). Signals: 0/1
@@ -20,14 +20,16 @@ import numpy as np
 from axc.ir.views import GATE_CODES, ClockedCore, LogicView
 
 from . import simgraph as G
-from .simflat import flatten
+from .simflat import MUX, flatten
 from .simfuse import fuse_adders
 from .simkernels import ONES
 
-__all__ = ["CycleProgram"]
+__all__ = ["HOLD", "CycleProgram"]
 
 _AND, _OR, _MUX, _BUF = (GATE_CODES[f"logic.{k}"] for k in ("and", "or", "mux", "buf"))
 _ZERO = np.uint64(0)
+HOLD = 7
+"""The kind of an edge instruction `out = a ? b : out` (a register's enable; `cyclekernels`)."""
 
 
 class _Gates:
@@ -142,7 +144,7 @@ class CycleProgram:
                     steps.append((_OR, [-1, a], [_ZERO, _ZERO]) if high else (_AND, [-1, a], [_ZERO, ONES]))
                     arst_rows.append((j, a))
                     arst_value.append(ONES if high else _ZERO)
-                if not steps or steps[-1][0] == _MUX:  # an enable's mux reads the row it would write
+                if not steps:
                     steps.append((_BUF, [-1], [_ZERO]))
                 src, mask = int(d_sigs[b]), d_masks[b]
                 for k, (code, fanin, masks) in enumerate(steps):
@@ -195,4 +197,5 @@ def _flat_edge(edge: list[tuple[int, int, list[int], list[np.uint64]]], q0: int)
     fmask = np.array([m for _, _, _, ms in edge for m in ms], dtype=np.uint64)
     ins, msk = flatten(codes, ptr, fanin, fmask, 0)
     ins[:, 4] = [q0 + j for j, _, _, _ in edge]
+    ins[ins[:, 0] == MUX, 0] = HOLD  # a ? b : the row it writes (flatten leaves its mask 0)
     return ins, msk
