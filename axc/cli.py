@@ -50,6 +50,7 @@ _GLOBAL_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--liberty", str, "Liberty file for mapping and costs"),
     ("--cycles", int, "clock cycles per trace when measuring a clocked design's error (default 1000)"),
     ("--traces", int, "random traces of that measurement, bit-parallel (default 1000)"),
+    ("--stimulus", str, "per-cycle inputs (.npz or .vcd) for measuring a clocked design instead of random"),
 )
 
 

@@ -149,6 +149,24 @@ def test_cli_reports_cones_cycles_and_register_area(tmp_path: Path) -> None:
     assert "seq.reg" in (tmp_path / "out.ir").read_text()
 
 
+def test_a_stimulus_file_is_split_between_search_and_check(tmp_path: Path) -> None:
+    (tmp_path / "pipe.ir").write_text(PIPE)
+    rng = np.random.default_rng(3)
+    np.savez(tmp_path / "s.npz", **{p: rng.integers(0, 256, size=(150, 128)) for p in ("a", "b", "c")})
+    run = subprocess.run([sys.executable, "-m", "axc", "pipe.ir", "-p", "prune", "--err", "0.01", "--stimulus",
+                          "s.npz", "-o", "out.ir", "--report", "run.json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    text = json.dumps(json.loads((tmp_path / "run.json").read_text()))
+    assert "s.npz (first half)" in text and "s.npz (second half)" in text
+    assert '"check_on_fresh_stimulus": true' in text
+    (tmp_path / "bad.txt").write_text("x")
+    bad = subprocess.run([sys.executable, "-m", "axc", "pipe.ir", "-p", "prune", "--err", "0.01", "--stimulus",
+                          "bad.txt", "-o", "bad.ir"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and ".npz or a .vcd" in bad.stderr
+    assert not (tmp_path / "bad.ir").exists()
+
+
 @pytest.mark.parametrize("option", ["--cycles", "--traces"])
 def test_cycle_options_out_of_range_are_usage_errors(tmp_path: Path, option: str) -> None:
     (tmp_path / "mac.ir").write_text(MAC)

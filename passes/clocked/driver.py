@@ -13,7 +13,7 @@
    combination stays within `err` at the primary outputs; a cone whose solo error exceeds `err`
    is approximated once more with its budget scaled down by the excess;
 4. the combination is measured again on fresh stimulus (another seed stream, `cycles` ×
-   `traces`): accepted when the one-sided 99 % upper bound is within `err`, else the last cone
+   `traces`; with a `stimulus` file, the half of its traces the search did not use): accepted when the one-sided 99 % upper bound is within `err`, else the last cone
    added is dropped and the rest measured again.
 
 Registers (clock, resets, enable, init) are never changed. The report lists every cone: what
@@ -25,12 +25,16 @@ feedback.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from axc.ir import AxcError, Module
+from axc.ir import AxcError, InputError, Module
 from axc.ir.views import ClockedCore, LogicView
 from axc.runtime.cost import estimate_cost, register_area
+from axc.runtime.cyclesim import Stimulus
+from axc.runtime.cyclestim import data_ports
 from axc.runtime.metrics import metric_name
 
 from ..circuit.lower_word import LowerWordPass
@@ -42,6 +46,10 @@ __all__ = ["approximate_clocked", "lowered"]
 
 _FRESH_STREAM = 0xC10C  # mixed into the seed: fresh stimulus the search never saw
 _RETRY_MARGIN = 0.8
+_MIN_SCALE = 0.01
+_GOOD_ENOUGH = 0.7  # a solo error this close to the threshold ends a cone's budget search
+_TRIES = 6
+_CONE_BOUND_VECTORS = 100_000
 
 
 @dataclass
@@ -92,24 +100,17 @@ def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold:
     metric = metric_name(pass_.metric, any(w > 1 for _, w in cut.output_ports), pass_.name)
     seed = getattr(pass_, "seed", ctx.seed)
     library = pass_.cost_library() if hasattr(pass_, "cost_library") else {}
-    reference = ClockedReference(lowered(cut), pass_.cycles, min(pass_.traces, 256), seed)
+    exact = lowered(cut)
+    search_stimulus, check_stimulus = _stimuli(pass_, exact, seed)
+    reference = ClockedReference(exact, search_stimulus, None if pass_.stimulus else seed)
     ctx.log(f"{pass_.name}: clocked design, {len(cut.registers)} registers ({cut.n_state_bits} bits) on clock "
-            f"'{cut.clock}'; {metric} ≤ {threshold:g} at the outputs over {reference.cycles} cycles × "
-            f"{reference.traces} traces")
+            f"'{cut.clock}'; {metric} ≤ {threshold:g} at the outputs over {search_stimulus.describe()}")
     cones = _cones(cut)
     sub = PassContext(seed=ctx.seed, jobs=ctx.jobs, quiet=True, options=ctx.options, reader=ctx.reader)
     for cone in ctx.progress(cones, f"{pass_.name}: cones", total=len(cones)):
-        _approximate(pass_, sub, cone, threshold, library)
-        if cone.approx is not None:
-            cone.solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx})), metric, threshold)
-            if cone.solo.estimate > threshold:
-                retry = threshold * threshold / max(cone.solo.estimate, 1e-300) * _RETRY_MARGIN
-                _approximate(pass_, sub, cone, retry, library)
-                if cone.approx is not None:
-                    cone.solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx})),
-                                                  metric, threshold)
+        _search_budget(pass_, sub, cone, cut, reference, metric, threshold, library)
     chosen = _combine(cut, cones, reference, metric, threshold)
-    fresh = ClockedReference(lowered(cut), pass_.cycles, pass_.traces, seed ^ _FRESH_STREAM)
+    fresh = ClockedReference(exact, check_stimulus, None if pass_.stimulus else seed ^ _FRESH_STREAM)
     final, refused = _certify(cut, chosen, fresh, metric, threshold)
     for cone in cones:
         cone.chosen = cone in final
@@ -127,6 +128,8 @@ def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold:
         "metric": metric, "threshold": threshold, "area_before": before, "area_after": after,
         "error": measured.to_dict(), "cones": [c.row() for c in cones],
         "refused_on_fresh_stimulus": [e.to_dict() for e in refused],
+        "search_stimulus": search_stimulus.describe(), "check_stimulus": check_stimulus.describe(),
+        "check_on_fresh_stimulus": check_stimulus is not search_stimulus,
     }
     changed = [c.port for c in final]
     ctx.log(f"{pass_.name}: {len(changed)} of {len(cones)} cones changed ({', '.join(changed) or 'none'}); area "
@@ -135,6 +138,26 @@ def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold:
     return PassResult(modified=bool(final), stats={"cones": len(cones), "cones_changed": len(final),
                                                    "area_before": before["total"], "area_after": after["total"]},
                       errors={metric: measured.estimate})
+
+
+def _stimuli(pass_: Any, exact: ClockedCore, seed: int) -> tuple[Stimulus, Stimulus]:
+    """(search, check) stimulus: random with two seed streams, or the halves of a file's traces."""
+    if not pass_.stimulus:
+        return (Stimulus.random(exact, pass_.cycles, min(pass_.traces, 256), seed),
+                Stimulus.random(exact, pass_.cycles, pass_.traces, seed ^ _FRESH_STREAM))
+    path = Path(pass_.stimulus)
+    if path.suffix.lower() == ".npz":
+        given = Stimulus.from_npz(path, exact)
+    elif path.suffix.lower() == ".vcd":
+        given = Stimulus.from_vcd(path, exact)
+    else:
+        raise InputError(f"{pass_.name}: stimulus '{pass_.stimulus}' must be an .npz or a .vcd file")
+    if given.n_traces < 2:
+        return given, given
+    half = (given.n_traces + 1) // 2
+    ports = {name: given.port_values(name) for name, _ in data_ports(exact)}
+    return (Stimulus.from_ports(exact, {n: v[:, :half] for n, v in ports.items()}, f"{path.name} (first half)"),
+            Stimulus.from_ports(exact, {n: v[:, half:] for n, v in ports.items()}, f"{path.name} (second half)"))
 
 
 def _cones(cut: ClockedCore) -> list[_Cone]:
@@ -148,6 +171,46 @@ def _cones(cut: ClockedCore) -> list[_Cone]:
     return cones
 
 
+def _search_budget(pass_: Any, sub: PassContext, cone: _Cone, cut: ClockedCore, reference: ClockedReference,
+                   metric: str, threshold: float, library: dict[str, str | None]) -> None:
+    """Approximate `cone` with the largest own budget whose solo error at the outputs is within
+    the threshold: start at the threshold, scale down by the measured excess, bisect (in log
+    scale) between a budget that found nothing and one that was too large; `_TRIES` runs at most."""
+    budget, low, high = threshold, 0.0, math.inf
+    best: tuple[Module, str, float, float, ClockedError, float] | None = None
+    for _ in range(_TRIES):
+        _approximate(pass_, sub, cone, budget, library)
+        if cone.approx is None:
+            low = budget
+        else:
+            solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx})), metric, threshold)
+            if solo.estimate <= threshold:
+                if best is None or cone.saved > best[3] - best[2]:
+                    best = (cone.approx, cone.note, cone.area_after, cone.area_before, solo, budget)
+                low = budget
+                if solo.estimate >= threshold * _GOOD_ENOUGH:
+                    break
+            else:
+                high = budget
+                if best is None and not low:
+                    budget *= max(_MIN_SCALE, threshold / solo.estimate * _RETRY_MARGIN)
+                    continue
+        if math.isinf(high):
+            break
+        budget = math.sqrt(max(low, high * _MIN_SCALE) * high)
+    if best is None:
+        cone.approx = None
+        return
+    cone.approx, cone.note, cone.area_after, cone.area_before, cone.solo, cone.local_err = best
+
+
+def _cone_overrides(pass_: Any) -> dict[str, Any]:
+    """A cone's own bound needs no 10^6 fresh vectors: the clocked measurement is the check."""
+    if getattr(pass_, "bound_vectors", 0) > _CONE_BOUND_VECTORS:
+        return {"bound_vectors": _CONE_BOUND_VECTORS}
+    return {}
+
+
 def _logic_gates(cone: Module) -> int:
     work = cone.clone()
     LowerWordPass().apply(PassContext(quiet=True), work)
@@ -156,7 +219,7 @@ def _logic_gates(cone: Module) -> int:
 
 def _approximate(pass_: Any, sub: PassContext, cone: _Cone, err: float, library: dict[str, str | None]) -> None:
     work = cone.exact.clone()
-    local = dataclasses.replace(pass_, err=err)
+    local = dataclasses.replace(pass_, err=err, **_cone_overrides(pass_))
     cone.local_err = err
     try:
         outcome = local.apply(sub, work)

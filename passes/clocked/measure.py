@@ -45,8 +45,10 @@ class ClockedError:
     """The largest per-cycle mean of the metric."""
     cycles: int
     traces: int
-    seed: int
+    seed: int | None
     threshold: float
+    source: str = ""
+    """The stimulus, in words."""
     profile: tuple[float, ...] = field(default=())
 
     @property
@@ -57,13 +59,13 @@ class ClockedError:
         rise = (f"; by tenth of the cycles {' '.join(f'{p:.3g}' for p in self.profile)}"
                 if self.profile else "")
         how = "largest seen (sampled, not proven)" if self.metric == "wce" else "99 % upper bound"
-        return (f"{self.metric} {self.estimate:.4g} ({how} {self.bound:.4g}) over {self.cycles} cycles × "
-                f"{self.traces} traces (seed {self.seed}); worst sample {self.worst:.4g}{rise}")
+        return (f"{self.metric} {self.estimate:.4g} ({how} {self.bound:.4g}) over {self.source}; "
+                f"worst sample {self.worst:.4g}{rise}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"metric": self.metric, "estimate": self.estimate, "bound": self.bound, "holds": self.holds,
                 "threshold": self.threshold, "worst_sample": self.worst, "worst_cycle_mean": self.worst_cycle,
-                "cycles": self.cycles, "traces": self.traces, "seed": self.seed,
+                "cycles": self.cycles, "traces": self.traces, "seed": self.seed, "stimulus": self.source,
                 "method": ("largest error on the sampled cycles and traces (not proven)" if self.metric == "wce"
                            else "mean over cycles and traces; one-sided 99 % upper confidence bound from the "
                                 "per-trace means (normal approximation)"),
@@ -74,10 +76,9 @@ class ClockedReference:
     """The exact clocked design simulated once on a stimulus; `measure` compares a changed
     design (the same interface) against it."""
 
-    def __init__(self, exact: ClockedCore, cycles: int, traces: int, seed: int) -> None:
-        self.exact, self.cycles, self.seed = exact, cycles, seed
-        self.stimulus = Stimulus.random(exact, cycles, traces, seed)
-        self.traces = self.stimulus.n_traces
+    def __init__(self, exact: ClockedCore, stimulus: Stimulus, seed: int | None = None) -> None:
+        self.exact, self.stimulus, self.seed = exact, stimulus, seed
+        self.cycles, self.traces = stimulus.n_cycles, stimulus.n_traces
         self.outputs = exact.output_ports
         width = sum(w for _, w in self.outputs)
         if width == 0:
@@ -104,7 +105,7 @@ class ClockedReference:
         windows = np.array_split(per_cycle, min(PROFILE_WINDOWS, per_cycle.size))
         worst = float(self._samples(trace, "mae").max()) if self.width <= _MAX_NUMERIC_BITS else float(samples.max())
         return ClockedError(metric, estimate, bound, worst, float(per_cycle.max()), self.cycles, self.traces,
-                            self.seed, threshold, tuple(float(w.mean()) for w in windows))
+                            self.seed, threshold, self.stimulus.describe(), tuple(float(w.mean()) for w in windows))
 
     def _numbers(self, trace: CycleTrace) -> np.ndarray:
         """The output as numbers (a single signed port is read in two's complement)."""

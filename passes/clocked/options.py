@@ -21,6 +21,11 @@ class ClockedOptions(ModulePass):
     """Independent random traces (rounded up to a multiple of 64) of the measurement of the
     written clocked design on fresh stimulus; the search measures on min(traces, 256) (the
     global --traces)."""
+    stimulus: str | None = None
+    """Per-cycle input values to measure on instead of random ones: an .npz (one array per input
+    port, (cycles,) or (cycles, traces)) or a .vcd (one trace). The search measures on the first
+    half of its traces and the written design is checked on the other half; a one-trace file
+    serves both (the report says the check was not on fresh stimulus). The global --stimulus."""
 
     def check_cycles(self) -> None:
         """One `InputError` when cycles or traces are out of range."""

@@ -31,7 +31,7 @@ __all__ = ["GLOBAL_OPTIONS", "PassManager", "PassRecord", "RunResult"]
 
 GLOBAL_OPTIONS = (
     "err", "metric", "data", "accuracy_loss", "seed", "jobs", "calib", "multiplier",
-    "multiplier_path", "scheduler", "genlib", "liberty", "cycles", "traces",
+    "multiplier_path", "scheduler", "genlib", "liberty", "cycles", "traces", "stimulus",
 )
 """Global CLI options that fill same-named pass options."""
 
