@@ -31,7 +31,8 @@ def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_si
     0/1 are constants, then the data input bits, then `n_state` state bits, then the gates. The
     clock edge runs the instructions `edge_ins`/`edge_msk`, which write the state rows.
     `init[j]` is state bit j before the first edge; row k of `arst` names a state bit
-    and its asynchronous reset input, which forces it to `arst_value[k]` while 1.
+    and its asynchronous reset input, which forces it to `arst_value[k]` while 1 (while 0 when
+    `arst[k, 2]` marks it active low).
     Writes out[t, o, w] = output bit o in cycle t, sampled after the logic settles and before
     the clock edge.
     """
@@ -57,8 +58,9 @@ def run_cycles(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, n_si
             q = q0 + arst[k, 0]
             a = arst[k, 1]
             v = arst_value[k]
+            low = ONES if arst[k, 2] != 0 else np.uint64(0)
             for w in range(width):
-                r = sig[a, w]
+                r = sig[a, w] ^ low
                 sig[q, w] = (sig[q, w] & ~r) | (v & r)
         eval_flat(ins, msk, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, sig, 0, width, scratch)
         for o in range(out_sigs.size):

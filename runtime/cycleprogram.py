@@ -68,7 +68,8 @@ class CycleProgram:
     init: np.ndarray
     """Per state bit, 0 or all ones: its value before the first edge."""
     arst: np.ndarray
-    """(k × 2) int64: state bit, asynchronous reset input signal, for the bits that have one."""
+    """(k × 3) int64: state bit, asynchronous reset input signal, 1 when that input is active low,
+    for the bits that have one."""
     arst_value: np.ndarray
     """Per `arst` row, 0 or all ones: the value while the reset is 1."""
     out_sigs: np.ndarray
@@ -141,8 +142,9 @@ class CycleProgram:
                 if slot.arst_port:
                     a = input_bit[slot.arst_port]
                     high = (slot.arst_value or 0) >> b & 1
-                    steps.append((_OR, [-1, a], [_ZERO, _ZERO]) if high else (_AND, [-1, a], [_ZERO, ONES]))
-                    arst_rows.append((j, a))
+                    low = ONES if slot.arst_active_low else _ZERO
+                    steps.append((_OR, [-1, a], [_ZERO, low]) if high else (_AND, [-1, a], [_ZERO, ONES ^ low]))
+                    arst_rows.append((j, a, int(slot.arst_active_low)))
                     arst_value.append(ONES if high else _ZERO)
                 if not steps:
                     steps.append((_BUF, [-1], [_ZERO]))
@@ -156,7 +158,7 @@ class CycleProgram:
                 init[j] = ONES if slot.init >> b & 1 else _ZERO
                 j += 1
         ordered = _edge_order(edge, q0, gates)
-        return (gates, ordered, init, np.array(arst_rows, dtype=np.int64).reshape(-1, 2),
+        return (gates, ordered, init, np.array(arst_rows, dtype=np.int64).reshape(-1, 3),
                 np.array(arst_value, dtype=np.uint64))
 
 

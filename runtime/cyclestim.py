@@ -33,13 +33,14 @@ def data_ports(cut: ClockedCore) -> tuple[tuple[str, int], ...]:
 
 
 def reset_levels(cut: ClockedCore) -> dict[str, int]:
-    """The reset inputs and their asserted level: 1 for a register's asynchronous reset or a port
+    """The reset inputs and their asserted level: 1 for a register's asynchronous reset (0 when it
+    is active low) or a port
     that is a synchronous reset (`NAME@srst` output) directly, 0 for one that reaches it through
     one inverter (an active-low reset)."""
     levels: dict[str, int] = {}
     for slot in cut.registers:
         if slot.arst_port:
-            levels[slot.arst_port] = 1
+            levels[slot.arst_port] = 0 if slot.arst_active_low else 1
     graph = cut.core.top_graph
     for slot in cut.registers:
         if slot.srst_port:
