@@ -5,7 +5,9 @@ running a written Verilog module cycle by cycle, and Yosys' sequential equivalen
 from the inputs and the flip-flops, records the outputs, then loads every DFF (all start at 0).
 `icarus_cycles` does the same with Icarus on a Verilog module: it zeroes every `reg` of the
 module through hierarchical assignments, then per cycle applies the inputs, prints the outputs
-and gives the clock one rising edge. `yosys_equivalent` proves a BLIF and a Verilog module
+and gives the clock one rising edge; `icarus_trace` does it for vector ports, registers as the
+module leaves them, and `blif_as_verilog` has Yosys' own BLIF reader turn a BLIF file into
+Verilog for it. `yosys_equivalent` proves a BLIF and a Verilog module
 equivalent with `equiv_make`, `equiv_simple -seq`, `equiv_induct -seq`, `equiv_status -assert`.
 """
 
@@ -19,7 +21,8 @@ from pathlib import Path
 
 from axc.runtime.yosys import run_yosys
 
-__all__ = ["HAVE_IVERILOG", "bench_cycles", "icarus_cycles", "yosys_equivalent"]
+__all__ = ["HAVE_IVERILOG", "bench_cycles", "blif_as_verilog", "icarus_cycles", "icarus_trace", "verilog_ports",
+           "yosys_equivalent"]
 
 HAVE_IVERILOG = shutil.which("iverilog") is not None and shutil.which("vvp") is not None
 
@@ -108,3 +111,40 @@ def yosys_equivalent(blif: str, verilog: str, top: str, seq: int = 5) -> int:
     log = run_yosys(script, {"gold.blif": blif, "gate.v": verilog}).log
     found = re.findall(r"Found (\d+) \$equiv cells", log)
     return int(found[-1]) if found else 0
+
+
+def blif_as_verilog(blif: str) -> str:
+    """The BLIF as Verilog, read and written by Yosys (`read_blif -wideports`, `write_verilog`)."""
+    script = "read_blif -wideports in.blif\nwrite_verilog -noattr out.v\n"
+    return run_yosys(script, {"in.blif": blif}, ("out.v",)).outputs["out.v"]
+
+
+def verilog_ports(verilog: str, top: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(inputs, outputs) of an ANSI-style module header: (name, width) each."""
+    header = re.search(rf"module\s+{top}\s*(?:#\s*\(.*?\)\s*)?\((.*?)\);", verilog, re.DOTALL)
+    assert header is not None, f"no module {top}"
+    ins, outs = [], []
+    for kind, msb, name in re.findall(r"\b(input|output)\s+(?:reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s*)?(\w+)",
+                                      header.group(1)):
+        (ins if kind == "input" else outs).append((name, int(msb) + 1 if msb else 1))
+    return ins, outs
+
+
+def icarus_trace(verilog: str, top: str, inputs: list[tuple[str, int]], outputs: list[tuple[str, int]],
+                 stimulus: list[dict[str, int]]) -> list[str]:
+    """The outputs of `top` (ports by name, clock `clk`), one bit string per cycle (x kept)."""
+    tb = ["module axc_tb;", *[f"  reg [{w - 1}:0] {n};" for n, w in inputs],
+          *[f"  wire [{w - 1}:0] {n};" for n, w in outputs],
+          f"  {top} dut ({', '.join(f'.{n}({n})' for n, _ in inputs + outputs)});", "  initial begin", "    clk = 0;"]
+    for cycle in stimulus:
+        tb += [f"    {n} = {cycle[n]};" for n, _ in inputs if n != "clk"]
+        tb += ['    #1 $display("%b", {' + ", ".join(n for n, _ in outputs) + "});", "    clk = 1;", "    #1 clk = 0;"]
+    tb += ["    $finish;", "  end", "endmodule", ""]
+    with tempfile.TemporaryDirectory(prefix="axc-clocked-") as tmp:
+        work = Path(tmp)
+        (work / "tb.v").write_text("\n".join(tb))
+        (work / "dut.v").write_text(verilog)
+        subprocess.run(["iverilog", "-g2005", "-o", "sim.vvp", "-s", "axc_tb", "tb.v", "dut.v"], cwd=work,
+                       check=True, capture_output=True, text=True)
+        run = subprocess.run(["vvp", "-n", "sim.vvp"], cwd=work, check=True, capture_output=True, text=True)
+    return [ln.strip() for ln in run.stdout.splitlines() if re.fullmatch(r"[01xz]+", ln.strip())]
