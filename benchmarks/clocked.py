@@ -93,7 +93,7 @@ def main() -> None:
             out = Path(tmp) / f"{args.design}_{method}.v"
             seconds = _run(source, method, args.err, out, extra)
             details = json.loads(out.with_suffix(".json").read_text())
-            found = _find(details, "cones")
+            found = _find(details, "refused_on_fresh_stimulus")
             approx = _outputs(out, cut, stimulus, top)
             diff = np.abs(gold - approx) / 2.0 ** width
             rows.append((method, found["area_before"]["total"], found["area_after"], seconds,

@@ -109,12 +109,17 @@ def test_bad_options(options: dict, message: str) -> None:
         BmfPass(**options).apply(PassContext(), module)
 
 
-def test_sequential_verilog_is_refused(tmp_path: Path) -> None:
+def test_a_clocked_design_without_logic_keeps_its_registers(tmp_path: Path) -> None:
+    """Clocked designs go cone by cone (tests/test_clocked_approx.py); one whose registers only
+    pass data along has no cone to approximate and comes back unchanged."""
     src = tmp_path / "seq.v"
     src.write_text("module seq(input clk, input [3:0] d, output reg [3:0] q);\n"
                    "  always @(posedge clk) q <= d;\nendmodule\n")
-    with pytest.raises(InputError, match="sequential"):
-        BmfPass(err=0.1).apply(PassContext(), load_verilog(str(src), {}))
+    module = load_verilog(str(src), {})
+    ctx = PassContext(quiet=True)
+    result = BmfPass(err=0.1, cycles=20, traces=64).apply(ctx, module)
+    assert not result.modified and ctx.report["bmf"]["cones"] == []
+    assert [op.name for op in module.top_graph.ops].count("seq.reg") == 1
 
 
 def test_adder_built_in_ir_reaches_budget() -> None:
