@@ -10,14 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from axc.ir import verify
+from axc.ir import InputError, verify
 from axc.ir.dialects.seq import RegOp, next_of, registers
 from axc.ir.parser import parse_module
+from axc.ir.printer import print_module
 from axc.ir.views import ClockedCore
+from axc.passes.circuit.logic_checks import bit_level
 from axc.passes.circuit.truncate import TruncatePass
+from axc.passes.clocked.cones import multiplier_circuit
 from axc.passes.infra.base import PassContext
 from axc.passes.prune.prune_pass import PrunePass
 from axc.runtime.interp import evaluate
+from axc.runtime.multipliers.circuit import model_from_graph
 
 PIPE = """module @pipe {
   hw.graph @pipe(%clk: i1, %a: i8, %b: i8, %c: i8) -> (y: i17) {
@@ -174,3 +178,24 @@ def test_cycle_options_out_of_range_are_usage_errors(tmp_path: Path, option: str
                           "-o", "out.ir"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert not (tmp_path / "out.ir").exists()
+
+
+def test_the_multiplier_of_a_clocked_mac_keeps_its_net_through_approximation() -> None:
+    """The cross-level link: the MAC's multiplier is a cone of its own, keeps its net name `p`
+    in the written design, and comes out of the clocked file as an 8x8 multiplier model."""
+    exact = multiplier_circuit(parse_module(MAC))
+    table = model_from_graph(exact, with_cost=False, bit_level=bit_level(exact).top_graph).table
+    a, b = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    assert np.array_equal(table, a * b)
+    module = parse_module(MAC)
+    ctx = PassContext(quiet=True)
+    PrunePass(err=0.01, cycles=200, traces=128).apply(ctx, module)
+    assert [c["port"] for c in ctx.report["prune"]["cones"]][0] == "p"
+    written = parse_module(print_module(module))
+    cone = multiplier_circuit(written, "p")
+    model = model_from_graph(cone, with_cost=False, bit_level=bit_level(cone).top_graph)
+    assert (model.x_bits, model.w_bits) == (8, 8)
+    changed = any(c["port"] == "p" and c["in_written_design"] for c in ctx.report["prune"]["cones"])
+    assert changed == (not np.array_equal(model.table, a * b))
+    with pytest.raises(InputError, match="no net 'q'"):
+        multiplier_circuit(written, "q")

@@ -3,8 +3,9 @@
 `bmf`, `prune` and `truncate` hand a module with registers to `approximate_clocked`:
 
 1. the design is cut at its registers (`axc.ir.views.ClockedCore`); each word the core
-   computes (a primary output or a register's next value, 2 bits or wider, with logic) is a
-   cone, a combinational circuit of its own;
+   computes (a multiplier, a primary output or a register's next value, 2 bits or wider, with
+   logic) is a cone, a combinational circuit of its own (`cones`); a multiplier keeps its net
+   name in the written design;
 2. the pass approximates each cone alone, with `err` as the cone's own budget (its metric on
    its own word, on its own random vectors); each changed cone is put back in the exact design
    and the whole clocked design is simulated (`cycles` × `traces`, bit-parallel) to measure its
@@ -39,7 +40,7 @@ from axc.runtime.metrics import metric_name
 
 from ..circuit.lower_word import LowerWordPass
 from ..infra.base import PassContext, PassResult
-from .cones import cone_of, gate_count, splice
+from .cones import cone_of, gate_count, multiplier_nets, splice
 from .measure import ClockedError, ClockedReference
 
 __all__ = ["approximate_clocked", "lowered"]
@@ -105,16 +106,17 @@ def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold:
     reference = ClockedReference(exact, search_stimulus, None if pass_.stimulus else seed)
     ctx.log(f"{pass_.name}: clocked design, {len(cut.registers)} registers ({cut.n_state_bits} bits) on clock "
             f"'{cut.clock}'; {metric} ≤ {threshold:g} at the outputs over {search_stimulus.describe()}")
-    cones = _cones(cut)
+    stops = multiplier_nets(cut.core)
+    cones = _cones(cut, stops)
     sub = PassContext(seed=ctx.seed, jobs=ctx.jobs, quiet=True, options=ctx.options, reader=ctx.reader)
     for cone in ctx.progress(cones, f"{pass_.name}: cones", total=len(cones)):
-        _search_budget(pass_, sub, cone, cut, reference, metric, threshold, library)
-    chosen = _combine(cut, cones, reference, metric, threshold)
+        _search_budget(pass_, sub, cone, cut, stops, reference, metric, threshold, library)
+    chosen = _combine(cut, stops, cones, reference, metric, threshold)
     fresh = ClockedReference(exact, check_stimulus, None if pass_.stimulus else seed ^ _FRESH_STREAM)
-    final, refused = _certify(cut, chosen, fresh, metric, threshold)
+    final, refused = _certify(cut, stops, chosen, fresh, metric, threshold)
     for cone in cones:
         cone.chosen = cone in final
-    core = splice(cut.core, {c.port: c.approx for c in final})
+    core = splice(cut.core, {c.port: c.approx for c in final}, stops)
     result = cut.rebuild(core)
     before = _clocked_area(cut, cut.core, library)
     after = _clocked_area(cut, core, library)
@@ -160,19 +162,21 @@ def _stimuli(pass_: Any, exact: ClockedCore, seed: int) -> tuple[Stimulus, Stimu
             Stimulus.from_ports(exact, {n: v[:, half:] for n, v in ports.items()}, f"{path.name} (second half)"))
 
 
-def _cones(cut: ClockedCore) -> list[_Cone]:
-    ports = [n for n, _ in cut.output_ports] + [r.d_port for r in cut.registers]
-    widths = dict(cut.output_ports) | {r.d_port: r.width for r in cut.registers}
+def _cones(cut: ClockedCore, stops: dict) -> list[_Cone]:
+    ports = [*stops.values()] + [n for n, _ in cut.output_ports] + [r.d_port for r in cut.registers]
+    widths = ({net: v.type.width for v, net in stops.items()} | dict(cut.output_ports)
+              | {r.d_port: r.width for r in cut.registers})
     cones = []
     for port in ports:
-        cone = cone_of(cut.core, port)
+        cone = cone_of(cut.core, port, stops)
         if widths[port] > 1 and _logic_gates(cone) > 0:
             cones.append(_Cone(port, widths[port], cone))
     return cones
 
 
-def _search_budget(pass_: Any, sub: PassContext, cone: _Cone, cut: ClockedCore, reference: ClockedReference,
-                   metric: str, threshold: float, library: dict[str, str | None]) -> None:
+def _search_budget(pass_: Any, sub: PassContext, cone: _Cone, cut: ClockedCore, stops: dict,
+                   reference: ClockedReference, metric: str, threshold: float, library: dict[str, str | None]
+                   ) -> None:
     """Approximate `cone` with the largest own budget whose solo error at the outputs is within
     the threshold: start at the threshold, scale down by the measured excess, bisect (in log
     scale) between a budget that found nothing and one that was too large; `_TRIES` runs at most."""
@@ -183,7 +187,8 @@ def _search_budget(pass_: Any, sub: PassContext, cone: _Cone, cut: ClockedCore, 
         if cone.approx is None:
             low = budget
         else:
-            solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx})), metric, threshold)
+            solo = reference.measure(lowered(cut, splice(cut.core, {cone.port: cone.approx}, stops)), metric,
+                                     threshold)
             if solo.estimate <= threshold:
                 if best is None or cone.saved > best[3] - best[2]:
                     best = (cone.approx, cone.note, cone.area_after, cone.area_before, solo, budget)
@@ -237,7 +242,7 @@ def _approximate(pass_: Any, sub: PassContext, cone: _Cone, err: float, library:
     cone.approx, cone.note = work, f"{pass_.name}{{err={err:.4g}}}"
 
 
-def _combine(cut: ClockedCore, cones: list[_Cone], reference: ClockedReference, metric: str,
+def _combine(cut: ClockedCore, stops: dict, cones: list[_Cone], reference: ClockedReference, metric: str,
              threshold: float) -> list[_Cone]:
     """Cones in the order they were added, the combination within the threshold on the search stimulus."""
     usable = [c for c in cones if c.approx is not None and c.solo is not None and c.solo.estimate <= threshold]
@@ -245,17 +250,19 @@ def _combine(cut: ClockedCore, cones: list[_Cone], reference: ClockedReference, 
     chosen: list[_Cone] = []
     for cone in usable:
         trial = [*chosen, cone]
-        error = reference.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in trial})), metric, threshold)
+        error = reference.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in trial}, stops)), metric,
+                                  threshold)
         if error.estimate <= threshold:
             chosen = trial
     return chosen
 
 
-def _certify(cut: ClockedCore, chosen: list[_Cone], fresh: ClockedReference, metric: str, threshold: float
+def _certify(cut: ClockedCore, stops: dict, chosen: list[_Cone], fresh: ClockedReference, metric: str, threshold: float
              ) -> tuple[list[_Cone], list[ClockedError]]:
     refused = []
     while chosen:
-        error = fresh.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in chosen})), metric, threshold)
+        error = fresh.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in chosen}, stops)), metric,
+                              threshold)
         if error.holds:
             break
         refused.append(error)

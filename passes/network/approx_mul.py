@@ -34,6 +34,7 @@ from axc.ir.dialects import approx, nn
 from axc.ir.dialects.quant import QUANT_ATTR, QuantParams
 from axc.ir.network import constant_of
 from axc.ir.rewrite import Builder
+from axc.ir.views import is_clocked
 from axc.runtime.calibrate import observe_values
 from axc.runtime.multipliers import (
     MultiplierModel,
@@ -49,6 +50,7 @@ from axc.runtime.nn_data import DEFAULT_CALIB
 from axc.runtime.nn_eval import dataset_for_module
 
 from ..circuit.logic_checks import bit_level
+from ..clocked.cones import multiplier_circuit
 from ..infra.base import CellLibraryOptions, PassContext, PassResult
 
 __all__ = ["ApproxMulPass", "MultiplierOptions", "attach_multiplier", "quantized_layers", "resolve_multiplier"]
@@ -77,10 +79,23 @@ def quantized_layers(graph: Graph, layers: tuple[str, ...] = ()) -> list[tuple[s
     return [(label, op) for label, op in chosen if QuantParams.of(op) is not None]
 
 
+def read_circuit(ctx: PassContext, path: str, net: str | None) -> tuple[Module, str | None]:
+    """The multiplier circuit in file `path` and its net: the file's circuit (net None), or in a
+    clocked one the cone of its multiplier net (`axc.passes.clocked.cones.multiplier_circuit`)."""
+    module = ctx.read_file(path)
+    if is_clocked(module):
+        cone = multiplier_circuit(module, net)
+        return cone, cone.top_graph.output_names[0]
+    if net is not None:
+        raise InputError(f"net={net} names a multiplier inside a clocked circuit; '{path}' has no registers")
+    return module, None
+
+
 def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                        signed: bool | None, x_port: str | None, w_port: str | None,
                        ctx: PassContext, library: Mapping[str, str | None] | None = None,
-                       network: tuple[bool, bool] | None = None, signs: str = "extract") -> MultiplierModel:
+                       network: tuple[bool, bool] | None = None, signs: str = "extract",
+                       net: str | None = None) -> MultiplierModel:
     """A model from `circuit` (a file) or `spec` (family or file) at the network's widths; a
     circuit's area, delay and power come from the cost model on `library` (genlib/liberty), and
     are not measured when it is None.
@@ -88,7 +103,8 @@ def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
     `network` is the (activation, weight) signedness of the quantized layers. Given it, an
     analytic family takes it as it is (its operands need no shift; `signed` still forces one),
     and an unsigned circuit used on signed weights goes through sign extraction when
-    `signs="extract"` (`sign_extracted`); with `signs="shift"` operands are shifted as needed."""
+    `signs="extract"` (`sign_extracted`); with `signs="shift"` operands are shifted as needed.
+    A clocked circuit file gives the multiplier inside it: its net `net` (`read_circuit`)."""
     source = circuit or spec
     given = signed is not None
     if signed is None:
@@ -99,13 +115,13 @@ def resolve_multiplier(spec: str, circuit: str | None, x_bits: int, w_bits: int,
                                x_signed=x_signed, w_signed=w_signed)
     if not Path(source).is_file():
         raise InputError(f"multiplier circuit '{source}' does not exist")
-    module = ctx.read_file(source)
+    module, net = read_circuit(ctx, str(source), net)
     model = model_from_graph(module, None, x_port, w_port, signed, origin=str(source),
                              with_cost=library is not None, options=library,
                              bit_level=bit_level(module).top_graph)
     if signs == "extract" and network is not None and network[1] and not network[0] and not model.signed:
-        return sign_extracted(model)
-    return model
+        model = sign_extracted(model)
+    return replace(model, net=net) if net is not None else model
 
 
 def model_of_op(op: Op, ctx: PassContext) -> MultiplierModel:
@@ -125,7 +141,7 @@ def model_of_op(op: Op, ctx: PassContext) -> MultiplierModel:
                                sign_extraction=bool(op.attr("sign_extraction")))
     network = (bool(x_signed), bool(w_signed)) if op.attr("sign_extraction") else None
     return resolve_multiplier(origin, None, x_bits, w_bits, signed, op.attr("x_port"), op.attr("w_port"),
-                              ctx, network=network)
+                              ctx, network=network, net=op.attr("circuit_net"))
 
 
 def _shift_for(bits: int, signed_now: bool, signed_needed: bool) -> int:
@@ -252,6 +268,8 @@ def attach_multiplier(b: Builder, label: str, op: Op, model: MultiplierModel, lu
     })
     if circuit is not None:
         attrs["circuit"] = circuit
+    if model.net is not None:
+        attrs["circuit_net"] = model.net
     attrs.update({k: v for k, v in (("x_port", model.x_port), ("w_port", model.w_port)) if v is not None})
     new = b.create(approx.MulOp, operands, [op.result.type], attrs, loc=op.loc)
     old_weight = op.operand(1)
@@ -365,6 +383,10 @@ class ApproxMulPass(MultiplierOptions):
     """Circuit input port that takes the weight (default: the other input port)."""
     signed: bool | None = None
     """Multiplier signedness (default: from an EvoApproxLib name mulNs/mulNu, else signed)."""
+    net: str | None = None
+    """In a clocked circuit file (a MAC unit, say): the net that is the multiplier, as the source
+    or a clocked pass named it (`bmf`/`prune` keep a multiplier's net name); default: its only
+    `word.mul`."""
 
     def requires(self, module: Module) -> None:
         if module.top is None or module.top_graph.kind != "nn":
@@ -381,7 +403,7 @@ class ApproxMulPass(MultiplierOptions):
         view = QuantParams.of(layers[0][1])
         return resolve_multiplier(str(spec), None, max(8, view.x_bits), max(8, view.w_bits), self.signed,
                                   self.x_port, self.w_port, ctx, self.cost_library(),
-                                  network=(view.x_signed, view.w_signed), signs=self.signs)
+                                  network=(view.x_signed, view.w_signed), signs=self.signs, net=self.net)
 
     def apply(self, ctx: PassContext, module: Module) -> PassResult:
         self.requires(module)
@@ -393,7 +415,7 @@ def embed_circuit(module: Module, model: MultiplierModel, ctx: PassContext) -> s
     """Add the multiplier's circuit as a graph of `module` (the cross-level link); its name."""
     if model.origin == "analytic" or not Path(model.origin).is_file():
         return None
-    circuit = ctx.read_file(model.origin).top_graph
+    circuit = read_circuit(ctx, model.origin, model.net)[0].top_graph
     circuit.name = module.unique_name(f"multiplier_{model.name}")
     circuit.module = None
     module.add_graph(circuit)

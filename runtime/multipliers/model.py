@@ -98,6 +98,8 @@ class MultiplierModel:
     """Circuit port used as the activation operand."""
     w_port: str | None = None
     """Circuit port used as the weight operand."""
+    net: str | None = None
+    """The net of a clocked circuit file that is this multiplier (its combinational cone)."""
     x_signed: bool | None = None
     """Signedness of the activation operand when it differs from `signed`."""
     w_signed: bool | None = None
