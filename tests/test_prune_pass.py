@@ -189,8 +189,9 @@ def test_bad_options(options: dict, message: str) -> None:
 
 @pytest.mark.parametrize("source,args,message,status", [
     (None, ["--err", "0"], "err must be in (0, 1]", 2),  # a usage error, caught before anything runs
-    ("module seq(input clk, input [3:0] d, output reg [3:0] q);\n  always @(posedge clk) q <= d;\nendmodule\n",
-     ["--err", "0.1"], "sequential", 1),
+    ("module seq(input c1, input c2, input [3:0] d, output reg [3:0] q, output reg [3:0] r);\n"
+     "  always @(posedge c1) q <= d;\n  always @(posedge c2) r <= d;\nendmodule\n",
+     ["--err", "0.1"], "multiple clock domains are not supported", 1),
 ])
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, source: str | None, args: list[str],
                                                       message: str, status: int) -> None:
