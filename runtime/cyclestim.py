@@ -18,7 +18,7 @@ from axc.ir.dialects import hw, logic, word
 from axc.ir.views import ClockedCore
 
 from . import cyclekernels as CK
-from .simvectors import n_words_for, tail_mask
+from .simvectors import n_words_for, signed_objects, tail_mask
 from .vcd import read_vcd
 
 __all__ = ["Stimulus", "data_ports", "pack_port", "reset_levels", "unpack_port"]
@@ -122,9 +122,7 @@ def unpack_port(rows: np.ndarray, n_traces: int, signed: bool = False) -> np.nda
     for c in range(0, width, 64):
         part = CK.gather_cycles(np.ascontiguousarray(rows[:, c:c + 64]), n_traces)
         values += part.astype(object) * (1 << c)
-    if signed:
-        values = np.where(values >= 1 << (width - 1), values - (1 << width), values)
-    return values
+    return signed_objects(values, width) if signed else values
 
 
 @dataclass(frozen=True)

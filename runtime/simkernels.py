@@ -38,6 +38,20 @@ ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit(cache=True, inline="always")
+def _pair(core, sig, out, a, b, ma, mb, m, w0, w1):
+    """AND, OR or XOR (`core`) of signals a and b with their inversion masks, output mask m."""
+    if core == K_AND:
+        for w in range(w0, w1):
+            sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
+    elif core == K_OR:
+        for w in range(w0, w1):
+            sig[out, w] = ((sig[a, w] ^ ma) | (sig[b, w] ^ mb)) ^ m
+    else:
+        for w in range(w0, w1):
+            sig[out, w] = sig[a, w] ^ sig[b, w] ^ (ma ^ mb ^ m)
+
+
+@njit(cache=True, inline="always")
 def _nary(core, inverted, sig, out, fanin, fmask, p, q, w0, w1):
     """AND/OR/XOR of fan-ins p … q−1, inverted for NAND/NOR/XNOR: one pass over the words for
     the first two fan-ins and one per further fan-in, the inversion folded into the last."""
@@ -49,17 +63,7 @@ def _nary(core, inverted, sig, out, fanin, fmask, p, q, w0, w1):
         for w in range(w0, w1):
             sig[out, w] = sig[a, w] ^ (ma ^ m)
     else:
-        b = fanin[p + 1]
-        mb = fmask[p + 1]
-        if core == K_AND:
-            for w in range(w0, w1):
-                sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
-        elif core == K_OR:
-            for w in range(w0, w1):
-                sig[out, w] = ((sig[a, w] ^ ma) | (sig[b, w] ^ mb)) ^ m
-        else:
-            for w in range(w0, w1):
-                sig[out, w] = sig[a, w] ^ sig[b, w] ^ (ma ^ mb ^ m)
+        _pair(core, sig, out, a, fanin[p + 1], ma, fmask[p + 1], m, w0, w1)
     for k in range(p + 2, q):
         b = fanin[k]
         mb = fmask[k]
@@ -166,20 +170,8 @@ def eval_gates_with(order, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, ba
         q = fanin_ptr[g + 1]
         out = base + g
         if q - p == 2 and K_AND <= core <= K_XOR:  # the common case first, without the n-ary loop
-            a = fanin[p]
-            b = fanin[p + 1]
-            ma = fmask[p]
-            mb = fmask[p + 1]
             m = ONES if INVERTED_CODE[code] else np.uint64(0)
-            if core == K_AND:
-                for w in range(w0, w1):
-                    sig[out, w] = ((sig[a, w] ^ ma) & (sig[b, w] ^ mb)) ^ m
-            elif core == K_OR:
-                for w in range(w0, w1):
-                    sig[out, w] = ((sig[a, w] ^ ma) | (sig[b, w] ^ mb)) ^ m
-            else:
-                for w in range(w0, w1):
-                    sig[out, w] = sig[a, w] ^ sig[b, w] ^ (ma ^ mb ^ m)
+            _pair(core, sig, out, fanin[p], fanin[p + 1], fmask[p], fmask[p + 1], m, w0, w1)
         elif core == K_BUF:
             a = fanin[p]
             m = ~fmask[p] if INVERTED_CODE[code] else fmask[p]

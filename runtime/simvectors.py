@@ -17,7 +17,8 @@ from axc.ir.views import LogicView
 
 from . import simkernels as K
 
-__all__ = ["MAX_EXHAUSTIVE_INPUTS", "VectorSet", "exhaustive_words", "n_words_for", "pack_ints", "tail_mask", "unpack_ints"]
+__all__ = ["MAX_EXHAUSTIVE_INPUTS", "VectorSet", "exhaustive_words", "n_words_for", "pack_ints", "signed_objects", "tail_mask",
+           "unpack_ints"]
 
 MAX_EXHAUSTIVE_INPUTS = 24
 """`VectorSet.exhaustive` refuses circuits with more input bits than this (2^24 vectors)."""
@@ -90,9 +91,12 @@ def unpack_ints(rows: np.ndarray, n_vectors: int, signed: bool = False) -> np.nd
     values = np.zeros(n_vectors, dtype=object)
     for c, part in enumerate(parts):
         values += part.astype(object) * (1 << (64 * c))
-    if signed:
-        values = np.where(values >= 1 << (width - 1), values - (1 << width), values)
-    return values
+    return signed_objects(values, width) if signed else values
+
+
+def signed_objects(values: np.ndarray, width: int) -> np.ndarray:
+    """Python-int (object) words of `width` bits read in two's complement."""
+    return np.where(values >= 1 << (width - 1), values - (1 << width), values)
 
 
 @dataclass(frozen=True)
