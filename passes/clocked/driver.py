@@ -10,9 +10,11 @@
    its own word, on its own random vectors); each changed cone is put back in the exact design
    and the whole clocked design is simulated (`cycles` × `traces`, bit-parallel) to measure its
    error at the primary outputs, through every register, feedback included;
-3. cones are combined greedily, most area saved per unit of measured error first, while the
-   combination stays within `err` at the primary outputs; a cone whose solo error exceeds `err`
-   is approximated once more with its budget scaled down by the excess;
+3. each cone's own budget is searched for the largest solo error at the outputs within its
+   share of `err` (err/√cones: the errors of cones partly cancel);
+   cones are then combined greedily, most area saved per unit of measured error first, while
+   the combination stays within `err` at the primary outputs; a cone that does not fit in the
+   error left is approximated once more with its budget scaled to that headroom;
 4. the combination is measured again on fresh stimulus (another seed stream, `cycles` ×
    `traces`; with a `stimulus` file, the half of its traces the search did not use): accepted when the one-sided 99 % upper bound is within `err`, else the last cone
    added is dropped and the rest measured again.
@@ -109,9 +111,16 @@ def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold:
     stops = multiplier_nets(cut.core)
     cones = _cones(cut, stops)
     sub = PassContext(seed=ctx.seed, jobs=ctx.jobs, quiet=True, options=ctx.options, reader=ctx.reader)
+    share = threshold / math.sqrt(max(1, len(cones)))
     for cone in ctx.progress(cones, f"{pass_.name}: cones", total=len(cones)):
-        _search_budget(pass_, sub, cone, cut, stops, reference, metric, threshold, library)
-    chosen = _combine(cut, stops, cones, reference, metric, threshold)
+        _search_budget(pass_, sub, cone, cut, stops, reference, metric, share, library)
+    def shrink(cone: _Cone, budget: float) -> bool:
+        kept = cone.area_before
+        _approximate(pass_, sub, cone, budget, library)
+        cone.area_before = cone.area_before or kept
+        return cone.approx is not None
+
+    chosen = _combine(cut, stops, cones, reference, metric, threshold, shrink)
     fresh = ClockedReference(exact, check_stimulus, None if pass_.stimulus else seed ^ _FRESH_STREAM)
     final, refused = _certify(cut, stops, chosen, fresh, metric, threshold)
     for cone in cones:
@@ -243,17 +252,30 @@ def _approximate(pass_: Any, sub: PassContext, cone: _Cone, err: float, library:
 
 
 def _combine(cut: ClockedCore, stops: dict, cones: list[_Cone], reference: ClockedReference, metric: str,
-             threshold: float) -> list[_Cone]:
-    """Cones in the order they were added, the combination within the threshold on the search stimulus."""
+             threshold: float, shrink: Any) -> list[_Cone]:
+    """Cones in the order they were added, the combination within the threshold on the search
+    stimulus. A cone that does not fit in the error left is approximated once more, its own
+    budget scaled to that headroom (`shrink(cone, budget)`), and added if it then fits."""
     usable = [c for c in cones if c.approx is not None and c.solo is not None and c.solo.estimate <= threshold]
     usable.sort(key=lambda c: -c.saved / max(c.solo.estimate, threshold * 1e-6))
     chosen: list[_Cone] = []
+    current = 0.0
+
+    def measured(trial: list[_Cone]) -> float:
+        design = splice(cut.core, {c.port: c.approx for c in trial}, stops)
+        return reference.measure(lowered(cut, design), metric, threshold).estimate
+
     for cone in usable:
-        trial = [*chosen, cone]
-        error = reference.measure(lowered(cut, splice(cut.core, {c.port: c.approx for c in trial}, stops)), metric,
-                                  threshold)
-        if error.estimate <= threshold:
-            chosen = trial
+        error = measured([*chosen, cone])
+        if error > threshold and current < threshold * _GOOD_ENOUGH:
+            headroom = (threshold - current) / max(error - current, 1e-300)
+            kept = (cone.approx, cone.note, cone.area_after, cone.local_err)
+            if shrink(cone, cone.local_err * headroom * _RETRY_MARGIN):
+                error = measured([*chosen, cone])
+            if error > threshold:
+                cone.approx, cone.note, cone.area_after, cone.local_err = kept
+        if error <= threshold:
+            chosen, current = [*chosen, cone], error
     return chosen
 
 
