@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,18 +28,18 @@ from lark import (
     Lark,
     Token,
     Transformer,
-    UnexpectedCharacters,
     UnexpectedInput,
-    UnexpectedToken,
     v_args,
 )
 from lark.exceptions import VisitError
 
 from .attributes import DenseArray, FrozenDict, TruthTable
 from .core import Graph, Module, Value
-from .diagnostics import AxcError, FileLoc, InputError, NameLoc, ParseError
+from .diagnostics import AxcError, FileLoc, NameLoc, ParseError
 from .dialect import lookup_op
+from .parse_errors import bad_value, syntax_error, too_deep
 from .printer import sidecar_path
+from .sidecar import Tensors, check_sidecar, member_reader, tensor_elements
 from .types import IntType, TensorType, parse_type_text
 
 __all__ = ["MAX_ATTR_DEPTH", "Tensors", "load_ir", "parse_module"]
@@ -79,46 +77,6 @@ def _nesting(value: Any, limit: int) -> int:
         return 0
     children = value.values() if isinstance(value, FrozenDict) else value
     return 1 + max((_nesting(c, limit - 1) for c in children), default=0)
-
-
-def _too_deep(filename: str, text: str, limit: int = MAX_ATTR_DEPTH) -> ParseError:
-    """The error for attributes nested deeper than `limit`, at the bracket that goes too deep."""
-    depth = 0
-    pos = 0
-    for m in re.finditer(r'"(?:\\.|[^"\\])*"|[\[\]{}]', text):
-        mark = m.group()
-        depth += 1 if mark in "[{" else -1 if mark in "]}" else 0
-        if depth > limit:
-            pos = m.start()
-            break
-    line = text.count("\n", 0, pos) + 1
-    col = pos - text.rfind("\n", 0, pos)
-    return ParseError(f"attribute values nest more than {limit} lists or dictionaries deep (--max-depth)",
-                      FileLoc(filename, line, col), source=text)
-
-
-class Tensors:
-    """The tensors `dense_resource` attributes name: each one's shape and dtype known up front,
-    its data read (for a sidecar: decompressed) only when an attribute that matches it asks."""
-
-    def __init__(self, headers: Mapping[str, tuple[tuple[int, ...], np.dtype]],
-                 read: Callable[[str], np.ndarray]) -> None:
-        self.headers = dict(headers)
-        self.read = read
-
-    @classmethod
-    def of_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Tensors:
-        """Tensors already in memory."""
-        arrays = {k: np.asarray(v) for k, v in arrays.items()}
-        return cls({k: (tuple(a.shape), a.dtype) for k, a in arrays.items()}, arrays.__getitem__)
-
-
-def _elements(shape: Any) -> int:
-    """Elements of a shape (symbolic dimensions count as 1)."""
-    count = 1
-    for d in shape:
-        count *= d if isinstance(d, int) and d > 0 else 1
-    return count
 
 
 def _name_of(tok: Token) -> str:
@@ -167,12 +125,12 @@ class _Build(Transformer):
         except ValueError as exc:
             self._fail(str(exc), items[0])
         if isinstance(found, TensorType):
-            self._check_elements(found.shape, items[0])
+            self._checktensor_elements(found.shape, items[0])
         return found
 
-    def _check_elements(self, shape: Any, tok: Any) -> None:
+    def _checktensor_elements(self, shape: Any, tok: Any) -> None:
         """A ParseError at `tok` for a shape of more than `max_tensor_elements` elements."""
-        count = _elements(shape)
+        count = tensor_elements(shape)
         if self.max_elements is not None and count > self.max_elements:
             self._fail(f"a tensor of {count} elements: above the limit of {self.max_elements} "
                        "(--max-tensor-elements)", tok)
@@ -242,9 +200,9 @@ class _Build(Transformer):
         dtype = _DTYPE_TO_NUMPY.get(str(dtype_tok))
         if dtype is None:
             self._fail(f"unknown tensor element type '{dtype_tok}'", dtype_tok)
-        self._check_elements(shape, dtype_tok)
+        self._checktensor_elements(shape, dtype_tok)
         values = [v for v in values if v is not None]
-        count = _elements(shape)
+        count = tensor_elements(shape)
         if len(values) != count:
             self._fail(f"dense tensor of shape {list(shape)} needs {count} values, got {len(values)}", dtype_tok)
         return DenseArray(np.array(values, dtype=dtype).reshape(shape))
@@ -252,7 +210,7 @@ class _Build(Transformer):
     def resource_attr(self, items: list) -> DenseArray:
         name_tok, dtype_tok, shape = items
         name = _unquote(str(name_tok))
-        self._check_elements(shape, name_tok)
+        self._checktensor_elements(shape, name_tok)
         if name not in self.resources.headers:
             self._fail(f"tensor resource '{name}' is not in the sidecar .npz", name_tok)
         found_shape, found_dtype = self.resources.headers[name]
@@ -452,73 +410,13 @@ def parse_module(
         if isinstance(exc.orig_exc, AxcError):
             raise exc.orig_exc from None
         if isinstance(exc.orig_exc, ValueError):
-            raise _bad_value(exc, text, filename) from None
+            raise bad_value(exc, text, filename) from None
         raise
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, text, filename) from None
+        raise syntax_error(exc, text, filename, _parser().terminals) from None
     except RecursionError:
-        raise _too_deep(filename, text, limits.get("max_depth", MAX_ATTR_DEPTH)) from None
+        raise too_deep(filename, text, limits.get("max_depth", MAX_ATTR_DEPTH)) from None
     return _Assembler(filename, text).module(rec)
-
-
-def _bad_value(exc: VisitError, text: str, filename: str) -> ParseError:
-    """A located error for a token the grammar accepts but Python cannot read (a quoted name
-    with a raw control character, ...)."""
-    where = exc.obj
-    meta = getattr(where, "meta", where)
-    line, col = getattr(meta, "line", 1) or 1, getattr(meta, "column", 1) or 1
-    problem = str(exc.orig_exc).splitlines()[0]
-    if isinstance(exc.orig_exc, json.JSONDecodeError):
-        problem = exc.orig_exc.msg.lower()
-        if "control character" in problem:
-            problem = "a raw control character (such as a newline); escape it (\\n)"
-        problem = f"quoted text with {problem}"
-    what = {"value": "%value name", "symbol": "@symbol name", "str_attr": "string"}.get(
-        str(exc.rule), str(exc.rule).replace("_attr", " attribute").replace("_", " "))
-    return ParseError(f"malformed {what}: {problem}", FileLoc(filename, line, col), source=text)
-
-
-def _one_line(token: str, limit: int = 40) -> str:
-    """A token quoted for a one-line message: control characters escaped, long ones cut."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in token)
-    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}...'"
-
-
-def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> ParseError:
-    line, col = exc.line or 1, exc.column or 1
-    if isinstance(exc, UnexpectedToken):
-        tok = exc.token
-        first_line = str(tok).split("\n")[0]
-        shown = "end of input" if tok.type == "$END" else _one_line(str(tok))
-        expected = sorted({_readable(t) for t in exc.expected})[:6]
-        msg = f"unexpected {shown}" + (f" (expected {', '.join(expected)})" if expected else "")
-        span = max(1, len(first_line)) if tok.type != "$END" else 1
-        if tok.type == "$END":
-            lines = text.splitlines() or [""]
-            line, col = len(lines), len(lines[-1]) + 1
-    elif isinstance(exc, UnexpectedCharacters):
-        msg = f"unexpected character {text[exc.pos_in_stream]!r}"
-        span = 1
-    else:
-        msg, span = "unexpected end of input", 1
-    return ParseError(msg, FileLoc(filename, line, col), source=text, span=span)
-
-
-_FRIENDLY = {
-    "OP_NAME": "an op name", "VALUE_ID": "a %value", "VALUE_QUOTED": "a %value",
-    "SYMBOL_ID": "an @symbol", "SYMBOL_QUOTED": "an @symbol", "IDENT": "a name",
-    "STRING": "a string", "INT": "an integer", "FLOAT": "a number", "HEX": "a hex number",
-    "INT_TYPE": "a type", "TENSOR_TYPE": "a type", "GRAPH_KIND": "a graph", "$END": "end of input",
-}
-
-
-def _readable(terminal: str) -> str:
-    if terminal in _FRIENDLY:
-        return _FRIENDLY[terminal]
-    for t in _parser().terminals:
-        if t.name == terminal and t.pattern.type == "str":
-            return f"'{t.pattern.value}'"
-    return terminal.lower()
 
 
 def load_ir(path: str, options: dict[str, Any] | None = None) -> Module:
@@ -531,47 +429,8 @@ def load_ir(path: str, options: dict[str, Any] | None = None) -> Module:
     side = sidecar_path(path)
     if not side.exists():
         return parse_module(text, path, None, limits)
-    headers = _check_sidecar(side)
+    headers = check_sidecar(side)
     with np.load(side, allow_pickle=False) as data:
-        return parse_module(text, path, Tensors(headers, _member_reader(data, side)), limits)
+        return parse_module(text, path, Tensors(headers, member_reader(data, side)), limits)
 
 
-def _member_reader(data: Any, side: Path) -> Callable[[str], np.ndarray]:
-    """Reads one array of an open `.npz`; a located InputError when its data is broken."""
-    def read(name: str) -> np.ndarray:
-        try:
-            return data[name]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise InputError(f"cannot read '{name}' from the sidecar {side}: {str(exc).splitlines()[0]}",
-                             FileLoc(str(side), 1, 1)) from None
-    return read
-
-
-MAX_SIDECAR_BYTES = 1 << 30
-"""The most the tensors of one `.npz` sidecar may take in memory (1 GiB)."""
-
-
-def _check_sidecar(side: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Read every array header of the sidecar and refuse it, before decompressing anything, when
-    it is not a plain `.npz`, holds objects, or would take more than `MAX_SIDECAR_BYTES`; the
-    (shape, dtype) of each array, by name."""
-    where = FileLoc(str(side), 1, 1)
-    headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
-    total = 0
-    try:
-        with zipfile.ZipFile(side) as archive:
-            for info in archive.infolist():
-                with archive.open(info) as member:
-                    version = np.lib.format.read_magic(member)
-                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                            else np.lib.format.read_array_header_2_0)
-                    shape, _, dtype = read(member)
-                if dtype.hasobject:
-                    raise InputError(f"sidecar {side}: array '{info.filename}' holds Python objects", where)
-                total += _elements(shape) * dtype.itemsize
-                headers[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InputError(f"cannot read the sidecar {side}: {str(exc).splitlines()[0]}", where) from None
-    if total > MAX_SIDECAR_BYTES:
-        raise InputError(f"sidecar {side}: its tensors would take {total} bytes (limit {MAX_SIDECAR_BYTES})", where)
-    return headers
