@@ -300,6 +300,16 @@ class Graph:
     def ops_of(self, *classes: type[Op]) -> list[Op]:
         return [op for op in self._ops if isinstance(op, classes)]
 
+    def copy_ops(self, ops: Iterable[Op], vmap: dict[Value, Value]) -> None:
+        """Add a copy of each of `ops` (in dependency order, from any graph) to this graph, its
+        operands read through `vmap`, which learns every copied result."""
+        for op in ops:
+            new = type(op)([vmap[v] for v in op._operands], [r.type for r in op.results], op.attributes, op.loc,
+                           [r.name for r in op.results])
+            new.meta = dict(op.meta)
+            self.add(new)
+            vmap.update(zip(op.results, new.results))
+
     def clone(self, name: str | None = None) -> Graph:
         """A deep copy (ops, values, attributes, locations; `meta` is shallow-copied)."""
         g = Graph(name or self.name, self.kind, self.attributes)
@@ -307,18 +317,7 @@ class Graph:
         vmap: dict[Value, Value] = {}
         for v in self.inputs:
             vmap[v] = g.add_input(v.name or f"in{len(g.inputs)}", v.type)
-        for op in self.topo_order():
-            new = type(op)(
-                [vmap[v] for v in op._operands],
-                [r.type for r in op.results],
-                op.attributes,
-                op.loc,
-                [r.name for r in op.results],
-            )
-            new.meta = dict(op.meta)
-            g.add(new)
-            for a, b in zip(op.results, new.results):
-                vmap[a] = b
+        g.copy_ops(self.topo_order(), vmap)
         g.set_outputs([vmap[v] for v in self.outputs], self.output_names)
         return g
 

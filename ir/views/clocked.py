@@ -93,13 +93,7 @@ class ClockedCore:
                 vmap[v] = core.add_input(v.name, v.type)
         for reg in regs:
             vmap[reg.result] = core.add_input(f"{names[reg]}@q", reg.result.type)
-        for op in graph.topo_order():
-            if isinstance(op, RegOp | NextOp) or _only_resets(op):
-                continue
-            new = core.create(type(op), [vmap[v] for v in op.operands], [r.type for r in op.results],
-                              op.attributes, op.loc, [r.name for r in op.results])
-            new.meta = dict(op.meta)
-            vmap.update(zip(op.results, new.results))
+        core.copy_ops([op for op in graph.topo_order() if not isinstance(op, RegOp | NextOp)], vmap)
         outputs = [vmap[v] for v in graph.outputs]
         out_names = list(graph.output_names)
         slots = []
@@ -158,11 +152,7 @@ class ClockedCore:
             reg = graph.create(RegOp, operands, [IntType(slot.width)], attrs, slot.loc, [slot.name])
             regs[slot] = reg
             vmap[core.input(slot.q_port)] = reg.result
-        for op in core.topo_order():
-            new = graph.create(type(op), [vmap[v] for v in op.operands], [r.type for r in op.results],
-                               op.attributes, op.loc, [r.name for r in op.results])
-            new.meta = dict(op.meta)
-            vmap.update(zip(op.results, new.results))
+        graph.copy_ops(core.topo_order(), vmap)
         for slot in self.registers:
             operands = [regs[slot].result, vmap[core.output(slot.d_port)]]
             attrs = {}

@@ -53,14 +53,6 @@ def multiplier_nets(core: Module) -> dict[Value, str]:
     return nets
 
 
-def _copy_ops(ops: list, target: Graph, vmap: dict[Value, Value]) -> None:
-    for op in ops:
-        new = target.create(type(op), [vmap[v] for v in op.operands], [r.type for r in op.results],
-                            op.attributes, op.loc, [r.name for r in op.results])
-        new.meta = dict(op.meta)
-        vmap.update(zip(op.results, new.results))
-
-
 def _target(graph: Graph, name: str, stops: Mapping[Value, str]) -> Value:
     if name in graph.output_names:
         return graph.output(name)
@@ -92,7 +84,7 @@ def cone_of(core: Module, name: str, stops: Mapping[Value, str] | None = None) -
     cone = Graph(f"{graph.name}_{name.replace('@', '_')}", "hw")
     vmap = {v: cone.add_input(v.name, v.type) for v in graph.inputs if v in reads}
     vmap.update({v: cone.add_input(net, v.type) for v, net in stops.items() if v in reads})
-    _copy_ops([op for op in graph.topo_order() if op in inside], cone, vmap)
+    cone.copy_ops([op for op in graph.topo_order() if op in inside], vmap)
     cone.set_outputs([vmap[target]], [name])
     module = Module()
     module.add_graph(cone, top=True)
@@ -107,13 +99,13 @@ def splice(core: Module, cones: Mapping[str, Module], stops: Mapping[Value, str]
     graph.loc = base.loc
     vmap = {v: graph.add_input(v.name, v.type) for v in base.inputs}
     order = base.topo_order()
-    _copy_ops(order, graph, vmap)
+    graph.copy_ops(order, vmap)
     named: dict[str, Value] = {}
 
     def paste(cone: Module) -> Value:
         inner = cone.top_graph
         cmap = {v: named[v.name] if v.name in named else graph.input(v.name) for v in inner.inputs}
-        _copy_ops(inner.topo_order(), graph, cmap)
+        graph.copy_ops(inner.topo_order(), cmap)
         return cmap[inner.outputs[0]]
 
     position = {op: i for i, op in enumerate(order)}
