@@ -93,7 +93,8 @@ class ClockedCore:
                 vmap[v] = core.add_input(v.name, v.type)
         for reg in regs:
             vmap[reg.result] = core.add_input(f"{names[reg]}@q", reg.result.type)
-        core.copy_ops([op for op in graph.topo_order() if not isinstance(op, RegOp | NextOp)], vmap)
+        core.copy_ops([op for op in graph.topo_order() if not (isinstance(op, RegOp | NextOp) or _only_resets(op))],
+                      vmap)
         outputs = [vmap[v] for v in graph.outputs]
         out_names = list(graph.output_names)
         slots = []
