@@ -43,6 +43,10 @@ _MAX_CAP = 256
 _SLACK_FRACTION = 0.25
 _TIMED_FIRST = 96
 """Under a time budget, the first measurement covers only this many parts (the largest)."""
+_MEASURE_CHUNK = 256
+"""Moves are measured this many parts at a time; a spent time budget stops between chunks."""
+_TIMED_CAP = 32
+"""Under a time budget, the first batch may take this many moves (a failed batch is halved)."""
 
 
 def iterate_batched(ex: Explorer, threshold: float, step: int = 1, limit: SearchLimit | float = 0.0,
@@ -61,13 +65,17 @@ def iterate_batched(ex: Explorer, threshold: float, step: int = 1, limit: Search
     fresh = np.zeros(n, dtype=np.bool_)
     move_to = np.zeros(n, dtype=np.int64)
     movable = np.array([ex.can_lower(i) and p.m > 0 for i, p in enumerate(parts)], dtype=np.bool_)
-    cap = _INITIAL_CAP
+    cap = _TIMED_CAP if limit.seconds else _INITIAL_CAP
     iteration = 0
 
     def measure(which: np.ndarray) -> None:
         which = which[movable[which]]
-        if which.size == 0:
-            return
+        for start in range(0, which.size, _MEASURE_CHUNK):
+            measure_chunk(which[start:start + _MEASURE_CHUNK])
+            if limit.out_of_time():
+                return
+
+    def measure_chunk(which: np.ndarray) -> None:
         wanted = [(int(i), f) for i in which.tolist() for f in _moves(int(degrees[i]), step)]
         ex.ensure(wanted)
         rids = ex.rids(degrees)
@@ -101,6 +109,9 @@ def iterate_batched(ex: Explorer, threshold: float, step: int = 1, limit: Search
             measure(_ranked(d_err, saved, stale)[:max(_STALE_REFRESH, 2 * cap)])
         batch = _select(d_err, saved, movable & fresh, targets[level] - error, cap)
         if batch.size == 0:
+            if limit.out_of_time():
+                ex.stopped_by = limit.stopped_by
+                break
             if (movable & ~fresh).any():
                 full = True  # nothing fits among the fresh: measure every move before giving up
                 continue

@@ -15,6 +15,7 @@ measured again by simulating the rewritten graph (`axc.runtime.logicsim` + `metr
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -28,6 +29,7 @@ from ..circuit.als_report import (
     log_summary,
     measure_against,
     spread,
+    timed_circuit_cost,
     write_csv,
     write_plot,
 )
@@ -151,20 +153,25 @@ class BmfPass(ErrorBudgetOptions):
         budget = RunBudget(self.time_budget)
         reference = LogicReference(original, view, self.seed, self.bound_vectors)
         cost_opts = self.cost_library()
-        before, reserve = self._measure_finish(original, reference, cost_opts)
+        finish = _FinishEstimate(self, original, reference, cost_opts, view.n_gates <= LARGE_CIRCUIT_GATES)
         settings = self._settings(view)
         refines = self._refines(view)
-        explore_until = time.monotonic() + budget.phase(0.6 if refines else 1.0, reserve)
+        # under a time budget, a large circuit is partitioned with KaHyPar's fast settings and its
+        # parts keep their own gates as exact realisations: both save seconds of fixed cost
+        hurried = bool(self.time_budget) and view.n_gates > LARGE_CIRCUIT_GATES
+        explore_until = 0.0
         runs: list[_Run] = []
         executor = make_executor(self.jobs, self.scheduler)
         try:
             for index, (k, m) in enumerate(settings):
-                partition = partition_logic(view, k, m, self.seed)
+                partition = partition_logic(view, k, m, self.seed, fast=hurried)
                 ctx.log(f"bmf: {view.n_gates} gates in {len(partition)} parts (k ≤ {k}, m ≤ {m}); "
                         f"metric {metric} ≤ {threshold:g} on {vectors.describe()}")
                 explorer = Explorer(view, partition, vectors.words, vectors.n_vectors, metric,
                                     metric in NUMERIC_METRICS, self.algebra, executor,
-                                    keep_layers=max(3, self.final_candidates))
+                                    keep_layers=max(3, self.final_candidates), synthesize_exact=not hurried)
+                if not explore_until:  # the exploration's share of what partitioning left
+                    explore_until = time.monotonic() + budget.phase(0.6 if refines else 1.0, finish.reserve())
                 seconds = (max(1e-3, (explore_until - time.monotonic()) / (len(settings) - index))
                            if self.time_budget else 0.0)
                 limit = SearchLimit(seconds, self.max_iterations)
@@ -180,14 +187,21 @@ class BmfPass(ErrorBudgetOptions):
         if all(run.explorer.area0 <= 0 for run in runs):
             ctx.log(f"{self.name}: the circuit has only wires and inverters, nothing to approximate")
             return PassResult(modified=False)
-        final_candidates = self.final_candidates if budget.remaining() > reserve else 1
-        chosen = self._choose_all(original, view, runs, threshold, vectors, metric, cost_opts, final_candidates)
-        refinements, refined = self._refine_all(ctx, original, view, runs, chosen, threshold, vectors, metric,
-                                                cost_opts, budget.phase(1.0, reserve) if refines else 0.0,
-                                                final_candidates)
-        certified = self._certify(original, view, runs, refinements, chosen, refined, threshold, vectors, metric,
-                                  reference)
+        reserve = finish.reserve()
+        final_candidates = finish.candidates(budget.remaining())
+        designs = _Designs(original, view, vectors, metric, cost_opts)
+        # with time for one mapping only, the smallest design by proxy area is certified first
+        # and mapped after, and the original stays when it maps smaller
+        map_first = not (self.time_budget and final_candidates == 1 and not refines and not self.thresholds)
+        chosen = self._choose_all(designs, runs, threshold, final_candidates, map_first)
+        refinements, refined = self._refine_all(ctx, designs, runs, chosen, threshold,
+                                                budget.phase(1.0, reserve) if refines else 0.0, final_candidates)
+        certified = self._certify(designs, runs, refinements, chosen, refined, threshold, reference)
         picked = certified.candidate.key
+        if not map_first and not _is_exact(*picked) and \
+                designs.cost(*picked)["area"] >= finish.original_cost()["area"]:
+            certified = self._certify(designs, runs, [], chosen, {}, threshold, reference, unchanged=True)
+            picked = certified.candidate.key
         if isinstance(picked[0], Refinement):
             ref, step = picked
             run, best = chosen[threshold][0]
@@ -200,8 +214,12 @@ class BmfPass(ErrorBudgetOptions):
             if _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
                 exact_out = Simulator(view).run(vectors, keep_signals=False).packed
                 report = compare_rows(exact_out, exact_out, vectors, list(view.output_ports))
-            else:
-                report = self._rewrite(module, view, run, best, vectors, metric)
+            elif self.keep_records:
+                report = _rewrite(module, view, run, best, vectors, metric)
+            else:  # the certified module is this design, built and measured once
+                module.remove_graph(module.top)
+                module.add_graph(certified.module.top_graph, top=True)
+                report = designs.build(run, best)[1]
             expected = best.error
         measured = report.value(metric)
         if abs(measured - expected) > 1e-9 or measured > threshold:
@@ -214,8 +232,13 @@ class BmfPass(ErrorBudgetOptions):
             if resynthesized:
                 module.remove_graph(module.top)
                 module.add_graph(certified.module.top_graph, top=True)
-        before = before or circuit_cost(original, cost_opts)
-        after = circuit_cost(_flat_copy(module) if self.keep_records else module, cost_opts)
+        before = finish.original_cost() or circuit_cost(original, cost_opts)
+        if self.keep_records:
+            after = circuit_cost(_flat_copy(module), cost_opts)
+        elif not resynthesized and not isinstance(picked[0], Refinement):
+            after = designs.cost(*picked)
+        else:
+            after = circuit_cost(module, cost_opts)
         union = _union_front(runs, refinements)
         front = [_front_row(ratio, item) for ratio, item in union]
         summary = self._summary(view, run, runs, metric, threshold, vectors, before, after, report, best,
@@ -237,7 +260,7 @@ class BmfPass(ErrorBudgetOptions):
             if isinstance(item[0], Refinement):
                 mapped = circuit_cost(item[0].design(item[1]), cost_opts)
             else:
-                mapped = self._mapped(original, view, item[0], item[1], vectors, metric, cost_opts)
+                mapped = self._mapped(designs, item[0], item[1])
             front[i].update(mapped_area=mapped["area"], mapped_delay=mapped["delay"], mapped_power=mapped["power"])
         if self.pareto:
             write_csv(self.pareto, front)
@@ -251,38 +274,27 @@ class BmfPass(ErrorBudgetOptions):
                                  "explored": summary["explored"], "area_ratio": summary["area_ratio"]},
                           errors={metric: measured})
 
-    def _measure_finish(self, original: Module, reference: LogicReference, cost_opts: dict
-                        ) -> tuple[dict | None, float]:
-        """With a time budget: the original's cost and the seconds to keep for the phases after
-        the search (mapping candidates, the error bound), measured on the original."""
-        if not self.time_budget:
-            return None, 0.0
-        mark = time.monotonic()
-        before = circuit_cost(original, cost_opts)
-        mapping = time.monotonic() - mark
-        reference.slices()
-        resynthesis = 0.0 if self.resynth_effort < 0 else self.resynth_effort + 2 * mapping
-        return before, mapping * (self.final_candidates + 2) + 2 * reference.seconds + resynthesis
-
     def _refines(self, view: LogicView) -> bool:
         default = view.n_gates <= LARGE_CIRCUIT_GATES and not self.keep_records
         return default if self.refine is None else self.refine
 
-    def _certify(self, original: Module, view: LogicView, runs: list[_Run], refinements: list[Refinement],
-                 chosen: dict, refined: dict, threshold: float, vectors: VectorSet, metric: str,
-                 reference: LogicReference) -> Certified:
-        """The chosen design, or the first fallback, whose error bound holds (`error_bound`)."""
+    def _certify(self, designs: _Designs, runs: list[_Run], refinements: list[Refinement],
+                 chosen: dict, refined: dict, threshold: float, reference: LogicReference,
+                 unchanged: bool = False) -> Certified:
+        """The chosen design, or the first fallback, whose error bound holds (`error_bound`);
+        the original circuit when `unchanged`."""
+        metric = designs.metric
 
         def explored(run: _Run, point: Point) -> Candidate:
             return Candidate((run, point), point.error, point.area / run.explorer.area0,
-                             lambda: self._design(original, view, run, point, vectors, metric)[0],
-                             unchanged=_is_exact(run, point))
+                             lambda: designs.build(run, point)[0], unchanged=_is_exact(run, point))
 
         def refined_step(ref: Refinement, step: Step) -> Candidate:
             area0 = ref.search.steps[0].area or 1.0
             return Candidate((ref, step), step.error, step.area / area0, lambda: ref.design(step))
 
-        first = (refined_step(*refined[threshold][:2]) if threshold in refined
+        first = (explored(runs[0], runs[0].explorer.exact_point) if unchanged
+                 else refined_step(*refined[threshold][:2]) if threshold in refined
                  else explored(*chosen[threshold][0]))
         others = [explored(r, p) for r in runs for p in r.points if p.error <= threshold]
         others += [refined_step(ref, s) for ref in refinements for s in ref.search.steps
@@ -290,19 +302,19 @@ class BmfPass(ErrorBudgetOptions):
         others.append(explored(runs[0], runs[0].explorer.exact_point))
         return certify(first, others, lambda design: reference.bound(design, metric, threshold), metric, threshold)
 
-    def _refine_all(self, ctx: PassContext, original: Module, view: LogicView, runs: list[_Run], chosen: dict,
-                    threshold: float, vectors: VectorSet, metric: str, cost_opts: dict, seconds: float,
-                    final_candidates: int) -> tuple[list[Refinement], dict[float, tuple[Refinement, Step, dict]]]:
+    def _refine_all(self, ctx: PassContext, designs: _Designs, runs: list[_Run], chosen: dict,
+                    threshold: float, seconds: float, final_candidates: int
+                    ) -> tuple[list[Refinement], dict[float, tuple[Refinement, Step, dict]]]:
         """Gate-level refinement of the original circuit and of the design chosen per threshold,
         within `seconds` (0 = no limit); per threshold, the refined design when its mapped area
         is smaller than the chosen one's."""
+        view, vectors, metric, cost_opts = designs.view, designs.vectors, designs.metric, designs.cost_opts
         if not self._refines(view):
             return [], {}
-        starts = [("the original circuit", original)]
+        starts = [("the original circuit", designs.original)]
         for t, choice in sorted(chosen.items()):
             if choice is not None and not _is_exact(*choice[0]):
-                starts.append((f"bmf's design within {t:g}", self._design(original, view, *choice[0], vectors,
-                                                                             metric)[0]))
+                starts.append((f"bmf's design within {t:g}", designs.build(*choice[0])[0]))
         rounds = 2 if self.resynth_effort >= 0 else 1
         share = seconds / rounds if seconds else 0.0
         refinements = refine(ctx.progress, starts, view, vectors, metric, threshold,
@@ -330,11 +342,11 @@ class BmfPass(ErrorBudgetOptions):
             better = refined_choices(refinements, to_beat, final_candidates, cost)
         return refinements, better
 
-    def _choose_all(self, original: Module, view: LogicView, runs: list[_Run], threshold: float,
-                    vectors: VectorSet, metric: str, cost_opts: dict, final_candidates: int
-                    ) -> dict[float, tuple | None]:
+    def _choose_all(self, designs: _Designs, runs: list[_Run], threshold: float, final_candidates: int,
+                    map_candidates: bool = True) -> dict[float, tuple | None]:
         """Per threshold (ascending), the smallest mapped design among the few smallest by proxy
-        area (per partition) within it and the designs chosen for the lower thresholds."""
+        area (per partition) within it and the designs chosen for the lower thresholds; without
+        `map_candidates`, the smallest by proxy area (its cost None)."""
         mapped: dict[tuple, dict] = {}
         result: dict[float, tuple | None] = {}
         earlier: list[tuple[_Run, Point]] = []
@@ -346,47 +358,25 @@ class BmfPass(ErrorBudgetOptions):
             exact = (runs[0], runs[0].explorer.exact_point)  # the original circuit
             if exact not in picks:
                 picks.append(exact)
-            if not picks:
-                result[t] = None
+            if not map_candidates:
+                approximate = [c for c in picks if c != exact] or [exact]
+                result[t] = (min(approximate, key=lambda c: (c[1].area, c[1].error)), None)
                 continue
             for r, p in picks:
                 if (id(r), p.degrees) not in mapped:
-                    mapped[(id(r), p.degrees)] = self._mapped(original, view, r, p, vectors, metric, cost_opts)
+                    mapped[(id(r), p.degrees)] = self._mapped(designs, r, p)
             best = min(picks, key=lambda c: (mapped[(id(c[0]), c[1].degrees)]["area"], c[1].error))
             earlier.append(best)
             result[t] = (best, mapped[(id(best[0]), best[1].degrees)])
         return result
 
-    def _design(self, original: Module, view: LogicView, run: _Run, point: Point, vectors: VectorSet,
-                metric: str):
-        """A copy of the original holding one explored design (inlined), and its error report."""
-        copy = original.clone()
-        report = self._rewrite(copy, view, run, point, vectors, metric)
-        inline_bmf(copy)
-        return copy, report
-
-    def _mapped(self, original: Module, view: LogicView, run: _Run, point: Point,
-                vectors: VectorSet, metric: str, cost_opts: dict) -> dict[str, Any]:
+    def _mapped(self, designs: _Designs, run: _Run, point: Point) -> dict[str, Any]:
         """Mapped cost and re-measured errors of one explored design."""
         if _is_exact(run, point):
-            return {**circuit_cost(original.clone(), cost_opts), "error": 0.0, "errors": {},
-                    "degrees": list(point.degrees)}
-        copy, report = self._design(original, view, run, point, vectors, metric)
-        cost = circuit_cost(copy, cost_opts)
-        return {**cost, "error": report.value(metric), "errors": report.to_dict()["overall"],
-                "degrees": list(point.degrees)}
-
-    def _rewrite(self, module: Module, view: LogicView, run: _Run, best: Point, vectors: VectorSet,
-                 metric: str):
-        partition, explorer = run.partition, run.explorer
-        part_errors = {}
-        for i, part in enumerate(partition.parts):
-            rel = explorer.cache.get((i, best.degrees[i]))
-            if rel is not None and rel.factorization is not None:
-                part_errors[i] = rel.factorization.error / float(explorer.weights[i].sum() << part.k)
-        rebuild_graph(module, view, partition, best.degrees, explorer.cache, part_errors,
-                      {metric: float(best.error)})
-        return measure_against(view, _flat_copy(module), vectors)
+            return {**designs.cost(run, point), "error": 0.0, "errors": {}, "degrees": list(point.degrees)}
+        report = designs.build(run, point)[1]
+        return {**designs.cost(run, point), "error": report.value(designs.metric),
+                "errors": report.to_dict()["overall"], "degrees": list(point.degrees)}
 
     def _summary(self, view: LogicView, run: _Run, runs: list[_Run], metric: str, threshold: float,
                  vectors: VectorSet, before: dict, after: dict, report, best: Point, front: list[dict],
@@ -419,6 +409,103 @@ class _Run:
     partition: Any
     explorer: Explorer
     points: list[Point]
+
+
+class _FinishEstimate:
+    """Under a time budget, the seconds to keep for the phases after the search, measured on
+    the original in a background thread (mapping it, simulating it on the bound's vectors): one
+    candidate's mapping, building and bounding it (twice the original's simulation on the bound's
+    vectors), and the exact resynthesis where it runs."""
+
+    def __init__(self, options: BmfPass, original: Module, reference: LogicReference, cost_opts: dict,
+                 resynthesizes: bool) -> None:
+        self.options, self.resynthesizes = options, resynthesizes
+        self._future: Future | None = None
+        self._measured: tuple[dict, float, float] | None = None
+        self.reference = reference
+        if options.time_budget:
+            pool = ThreadPoolExecutor(1)
+            self._future = pool.submit(self._measure, original, cost_opts)
+            pool.shutdown(wait=False)
+            reference.slices()
+
+    @staticmethod
+    def _measure(original: Module, cost_opts: dict) -> tuple[dict, float, float]:
+        mark = time.monotonic()
+        cost, mapping = timed_circuit_cost(original, cost_opts)
+        return cost, mapping, time.monotonic() - mark
+
+    def _result(self) -> tuple[dict, float, float] | None:
+        if self._future is not None and self._measured is None:
+            self._measured = self._future.result()
+        return self._measured
+
+    def original_cost(self) -> dict | None:
+        measured = self._result()
+        return None if measured is None else measured[0]
+
+    def mapping(self) -> float:
+        """Seconds one candidate's mapping and cost report take."""
+        measured = self._result()
+        return 0.0 if measured is None else max(measured[1], measured[2])
+
+    def reserve(self) -> float:
+        if self._future is None:
+            return 0.0
+        effort = self.options.resynth_effort
+        resynthesis = effort + 2 * self.mapping() if self.resynthesizes and effort >= 0 else 0.0
+        return self.mapping() + 2 * self.reference.seconds + resynthesis
+
+    def candidates(self, remaining: float) -> int:
+        """How many of the smallest designs to map, as many as the rest of the budget allows."""
+        wanted = self.options.final_candidates
+        if self._future is None:
+            return wanted
+        spare = remaining - (self.reserve() - self.mapping())
+        return max(1, min(wanted, int(spare / max(self.mapping(), 1e-3))))
+
+
+class _Designs:
+    """Explored designs built as modules (a copy of the original, inlined) with their error
+    reports and mapped costs, each built and mapped at most once per pass run."""
+
+    def __init__(self, original: Module, view: LogicView, vectors: VectorSet, metric: str, cost_opts: dict) -> None:
+        self.original, self.view, self.vectors, self.metric, self.cost_opts = original, view, vectors, metric, cost_opts
+        self._built: dict[tuple, tuple[Module, Any]] = {}
+        self._costs: dict[tuple, dict] = {}
+
+    def build(self, run: _Run, point: Point) -> tuple[Module, Any]:
+        key = (id(run), point.degrees)
+        if key not in self._built:
+            copy = self.original.clone()
+            _rebuild(copy, self.view, run, point, self.metric)
+            inline_bmf(copy)
+            self._built[key] = (copy, measure_against(self.view, copy, self.vectors))
+        return self._built[key]
+
+    def cost(self, run: _Run, point: Point) -> dict[str, Any]:
+        key = (id(run), point.degrees)
+        if key not in self._costs:
+            module = self.original.clone() if _is_exact(run, point) else self.build(run, point)[0]
+            self._costs[key] = circuit_cost(module, self.cost_opts)
+        return self._costs[key]
+
+
+def _rewrite(module: Module, view: LogicView, run: _Run, best: Point, vectors: VectorSet, metric: str):
+    """Replace the top graph of `module` by the explored design `best`; its error report."""
+    _rebuild(module, view, run, best, metric)
+    return measure_against(view, _flat_copy(module), vectors)
+
+
+def _rebuild(module: Module, view: LogicView, run: _Run, best: Point, metric: str) -> None:
+    """Replace the top graph of `module` by the explored design `best` (with `approx.bmf` records)."""
+    partition, explorer = run.partition, run.explorer
+    part_errors = {}
+    for i, part in enumerate(partition.parts):
+        rel = explorer.cache.get((i, best.degrees[i]))
+        if rel is not None and rel.factorization is not None:
+            part_errors[i] = rel.factorization.error / float(explorer.weights[i].sum() << part.k)
+    rebuild_graph(module, view, partition, best.degrees, explorer.cache, part_errors, {metric: float(best.error)})
 
 
 def _is_exact(run: _Run, point: Point) -> bool:

@@ -169,6 +169,10 @@ class Explorer:
     executor: _Executor = field(default_factory=_Executor)
     keep_layers: int = 3
     """Explored designs kept: the first this many Pareto layers (see `PointArchive`)."""
+    synthesize_exact: bool = True
+    """Also synthesize every part's exact function with ABC and take the smaller of that and its
+    own gates as its exact area; False keeps its own gates (saves one ABC run over all parts,
+    seconds on circuits with hundreds of parts, for runs under a time budget)."""
 
     def __post_init__(self) -> None:
         parts = self.partition.parts
@@ -185,7 +189,7 @@ class Explorer:
         self.cache: dict[tuple[int, int], _Realisation] = {}
         self._build_sim()
         functions = [(p.k, (_expand(t, p.m) if t is not None else None)) for p, t in zip(parts, self.tables)]
-        todo = [i for i, (_, t) in enumerate(functions) if t is not None]
+        todo = [i for i, (_, t) in enumerate(functions) if t is not None] if self.synthesize_exact else []
         exact_areas = {}
         if todo:
             flat = [functions[i] for i in todo]

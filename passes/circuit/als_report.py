@@ -21,14 +21,21 @@ from axc.runtime.metrics import compare_rows
 if TYPE_CHECKING:
     from ..bmf.explore import Point
 
-__all__ = ["circuit_cost", "log_summary", "measure_against", "pareto_front", "spread", "write_csv", "write_plot"]
+__all__ = ["circuit_cost", "log_summary", "measure_against", "pareto_front", "spread", "timed_circuit_cost",
+           "write_csv", "write_plot"]
 
 
 def circuit_cost(module: Module, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """{"area", "delay", "power", "cost_model"} of the top graph of `module`."""
+    return timed_circuit_cost(module, options)[0]
+
+
+def timed_circuit_cost(module: Module, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], float]:
+    """`circuit_cost`, and the seconds its mapping takes (when it ran, also for a cached one)."""
     c = estimate_cost(module, **{k: v for k, v in (options or {}).items() if k in ("genlib", "liberty") and v})
-    return {"area": float(c.area), "delay": float(c.delay),
-            "power": None if c.power is None else float(c.power), "cost_model": "axc.runtime.cost"}
+    return ({"area": float(c.area), "delay": float(c.delay),
+             "power": None if c.power is None else float(c.power), "cost_model": "axc.runtime.cost"},
+            c.mapping_seconds)
 
 
 def measure_against(exact: LogicView, module: Module, vectors: Any) -> Any:

@@ -141,7 +141,8 @@ def bound_error(n_inputs: int, compared: Iterable[tuple[VectorSet, np.ndarray, n
 
 class LogicReference:
     """The original circuit and its outputs on the bound's vectors, simulated once (timed in
-    `seconds`) for every gate-level design bounded against it."""
+    `seconds`) for every gate-level design bounded against it. Both simulations spread their
+    vector blocks over every core (numba threads)."""
 
     def __init__(self, original: Module, view: LogicView, seed: int = 0, fresh: int = FRESH_VECTORS) -> None:
         self.original, self.view, self.seed, self.fresh = original, view, seed, fresh
@@ -152,7 +153,7 @@ class LogicReference:
         if self._slices is None:
             started = time.monotonic()
             gold = Simulator(self.view)
-            self._slices = [(vs, gold.run(vs, keep_signals=False).packed)
+            self._slices = [(vs, gold.run(vs, keep_signals=False, threads=0).packed)
                             for vs in vector_slices(self.view.n_inputs, self.seed, self.fresh)]
             self.seconds = time.monotonic() - started
         return self._slices
@@ -165,7 +166,7 @@ class LogicReference:
         def prove(limit: float) -> bool | None:
             return prove_error_within(self.original, module, int(math.floor(limit * 2.0 ** width)), PROOF_SECONDS)
 
-        compared = ((vs, exact, gate.run(vs, keep_signals=False).packed) for vs, exact in self.slices())
+        compared = ((vs, exact, gate.run(vs, keep_signals=False, threads=0).packed) for vs, exact in self.slices())
         return bound_error(self.view.n_inputs, compared, metric, threshold, self.seed, prove)
 
 

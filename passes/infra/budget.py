@@ -48,12 +48,24 @@ class SearchLimit:
     done: int = 0
     stopped_by: str | None = None
     """`time_budget`, the `counted` option (or None: the search ended by itself)."""
+    _finished: float = 0.0
+    """When the last iteration finished (0: none yet)."""
+
+    def out_of_time(self) -> bool:
+        """Whether the seconds are spent (noted in `stopped_by`); counts nothing, for checks
+        inside an iteration."""
+        if self.seconds and time.monotonic() - self.started > self.seconds:
+            self.stopped_by = self.stopped_by or "time_budget"
+        return self.stopped_by == "time_budget"
 
     def count(self) -> bool:
-        """Count one finished iteration; False when a limit says to stop (and which is noted)."""
+        """Count one finished iteration; False when a limit says to stop (and which is noted):
+        the seconds stop a search when another iteration as long as the last would overrun them."""
         self.done += 1
+        now = time.monotonic()
+        last, self._finished = now - (self._finished or self.started), now
         if self.iterations and self.done >= self.iterations:
             self.stopped_by = self.counted
-        elif self.seconds and time.monotonic() - self.started > self.seconds:
+        elif self.seconds and now - self.started + last > self.seconds:
             self.stopped_by = "time_budget"
         return self.stopped_by is None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,7 +49,8 @@ DEFAULT_SCRIPT = "strash;dch -f;map -a;topo"
 DEFAULT_LIBERTY_SCRIPT = "strash;dch -f;amap;topo"
 """The same for a Liberty library (ABC's `map` needs a genlib; `amap` works on both)."""
 
-_FLOW_VERSION = "3"
+_FLOW_VERSION = "4"
+"""Part of every cache key; 4: cache entries keep their mapping time."""
 
 
 def cache_dir() -> Path:
@@ -70,6 +72,9 @@ class CostReport:
     """switching, internal, leakage and total, with the conditions under `power_conditions`."""
     power_conditions: dict[str, Any] | None = None
     cached: bool = False
+    mapping_seconds: float = 0.0
+    """How long the Yosys/ABC mapping of this netlist took when it ran (kept in the cache, so a
+    cached report still says what mapping a netlist of this size costs)."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +102,7 @@ class _Mapping:
     area: float
     cells: dict[str, int]
     cached: bool = False
+    seconds: float = 0.0
 
 
 class CostModel:
@@ -158,15 +164,18 @@ class CostModel:
         if key in self._memory:
             self._memory.move_to_end(key)
             hit = self._memory[key]
-            return _Mapping(hit.netlist, hit.area, hit.cells, True)
+            return _Mapping(hit.netlist, hit.area, hit.cells, True, hit.seconds)
         path = cache_dir() / f"{key}.json"
         mapping = None
         if self.disk_cache and path.is_file():
             try:
-                mapping = _Mapping(MappedNetlist(**json.loads(path.read_text())), 0.0, {}, True)
+                entry = json.loads(path.read_text())
+                seconds = float(entry.pop("mapping_seconds", 0.0))
+                mapping = _Mapping(MappedNetlist(**entry), 0.0, {}, True, seconds)
             except (OSError, ValueError, TypeError):
                 mapping = None
         if mapping is None:
+            started = time.monotonic()
             text = make_text()
             mapped = read_mapped_blif(self._yosys(text, fmt, top), self.library)
             if fmt == "blif":
@@ -174,9 +183,9 @@ class CostModel:
                 if any(name not in position for name in mapped.inputs):
                     raise InputError("mapped netlist inputs do not match the circuit's ports")
                 mapped.input_index = [position[name] for name in mapped.inputs]
-            mapping = _Mapping(mapped, 0.0, {})
+            mapping = _Mapping(mapped, 0.0, {}, seconds=time.monotonic() - started)
             if self.disk_cache:
-                _write_atomic(path, json.dumps(asdict(mapped)))
+                _write_atomic(path, json.dumps({**asdict(mapped), "mapping_seconds": mapping.seconds}))
         counts: dict[str, int] = {}
         for name in mapping.netlist.cell_type:
             counts[name] = counts.get(name, 0) + 1
@@ -242,7 +251,7 @@ class CostModel:
             area_um2=round(mapping.area, 6), delay_ns=round(self._delay(net, loads), 6),
             cells=mapping.cells, n_cells=len(net.cell_type),
             library=Path(self.library.path).name, script=self.script, cached=mapping.cached,
-            notes=list(self.library.notes))
+            mapping_seconds=mapping.seconds, notes=list(self.library.notes))
         if power:
             rates = (self._toggle_rates(net, words, n_vectors) if words is not None
                      else np.zeros(net.n_nets))
