@@ -152,7 +152,7 @@ class BmfPass(ErrorBudgetOptions):
         vectors = VectorSet.auto(view, self.vectors, self.seed)
         budget = RunBudget(self.time_budget)
         reference = LogicReference(original, view, self.seed, self.bound_vectors)
-        cost_opts = self.cost_library()
+        cost_opts = self.cost_library(view.n_gates)
         finish = _FinishEstimate(self, original, reference, cost_opts, view.n_gates <= LARGE_CIRCUIT_GATES)
         settings = self._settings(view)
         refines = self._refines(view)

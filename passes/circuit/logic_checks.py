@@ -9,17 +9,23 @@ missing or impossible error budget or metric.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from axc.ir import InputError, Module, VerifyError
 from axc.ir.dialects import hw, logic, word
 from axc.ir.views import LogicView
+from axc.runtime.cost import CHOICE_SCRIPTS
 from axc.runtime.metrics import metric_name
 
 from ..clocked.options import ClockedOptions
 from ..infra.base import CellLibraryOptions, PassContext
 from .lower_word import LowerWordPass
 
-__all__ = ["ErrorBudgetOptions", "bit_level", "check_threshold", "default_metric", "prepare_logic"]
+__all__ = ["MAPPER_CHOICE_GATES", "ErrorBudgetOptions", "bit_level", "check_threshold", "default_metric",
+           "prepare_logic"]
+
+MAPPER_CHOICE_GATES = 3000
+"""Up to this many gates, candidate designs are ranked by several ABC mapping scripts."""
 
 
 def check_threshold(err: float | None, pass_name: str) -> float:
@@ -90,6 +96,19 @@ class ErrorBudgetOptions(CellLibraryOptions, ClockedOptions):
     """Fresh random vectors that bound the written design's error above 24 input bits (a
     one-sided 99 % upper confidence bound must be within `err`; up to 24 inputs the design is
     checked exhaustively, and wce is proven by SAT above)."""
+
+    several_mappers: bool = True
+    """Rank candidate designs by their smallest mapped area over several ABC scripts (map -a,
+    amap, &nf; `axc.runtime.cost.CHOICE_SCRIPTS`) on circuits of at most 3000 gates with a
+    genlib; False: the cost model's one script."""
+
+    def cost_library(self, gates: int = 0) -> dict[str, Any]:
+        """The library options as `circuit_cost` takes them; with several mappers (circuits of
+        at most `MAPPER_CHOICE_GATES` gates), the scripts too."""
+        library: dict[str, Any] = super().cost_library()
+        if self.several_mappers and not self.liberty and gates <= MAPPER_CHOICE_GATES:
+            library["scripts"] = CHOICE_SCRIPTS
+        return library
 
     def check_budget(self, pass_name: str) -> float:
         """The threshold, after checking the shared options (one `InputError` when bad)."""

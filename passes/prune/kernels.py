@@ -22,6 +22,9 @@ _SUBST, _NOT, _AND, _OR, _XOR, _NAND, _NOR, _XNOR = 0, 2, 3, 4, 5, 6, 7, 8
 RESUB_FUNCTIONS = (_AND, _OR, _XOR, _NAND, _NOR, _XNOR)
 """Two-input functions tried by approximate resubstitution (NOT for one input)."""
 
+_ER = 1
+"""Index of the error rate in `axc.runtime.row_errors.METRICS`."""
+
 _FAR = np.iinfo(np.int64).max
 """Distance of a candidate slot not filled yet."""
 
@@ -199,17 +202,32 @@ def try_substitutions(targets, repl, output_bit, order, codes, fanin_ptr, fanin,
                       base, values, outputs, exact, tail, n_vectors, which, second, func):
     """Error (metric `which`) after each trial: output bit `output_bit[i]` reads `repl[i]`
     (when ≥ 0), else every reader of signal `targets[i]` reads `repl[i]`, or, with a gate code
-    `func[i]` ≠ 0, gate `targets[i]` becomes that gate of `repl[i]` (and `second[i]`). Trials
-    of one target should be adjacent (its fan-out cone is computed once). `values` is restored."""
+    `func[i]` ≠ 0, gate `targets[i]` becomes that gate of `repl[i]` (and `second[i]`).
+
+    A trial changes signal s only where its new value differs, and there it flips s; so the
+    fan-out cone of s is simulated once per target, with s complemented, and every trial's
+    outputs are the current ones with the flipped ones taken where its new value differs (its
+    replacements lie below s, outside that cone). For the error rate a vector is wrong where
+    any output is: the flipped or the current wrong-vector words, chosen the same way, so a
+    trial costs one pass over the words. Trials of one target should be adjacent. `values` is
+    restored."""
     n_words = values.shape[1]
     n_out = outputs.size
     fmask = np.zeros(fanin.size, dtype=np.uint64)
     approx = np.empty((n_out, n_words), dtype=np.uint64)
+    current = np.empty((n_out, n_words), dtype=np.uint64)
+    toggled = np.empty((n_out, n_words), dtype=np.uint64)
     save = np.empty((order.size + 1, n_words), dtype=np.uint64)
     errs = np.empty(targets.size)
-    cone = np.empty(0, dtype=np.int64)
     seed = np.empty(1, dtype=np.int64)
     n_signals = values.shape[0]
+    wrong_now = np.zeros(n_words, dtype=np.uint64)
+    wrong_flipped = np.zeros(n_words, dtype=np.uint64)
+    rate_only = which == _ER and n_words > 0
+    for j in range(n_out):
+        for w in range(n_words):
+            current[j, w] = values[outputs[j], w]
+            wrong_now[w] |= current[j, w] ^ exact[j, w]
     last = -1
     for i in range(targets.size):
         s = targets[i]
@@ -226,23 +244,37 @@ def try_substitutions(targets, repl, output_bit, order, codes, fanin_ptr, fanin,
             cone = fanout_cone(order, fanin_ptr, fanin, base, n_signals, seed)
             if cone.size and cone[0] == s - base:  # the gate driving s is not re-evaluated
                 cone = cone[1:]
+            for w in range(n_words):
+                values[s, w] = ~values[s, w]
+            for c in range(cone.size):
+                for w in range(n_words):
+                    save[c, w] = values[base + cone[c], w]
+            K.eval_blocked(cone, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, values,
+                           max(1, n_words))  # all words in one block
+            for w in range(n_words):
+                wrong_flipped[w] = 0
+            for j in range(n_out):
+                for w in range(n_words):
+                    toggled[j, w] = values[outputs[j], w] ^ current[j, w]
+                    wrong_flipped[w] |= values[outputs[j], w] ^ exact[j, w]
+            for w in range(n_words):
+                values[s, w] = ~values[s, w]
+            for c in range(cone.size):
+                for w in range(n_words):
+                    values[base + cone[c], w] = save[c, w]
             last = s
         r2 = second[i] if second[i] >= 0 else r
+        if rate_only:
+            wrong = 0
+            for w in range(n_words):
+                differs = _function_word(func[i], values[r, w], values[r2, w]) ^ values[s, w]
+                word = (differs & wrong_flipped[w]) | (~differs & wrong_now[w])
+                wrong += popcount64(word & tail if w == n_words - 1 else word)
+            errs[i] = wrong / max(1, n_vectors)
+            continue
         for w in range(n_words):
-            save[0, w] = values[s, w]
-            values[s, w] = _function_word(func[i], values[r, w], values[r2, w])
-        for c in range(cone.size):
-            for w in range(n_words):
-                save[c + 1, w] = values[base + cone[c], w]
-        K.eval_blocked(cone, codes, fanin_ptr, fanin, fmask, lut_ptr, lut_bits, base, values,
-                       max(1, n_words))  # all words in one block
-        for j in range(n_out):
-            for w in range(n_words):
-                approx[j, w] = values[outputs[j], w]
+            differs = _function_word(func[i], values[r, w], values[r2, w]) ^ values[s, w]
+            for j in range(n_out):
+                approx[j, w] = current[j, w] ^ (differs & toggled[j, w])
         errs[i] = metric_error(which, exact, approx, tail, n_vectors)
-        for w in range(n_words):
-            values[s, w] = save[0, w]
-        for c in range(cone.size):
-            for w in range(n_words):
-                values[base + cone[c], w] = save[c + 1, w]
     return errs

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from .api import estimate_cost, shared_model
 from .library import Cell, CellLibrary, default_genlib, load_library
-from .model import DEFAULT_SCRIPT, CostModel, CostReport, cache_dir
+from .model import CHOICE_SCRIPTS, DEFAULT_SCRIPT, CostModel, CostReport, cache_dir
 from .registers import REGISTER_CELLS, register_area
 
 __all__ = [
-    "DEFAULT_SCRIPT", "Cell", "CellLibrary", "CostModel", "CostReport", "cache_dir",
+    "CHOICE_SCRIPTS", "DEFAULT_SCRIPT", "Cell", "CellLibrary", "CostModel", "CostReport", "cache_dir",
     "REGISTER_CELLS", "default_genlib", "estimate_cost", "load_library", "register_area", "shared_model",
 ]

@@ -41,10 +41,14 @@ from ..files import write_text_atomically
 from .library import CellLibrary, default_genlib, load_library
 from .netlist_io import MappedNetlist, blif_inputs, read_mapped_blif, view_to_blif
 
-__all__ = ["DEFAULT_LIBERTY_SCRIPT", "DEFAULT_SCRIPT", "CostModel", "CostReport", "cache_dir"]
+__all__ = ["CHOICE_SCRIPTS", "DEFAULT_LIBERTY_SCRIPT", "DEFAULT_SCRIPT", "CostModel", "CostReport", "cache_dir"]
 
 DEFAULT_SCRIPT = "strash;dch -f;map -a;topo"
 """ABC script run after Yosys' `synth` with a genlib: structural choices, area-oriented mapping."""
+
+CHOICE_SCRIPTS: tuple[str, ...] = (DEFAULT_SCRIPT, "strash;dch -f;amap;topo", "strash;dch -f;&get -n;&nf;&put")
+"""ABC mapping scripts whose smallest area ranks candidate designs (genlib only): mappers
+disagree on which of two designs is smaller, so a design is judged by the best of several."""
 
 DEFAULT_LIBERTY_SCRIPT = "strash;dch -f;amap;topo"
 """The same for a Liberty library (ABC's `map` needs a genlib; `amap` works on both)."""
