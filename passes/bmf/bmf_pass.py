@@ -414,8 +414,9 @@ class _Run:
 class _FinishEstimate:
     """Under a time budget, the seconds to keep for the phases after the search, measured on
     the original in a background thread (mapping it, simulating it on the bound's vectors): one
-    candidate's mapping, building and bounding it (twice the original's simulation on the bound's
-    vectors), and the exact resynthesis where it runs."""
+    candidate's mapping, building and bounding it and one fallback should its bound fail (three
+    times the original's simulation on the bound's vectors), and the exact resynthesis where it
+    runs."""
 
     def __init__(self, options: BmfPass, original: Module, reference: LogicReference, cost_opts: dict,
                  resynthesizes: bool) -> None:
@@ -454,7 +455,7 @@ class _FinishEstimate:
             return 0.0
         effort = self.options.resynth_effort
         resynthesis = effort + 2 * self.mapping() if self.resynthesizes and effort >= 0 else 0.0
-        return self.mapping() + 2 * self.reference.seconds + resynthesis
+        return self.mapping() + 3 * self.reference.seconds + resynthesis
 
     def candidates(self, remaining: float) -> int:
         """How many of the smallest designs to map, as many as the rest of the budget allows."""
