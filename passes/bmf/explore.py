@@ -101,6 +101,19 @@ def _live_area(degrees, po_part, area, support, feed_ptr, feed_src, feed_idx):
     return total
 
 
+@nb.njit(cache=True)
+def _live_areas(degrees, parts, lowered, po_part, area, support, feed_ptr, feed_src, feed_idx):
+    """`_live_area` of `degrees` with part parts[t] at degree lowered[t], for each t."""
+    out = np.empty(parts.size)
+    for t in range(parts.size):
+        p = parts[t]
+        old = degrees[p]
+        degrees[p] = lowered[t]
+        out[t] = _live_area(degrees, po_part, area, support, feed_ptr, feed_src, feed_idx)
+        degrees[p] = old
+    return out
+
+
 def _synth_chunk(items: list[tuple[int, Factorization]]) -> list[tuple[Netlist, Netlist]]:
     return realise(items)
 
@@ -303,15 +316,20 @@ class Explorer:
         self.ensure((i, max(d[i] - step, 0)) for d in current for i in tried[d])
         candidates: list[tuple[Point, tuple[int, ...], int]] = []
         for d in current:
+            moves = [(i, d[:i] + (max(d[i] - step, 0),) + d[i + 1:]) for i in tried[d]]
+            moves = [(i, nd) for i, nd in moves if nd not in self.points]
+            if not moves:
+                continue
+            parts = np.array([i for i, _ in moves], dtype=np.int64)
+            lowered = np.array([nd[i] for i, nd in moves], dtype=np.int64)
             base = states[d]
-            scratch = base.copy()
-            rids = self.rids(d)
-            for i in tried[d]:
-                nd = d[:i] + (max(d[i] - step, 0),) + d[i + 1:]
-                if nd in self.points:
-                    continue
-                err = self.sim.try_pooled(base, rids, i, self.cache[(i, nd[i])].rid, scratch)
-                pt = Point(nd, err, self.area(nd))
+            errs = self.sim.try_many(base, self.rids(d), parts,
+                                     np.array([self.cache[(i, f)].rid for i, f in zip(parts.tolist(), lowered.tolist())],
+                                              dtype=np.int64), base.copy())
+            areas = _live_areas(np.asarray(d, dtype=np.int64), parts, lowered, self.po_part, self.area_table,
+                                self.support_table, self.feed_ptr, self.feed_src, self.feed_idx)
+            for (i, nd), err, area in zip(moves, errs.tolist(), areas.tolist()):
+                pt = Point(nd, err, area)
                 self.points.add(pt)
                 candidates.append((pt, d, i))
         return candidates

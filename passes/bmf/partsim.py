@@ -79,6 +79,33 @@ def _run_pooled(parts, rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate, r_ou
                 values[s, w] = scratch[src, w]
 
 
+@nb.njit(cache=True)
+def _try_parts(parts, new_rids, rids, down_ptr, down_idx, row_ptr, row_idx, base, scratch, in_ptr, in_sig,
+               out_ptr, out_sig, r_k, r_gate, r_out, g_code, g_fan, fan, g_lut, lut_bits, r_outs, order,
+               no_inversion, buf, outputs, exact, tail, n_vectors, which):
+    """Error of each trial t: part parts[t] realised by new_rids[t] in the design `rids` whose
+    values are `base` (its downstream parts simulated in `scratch` = `base`, restored after)."""
+    n_words = scratch.shape[1]
+    approx = np.empty((outputs.size, n_words), dtype=np.uint64)
+    errs = np.empty(parts.size)
+    for t in range(parts.size):
+        p = parts[t]
+        old = rids[p]
+        rids[p] = new_rids[t]
+        _run_pooled(down_idx[down_ptr[p]:down_ptr[p + 1]], rids, in_ptr, in_sig, out_ptr, out_sig, r_k, r_gate,
+                    r_out, g_code, g_fan, fan, g_lut, lut_bits, r_outs, order, no_inversion, scratch, buf)
+        rids[p] = old
+        for j in range(outputs.size):
+            for w in range(n_words):
+                approx[j, w] = scratch[outputs[j], w]
+        errs[t] = metric_error(which, exact, approx, tail, n_vectors)
+        for e in range(row_ptr[p], row_ptr[p + 1]):
+            r = row_idx[e]
+            for w in range(n_words):
+                scratch[r, w] = base[r, w]
+    return errs
+
+
 class RealisationPool:
     """Every realisation netlist in flat arrays, so one numba call simulates many parts."""
 
@@ -201,6 +228,8 @@ class DesignSim:
         self.in_ptr, self.in_sig = _csr(part_inputs)
         self.out_ptr, self.out_sig = _csr(part_outputs)
         self.down_rows = [np.concatenate([part_outputs[q] for q in d.tolist()]) for d in downstream]
+        self.down_ptr, self.down_idx = _csr(downstream)
+        self.row_ptr, self.row_idx = _csr(self.down_rows)
 
     def run_pooled(self, parts: np.ndarray, rids: np.ndarray, values: np.ndarray) -> None:
         """Simulate `parts` (topological order) with part p realised by pool entry rids[p]."""
@@ -222,6 +251,20 @@ class DesignSim:
         rows = self.down_rows[p]
         scratch[rows] = base[rows]
         return err
+
+    def try_many(self, base: np.ndarray, rids: np.ndarray, parts: np.ndarray, new_rids: np.ndarray,
+                 scratch: np.ndarray) -> np.ndarray:
+        """`try_pooled` of every (parts[t], new_rids[t]) in one call: their errors."""
+        arrays = self.pool.arrays()
+        rows = self.pool.max_rows
+        buf = self._scratch.get(-1)
+        if buf is None or buf.shape[0] < rows:
+            buf = self._scratch[-1] = np.empty((rows, base.shape[1]), dtype=np.uint64)
+        return _try_parts(np.asarray(parts, dtype=np.int64), np.asarray(new_rids, dtype=np.int64), rids,
+                          self.down_ptr, self.down_idx, self.row_ptr, self.row_idx, base, scratch,
+                          self.in_ptr, self.in_sig, self.out_ptr, self.out_sig, *arrays, buf,
+                          np.ascontiguousarray(self.outputs, dtype=np.int64), self.exact_out, self.tail,
+                          self.n_vectors, self.metric_index)
 
     def errors(self, values: np.ndarray | None = None) -> dict[str, float]:
         vals = self.values if values is None else values
