@@ -15,7 +15,6 @@ measured again by simulating the rewritten graph (`axc.runtime.logicsim` + `metr
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -29,7 +28,6 @@ from ..circuit.als_report import (
     log_summary,
     measure_against,
     spread,
-    timed_circuit_cost,
     write_csv,
     write_plot,
 )
@@ -46,9 +44,10 @@ from ..infra.budget import RunBudget, SearchLimit
 from ..prune.refine import Refinement, memo_cost, refine, refined_choices
 from ..prune.search import Step
 from .batched import iterate_batched
+from .designs import Designs, FinishEstimate, Run, flat_copy, is_exact, rewrite
 from .explore import Explorer, Point, make_executor
 from .partition import partition_logic
-from .rebuild import inline_bmf, rebuild_graph
+from .rebuild import inline_bmf
 
 __all__ = ["BmfPass"]
 
@@ -152,15 +151,15 @@ class BmfPass(ErrorBudgetOptions):
         vectors = VectorSet.auto(view, self.vectors, self.seed)
         budget = RunBudget(self.time_budget)
         reference = LogicReference(original, view, self.seed, self.bound_vectors)
-        cost_opts = self.cost_library(view.n_gates)
-        finish = _FinishEstimate(self, original, reference, cost_opts, view.n_gates <= LARGE_CIRCUIT_GATES)
+        cost_opts = self.ranking_library(view.n_gates)
+        finish = FinishEstimate(self, original, reference, cost_opts, view.n_gates <= LARGE_CIRCUIT_GATES)
         settings = self._settings(view)
         refines = self._refines(view)
         # under a time budget, a large circuit is partitioned with KaHyPar's fast settings and its
         # parts keep their own gates as exact realisations: both save seconds of fixed cost
         hurried = bool(self.time_budget) and view.n_gates > LARGE_CIRCUIT_GATES
         explore_until = 0.0
-        runs: list[_Run] = []
+        runs: list[Run] = []
         executor = make_executor(self.jobs, self.scheduler)
         try:
             for index, (k, m) in enumerate(settings):
@@ -181,7 +180,7 @@ class BmfPass(ErrorBudgetOptions):
                     steps = explorer.iterate(threshold, self.step, self.tracks, limit, self.sample, self.seed)
                 for _line in ctx.progress(steps, f"bmf exploration (k={k}, m={m})"):
                     pass
-                runs.append(_Run(k, m, partition, explorer, list(explorer.points.values())))
+                runs.append(Run(k, m, partition, explorer, list(explorer.points.values())))
         finally:
             executor.close()
         if all(run.explorer.area0 <= 0 for run in runs):
@@ -189,7 +188,7 @@ class BmfPass(ErrorBudgetOptions):
             return PassResult(modified=False)
         reserve = finish.reserve()
         final_candidates = finish.candidates(budget.remaining())
-        designs = _Designs(original, view, vectors, metric, cost_opts)
+        designs = Designs(original, view, vectors, metric, cost_opts)
         # with time for one mapping only, the smallest design by proxy area is certified first
         # and mapped after, and the original stays when it maps smaller
         map_first = not (self.time_budget and final_candidates == 1 and not refines and not self.thresholds)
@@ -198,7 +197,7 @@ class BmfPass(ErrorBudgetOptions):
                                                 budget.phase(1.0, reserve) if refines else 0.0, final_candidates)
         certified = self._certify(designs, runs, refinements, chosen, refined, threshold, reference)
         picked = certified.candidate.key
-        if not map_first and not _is_exact(*picked) and \
+        if not map_first and not is_exact(*picked) and \
                 designs.cost(*picked)["area"] >= finish.original_cost()["area"]:
             certified = self._certify(designs, runs, [], chosen, {}, threshold, reference, unchanged=True)
             picked = certified.candidate.key
@@ -211,11 +210,11 @@ class BmfPass(ErrorBudgetOptions):
             expected = step.error
         else:
             run, best = picked
-            if _is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
+            if is_exact(run, best):  # nothing smaller within the threshold: the circuit stays as it is
                 exact_out = Simulator(view).run(vectors, keep_signals=False).packed
                 report = compare_rows(exact_out, exact_out, vectors, list(view.output_ports))
             elif self.keep_records:
-                report = _rewrite(module, view, run, best, vectors, metric)
+                report = rewrite(module, view, run, best, vectors, metric)
             else:  # the certified module is this design, built and measured once
                 module.remove_graph(module.top)
                 module.add_graph(certified.module.top_graph, top=True)
@@ -234,7 +233,7 @@ class BmfPass(ErrorBudgetOptions):
                 module.add_graph(certified.module.top_graph, top=True)
         before = finish.original_cost() or circuit_cost(original, cost_opts)
         if self.keep_records:
-            after = circuit_cost(_flat_copy(module), cost_opts)
+            after = circuit_cost(flat_copy(module), cost_opts)
         elif not resynthesized and not isinstance(picked[0], Refinement):
             after = designs.cost(*picked)
         else:
@@ -278,16 +277,16 @@ class BmfPass(ErrorBudgetOptions):
         default = view.n_gates <= LARGE_CIRCUIT_GATES and not self.keep_records
         return default if self.refine is None else self.refine
 
-    def _certify(self, designs: _Designs, runs: list[_Run], refinements: list[Refinement],
+    def _certify(self, designs: Designs, runs: list[Run], refinements: list[Refinement],
                  chosen: dict, refined: dict, threshold: float, reference: LogicReference,
                  unchanged: bool = False) -> Certified:
         """The chosen design, or the first fallback, whose error bound holds (`error_bound`);
         the original circuit when `unchanged`."""
         metric = designs.metric
 
-        def explored(run: _Run, point: Point) -> Candidate:
+        def explored(run: Run, point: Point) -> Candidate:
             return Candidate((run, point), point.error, point.area / run.explorer.area0,
-                             lambda: designs.build(run, point)[0], unchanged=_is_exact(run, point))
+                             lambda: designs.build(run, point)[0], unchanged=is_exact(run, point))
 
         def refined_step(ref: Refinement, step: Step) -> Candidate:
             area0 = ref.search.steps[0].area or 1.0
@@ -302,7 +301,7 @@ class BmfPass(ErrorBudgetOptions):
         others.append(explored(runs[0], runs[0].explorer.exact_point))
         return certify(first, others, lambda design: reference.bound(design, metric, threshold), metric, threshold)
 
-    def _refine_all(self, ctx: PassContext, designs: _Designs, runs: list[_Run], chosen: dict,
+    def _refine_all(self, ctx: PassContext, designs: Designs, runs: list[Run], chosen: dict,
                     threshold: float, seconds: float, final_candidates: int
                     ) -> tuple[list[Refinement], dict[float, tuple[Refinement, Step, dict]]]:
         """Gate-level refinement of the original circuit and of the design chosen per threshold,
@@ -313,7 +312,7 @@ class BmfPass(ErrorBudgetOptions):
             return [], {}
         starts = [("the original circuit", designs.original)]
         for t, choice in sorted(chosen.items()):
-            if choice is not None and not _is_exact(*choice[0]):
+            if choice is not None and not is_exact(*choice[0]):
                 starts.append((f"bmf's design within {t:g}", designs.build(*choice[0])[0]))
         rounds = 2 if self.resynth_effort >= 0 else 1
         share = seconds / rounds if seconds else 0.0
@@ -333,7 +332,7 @@ class BmfPass(ErrorBudgetOptions):
                      if st.error <= limit_err and st.moves > 0]
             if picks:
                 ref, step = min(picks, key=lambda c: (cost(*c)["area"], c[1].error))
-                fresh = resynthesized(ctx, ref.design(step), self.resynth_effort, self.seed, cost_opts)
+                fresh = resynthesized(ctx, ref.design(step), self.resynth_effort, self.seed, self.cost_library())
                 if fresh is not None:
                     seeds.append((f"{label}, resynthesized", fresh))
         if seeds:
@@ -342,14 +341,14 @@ class BmfPass(ErrorBudgetOptions):
             better = refined_choices(refinements, to_beat, final_candidates, cost)
         return refinements, better
 
-    def _choose_all(self, designs: _Designs, runs: list[_Run], threshold: float, final_candidates: int,
+    def _choose_all(self, designs: Designs, runs: list[Run], threshold: float, final_candidates: int,
                     map_candidates: bool = True) -> dict[float, tuple | None]:
         """Per threshold (ascending), the smallest mapped design among the few smallest by proxy
         area (per partition) within it and the designs chosen for the lower thresholds; without
         `map_candidates`, the smallest by proxy area (its cost None)."""
         mapped: dict[tuple, dict] = {}
         result: dict[float, tuple | None] = {}
-        earlier: list[tuple[_Run, Point]] = []
+        earlier: list[tuple[Run, Point]] = []
         ranked = [(r, sorted(r.points, key=lambda p: (p.area, p.error))) for r in runs]
         for t in sorted(set(self.thresholds) | {threshold}):
             picks = [(r, p) for r, by_area in ranked
@@ -370,15 +369,15 @@ class BmfPass(ErrorBudgetOptions):
             result[t] = (best, mapped[(id(best[0]), best[1].degrees)])
         return result
 
-    def _mapped(self, designs: _Designs, run: _Run, point: Point) -> dict[str, Any]:
+    def _mapped(self, designs: Designs, run: Run, point: Point) -> dict[str, Any]:
         """Mapped cost and re-measured errors of one explored design."""
-        if _is_exact(run, point):
+        if is_exact(run, point):
             return {**designs.cost(run, point), "error": 0.0, "errors": {}, "degrees": list(point.degrees)}
         report = designs.build(run, point)[1]
         return {**designs.cost(run, point), "error": report.value(designs.metric),
                 "errors": report.to_dict()["overall"], "degrees": list(point.degrees)}
 
-    def _summary(self, view: LogicView, run: _Run, runs: list[_Run], metric: str, threshold: float,
+    def _summary(self, view: LogicView, run: Run, runs: list[Run], metric: str, threshold: float,
                  vectors: VectorSet, before: dict, after: dict, report, best: Point, front: list[dict],
                  seconds: float) -> dict[str, Any]:
         return {
@@ -400,120 +399,7 @@ class BmfPass(ErrorBudgetOptions):
         }
 
 
-@dataclass
-class _Run:
-    """One exploration: its partition limits, partition, explorer and explored points."""
-
-    k: int
-    m: int
-    partition: Any
-    explorer: Explorer
-    points: list[Point]
-
-
-class _FinishEstimate:
-    """Under a time budget, the seconds to keep for the phases after the search, measured on
-    the original in a background thread (mapping it, simulating it on the bound's vectors): one
-    candidate's mapping, building and bounding it and one fallback should its bound fail (three
-    times the original's simulation on the bound's vectors), and the exact resynthesis where it
-    runs."""
-
-    def __init__(self, options: BmfPass, original: Module, reference: LogicReference, cost_opts: dict,
-                 resynthesizes: bool) -> None:
-        self.options, self.resynthesizes = options, resynthesizes
-        self._future: Future | None = None
-        self._measured: tuple[dict, float, float] | None = None
-        self.reference = reference
-        if options.time_budget:
-            pool = ThreadPoolExecutor(1)
-            self._future = pool.submit(self._measure, original, cost_opts)
-            pool.shutdown(wait=False)
-            reference.slices()
-
-    @staticmethod
-    def _measure(original: Module, cost_opts: dict) -> tuple[dict, float, float]:
-        mark = time.monotonic()
-        cost, mapping = timed_circuit_cost(original, cost_opts)
-        return cost, mapping, time.monotonic() - mark
-
-    def _result(self) -> tuple[dict, float, float] | None:
-        if self._future is not None and self._measured is None:
-            self._measured = self._future.result()
-        return self._measured
-
-    def original_cost(self) -> dict | None:
-        measured = self._result()
-        return None if measured is None else measured[0]
-
-    def mapping(self) -> float:
-        """Seconds one candidate's mapping and cost report take."""
-        measured = self._result()
-        return 0.0 if measured is None else max(measured[1], measured[2])
-
-    def reserve(self) -> float:
-        if self._future is None:
-            return 0.0
-        effort = self.options.resynth_effort
-        resynthesis = effort + 2 * self.mapping() if self.resynthesizes and effort >= 0 else 0.0
-        return self.mapping() + 3 * self.reference.seconds + resynthesis
-
-    def candidates(self, remaining: float) -> int:
-        """How many of the smallest designs to map, as many as the rest of the budget allows."""
-        wanted = self.options.final_candidates
-        if self._future is None:
-            return wanted
-        spare = remaining - (self.reserve() - self.mapping())
-        return max(1, min(wanted, int(spare / max(self.mapping(), 1e-3))))
-
-
-class _Designs:
-    """Explored designs built as modules (a copy of the original, inlined) with their error
-    reports and mapped costs, each built and mapped at most once per pass run."""
-
-    def __init__(self, original: Module, view: LogicView, vectors: VectorSet, metric: str, cost_opts: dict) -> None:
-        self.original, self.view, self.vectors, self.metric, self.cost_opts = original, view, vectors, metric, cost_opts
-        self._built: dict[tuple, tuple[Module, Any]] = {}
-        self._costs: dict[tuple, dict] = {}
-
-    def build(self, run: _Run, point: Point) -> tuple[Module, Any]:
-        key = (id(run), point.degrees)
-        if key not in self._built:
-            copy = self.original.clone()
-            _rebuild(copy, self.view, run, point, self.metric)
-            inline_bmf(copy)
-            self._built[key] = (copy, measure_against(self.view, copy, self.vectors))
-        return self._built[key]
-
-    def cost(self, run: _Run, point: Point) -> dict[str, Any]:
-        key = (id(run), point.degrees)
-        if key not in self._costs:
-            module = self.original.clone() if _is_exact(run, point) else self.build(run, point)[0]
-            self._costs[key] = circuit_cost(module, self.cost_opts)
-        return self._costs[key]
-
-
-def _rewrite(module: Module, view: LogicView, run: _Run, best: Point, vectors: VectorSet, metric: str):
-    """Replace the top graph of `module` by the explored design `best`; its error report."""
-    _rebuild(module, view, run, best, metric)
-    return measure_against(view, _flat_copy(module), vectors)
-
-
-def _rebuild(module: Module, view: LogicView, run: _Run, best: Point, metric: str) -> None:
-    """Replace the top graph of `module` by the explored design `best` (with `approx.bmf` records)."""
-    partition, explorer = run.partition, run.explorer
-    part_errors = {}
-    for i, part in enumerate(partition.parts):
-        rel = explorer.cache.get((i, best.degrees[i]))
-        if rel is not None and rel.factorization is not None:
-            part_errors[i] = rel.factorization.error / float(explorer.weights[i].sum() << part.k)
-    rebuild_graph(module, view, partition, best.degrees, explorer.cache, part_errors, {metric: float(best.error)})
-
-
-def _is_exact(run: _Run, point: Point) -> bool:
-    return all(f >= p.m for f, p in zip(point.degrees, run.partition.parts))
-
-
-def _union_front(runs: list[_Run], refinements: list[Refinement]) -> list[tuple[float, tuple]]:
+def _union_front(runs: list[Run], refinements: list[Refinement]) -> list[tuple[float, tuple]]:
     """Pareto front (error, proxy area relative to the original's proxy area) over every run and
     every refinement step: (ratio, (run, point)) or (ratio, (refinement, step))."""
     items = [(p.error, p.area / r.explorer.area0, (r, p)) for r in runs for p in r.points]
@@ -534,10 +420,3 @@ def _front_row(ratio: float, item: tuple) -> dict[str, Any]:
     run, point = item
     return {"error": point.error, "area_ratio": round(ratio, 6), "origin": f"bmf {run.k}x{run.m}",
             "degrees": " ".join(map(str, point.degrees))}
-
-
-def _flat_copy(module: Module) -> Module:
-    copy = module.clone()
-    inline_bmf(copy)
-    return copy
-

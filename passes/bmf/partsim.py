@@ -227,39 +227,31 @@ class DesignSim:
         self.pool = RealisationPool()
         self.in_ptr, self.in_sig = _csr(part_inputs)
         self.out_ptr, self.out_sig = _csr(part_outputs)
-        self.down_rows = [np.concatenate([part_outputs[q] for q in d.tolist()]) for d in downstream]
         self.down_ptr, self.down_idx = _csr(downstream)
-        self.row_ptr, self.row_idx = _csr(self.down_rows)
+        self.row_ptr, self.row_idx = _csr([np.concatenate([part_outputs[q] for q in d.tolist()]) for d in downstream])
+
+    def _pool(self, n_words: int) -> tuple:
+        """The pool's arrays and a scratch buffer for its largest netlist."""
+        arrays = self.pool.arrays()
+        buf = self._scratch.get(-1)
+        if buf is None or buf.shape[0] < self.pool.max_rows or buf.shape[1] != n_words:
+            buf = self._scratch[-1] = np.empty((self.pool.max_rows, n_words), dtype=np.uint64)
+        return arrays, buf
 
     def run_pooled(self, parts: np.ndarray, rids: np.ndarray, values: np.ndarray) -> None:
         """Simulate `parts` (topological order) with part p realised by pool entry rids[p]."""
-        arrays = self.pool.arrays()
-        rows = self.pool.max_rows
-        buf = self._scratch.get(-1)
-        if buf is None or buf.shape[0] < rows:
-            buf = self._scratch[-1] = np.empty((rows, values.shape[1]), dtype=np.uint64)
+        arrays, buf = self._pool(values.shape[1])
         _run_pooled(parts, rids, self.in_ptr, self.in_sig, self.out_ptr, self.out_sig, *arrays, values, buf)
 
     def try_pooled(self, base: np.ndarray, rids: np.ndarray, p: int, rid: int, scratch: np.ndarray) -> float:
         """Error with part p realised by pool entry `rid` in the design `rids` whose values are
         `base`; only parts downstream of p are simulated (`scratch` = `base`, restored after)."""
-        old = rids[p]
-        rids[p] = rid
-        self.run_pooled(self.downstream[p], rids, scratch)
-        rids[p] = old
-        err = self.error(scratch)
-        rows = self.down_rows[p]
-        scratch[rows] = base[rows]
-        return err
+        return float(self.try_many(base, rids, np.array([p]), np.array([rid]), scratch)[0])
 
     def try_many(self, base: np.ndarray, rids: np.ndarray, parts: np.ndarray, new_rids: np.ndarray,
                  scratch: np.ndarray) -> np.ndarray:
         """`try_pooled` of every (parts[t], new_rids[t]) in one call: their errors."""
-        arrays = self.pool.arrays()
-        rows = self.pool.max_rows
-        buf = self._scratch.get(-1)
-        if buf is None or buf.shape[0] < rows:
-            buf = self._scratch[-1] = np.empty((rows, base.shape[1]), dtype=np.uint64)
+        arrays, buf = self._pool(base.shape[1])
         return _try_parts(np.asarray(parts, dtype=np.int64), np.asarray(new_rids, dtype=np.int64), rids,
                           self.down_ptr, self.down_idx, self.row_ptr, self.row_idx, base, scratch,
                           self.in_ptr, self.in_sig, self.out_ptr, self.out_sig, *arrays, buf,

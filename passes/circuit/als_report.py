@@ -36,20 +36,18 @@ def timed_circuit_cost(module: Module, options: dict[str, Any] | None = None) ->
     smallest area counts (its script is named in "script")."""
     options = options or {}
     library = {k: v for k, v in options.items() if k in ("genlib", "liberty") and v}
-    scripts = options.get("scripts") or (None,)
-    seconds = 0.0
-    best = None
-    for script in scripts:
-        area_only = estimate_cost(module, script=script, power=False, **library) if len(scripts) > 1 else None
-        seconds += area_only.mapping_seconds if area_only is not None else 0.0
-        if best is None or (area_only is not None and area_only.area < best[1]):
-            best = (script, area_only.area if area_only is not None else 0.0)
-    c = estimate_cost(module, script=best[0], **library)
+    scripts = options.get("scripts") or ()
+    seconds, script = 0.0, None
+    if scripts:
+        areas = {s: estimate_cost(module, script=s, power=False, **library) for s in scripts}
+        seconds = sum(a.mapping_seconds for a in areas.values())
+        script = min(scripts, key=lambda s: areas[s].area)
+    c = estimate_cost(module, script=script, **library)
     cost = {"area": float(c.area), "delay": float(c.delay),
             "power": None if c.power is None else float(c.power), "cost_model": "axc.runtime.cost"}
-    if len(scripts) > 1:
-        cost["script"] = best[0]
-    return cost, seconds if len(scripts) > 1 else c.mapping_seconds
+    if scripts:
+        cost["script"] = script
+    return cost, seconds if scripts else c.mapping_seconds
 
 
 def measure_against(exact: LogicView, module: Module, vectors: Any) -> Any:

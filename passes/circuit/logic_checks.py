@@ -102,10 +102,10 @@ class ErrorBudgetOptions(CellLibraryOptions, ClockedOptions):
     amap, &nf; `axc.runtime.cost.CHOICE_SCRIPTS`) on circuits of at most 3000 gates with a
     genlib; False: the cost model's one script."""
 
-    def cost_library(self, gates: int = 0) -> dict[str, Any]:
-        """The library options as `circuit_cost` takes them; with several mappers (circuits of
-        at most `MAPPER_CHOICE_GATES` gates), the scripts too."""
-        library: dict[str, Any] = super().cost_library()
+    def ranking_library(self, gates: int) -> dict[str, Any]:
+        """The library options as `circuit_cost` takes them to rank candidate designs: with
+        several mappers (circuits of at most `MAPPER_CHOICE_GATES` gates), the scripts too."""
+        library: dict[str, Any] = self.cost_library()
         if self.several_mappers and not self.liberty and gates <= MAPPER_CHOICE_GATES:
             library["scripts"] = CHOICE_SCRIPTS
         return library

@@ -100,7 +100,7 @@ def resynthesized(ctx: PassContext, module: Module, effort: float, seed: int = 0
         return None
     copy = module.clone()
     quiet = PassContext(quiet=True, reader=ctx.reader)
-    options = {k: v for k, v in (library or {}).items() if v and k in ("genlib", "liberty")}
+    options = {k: v for k, v in (library or {}).items() if v}
     try:
         return copy if ResynthPass(effort=effort, seed=seed, **options).apply(quiet, copy).modified else None
     except (InputError, PassError) as exc:  # e.g. bit-blasted ports that come back as one bus

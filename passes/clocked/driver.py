@@ -102,8 +102,7 @@ def approximate_clocked(pass_: Any, ctx: PassContext, module: Module, threshold:
     cut = ClockedCore.cut(module)
     metric = metric_name(pass_.metric, any(w > 1 for _, w in cut.output_ports), pass_.name)
     seed = getattr(pass_, "seed", ctx.seed)
-    library = ({k: v for k, v in pass_.cost_library().items() if k in ("genlib", "liberty")}
-               if hasattr(pass_, "cost_library") else {})
+    library = pass_.cost_library() if hasattr(pass_, "cost_library") else {}
     exact = lowered(cut)
     search_stimulus, check_stimulus = _stimuli(pass_, exact, seed)
     reference = ClockedReference(exact, search_stimulus, None if pass_.stimulus else seed)

@@ -109,7 +109,7 @@ class PrunePass(ErrorBudgetOptions):
                             resub=self.resub)
         budget = RunBudget(self.time_budget)
         reference = LogicReference(original, view, self.seed, self.bound_vectors)
-        cost_opts = self.cost_library(view.n_gates)
+        cost_opts = self.ranking_library(view.n_gates)
         reserve = 0.0
         if self.time_budget:  # keep time for mapping the candidates and bounding the error
             mark = time.monotonic()
